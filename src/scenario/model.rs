@@ -1,0 +1,235 @@
+//! The validated scenario: what every later stage reads.
+//!
+//! Invariant: a `Scenario` value has passed validation, so downstream code never
+//! re-checks ranges (stock ≤ 2^53 − 1, quantities ≥ 1, rates > 0, unique names).
+
+use serde::Serialize;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Largest stock or buffer a SKU may carry: Redis Lua numbers are doubles,
+/// so every backend is held to the integers a double represents exactly.
+pub const MAX_UNITS: u64 = (1 << 53) - 1;
+/// Upper bound on the orders one schedule may contain.
+pub const MAX_ORDERS: u64 = 1_000_000_000;
+/// Upper bound on the SKUs of a catalogue (memory grows with SKUs).
+pub const MAX_SKUS: usize = 1_000_000;
+/// Upper bound on in-flight requests (one long-lived worker each).
+pub const MAX_CONCURRENCY: u32 = 10_000;
+
+/// Index of a SKU in `Scenario::skus`.
+pub type SkuIdx = u32;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Scenario {
+    pub name: String,
+    pub seed: u64,
+    #[serde(skip)]
+    pub source: PathBuf,
+    pub skus: Vec<Sku>,
+    pub phases: Vec<Phase>,
+    /// Most requests the harness keeps in flight in open-loop phases.
+    pub concurrency: u32,
+    #[serde(serialize_with = "as_ms")]
+    pub timeout: Duration,
+    /// Extra attempts an order gets after a `conflict`.
+    pub retries: u32,
+    #[serde(serialize_with = "as_ms")]
+    pub window: Duration,
+    pub min_window_orders: u64,
+    #[serde(serialize_with = "as_ms")]
+    pub saturation_limit: Duration,
+    pub backends: Vec<BackendSpec>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Sku {
+    pub id: String,
+    pub stock: u64,
+    /// Units the business accepts to oversell on purpose (METRICS.md `B`).
+    pub buffer: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Phase {
+    pub name: String,
+    /// Offset of the phase from `t0`.
+    #[serde(serialize_with = "as_ms")]
+    pub at: Duration,
+    pub shape: Shape,
+    pub skus: SkuPick,
+    pub quantity: Quantity,
+}
+
+/// When a phase's orders are due.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Shape {
+    /// `orders` orders all due at the phase's offset.
+    Instant { orders: u64 },
+    /// `orders` orders evenly spaced over `over`.
+    Spread {
+        orders: u64,
+        #[serde(serialize_with = "as_ms")]
+        over: Duration,
+    },
+    /// One order every `1/rate` seconds for `duration`.
+    Constant {
+        rate: f64,
+        #[serde(serialize_with = "as_ms")]
+        duration: Duration,
+    },
+    /// Rate rising (or falling) linearly from `from` to `to` over `duration`.
+    Ramp {
+        from: f64,
+        to: f64,
+        #[serde(serialize_with = "as_ms")]
+        duration: Duration,
+    },
+    /// Poisson arrivals at `rate` per second for `duration`.
+    Poisson {
+        rate: f64,
+        #[serde(serialize_with = "as_ms")]
+        duration: Duration,
+    },
+    /// `clients` clients sending back to back for `duration` (closed loop).
+    Closed {
+        clients: u32,
+        #[serde(serialize_with = "as_ms")]
+        duration: Duration,
+    },
+}
+
+impl Shape {
+    pub fn is_open_loop(&self) -> bool {
+        !matches!(self, Shape::Closed { .. })
+    }
+}
+
+/// Which SKU each order hits.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "pick", rename_all = "snake_case")]
+pub enum SkuPick {
+    Uniform,
+    /// Every order hits this one SKU.
+    One {
+        sku: SkuIdx,
+    },
+    /// Integer weights per SKU; SKUs not listed are never picked.
+    Weights {
+        weights: Vec<(SkuIdx, u64)>,
+    },
+    /// Zipf over the catalogue in its declared order: rank 1 is the first SKU.
+    Zipf {
+        exponent: f64,
+    },
+}
+
+/// How many units each order asks for.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Quantity {
+    Fixed {
+        units: u64,
+    },
+    /// Uniform over `min..=max`.
+    Uniform {
+        min: u64,
+        max: u64,
+    },
+    /// Integer weights per quantity.
+    Weights {
+        weights: Vec<(u64, u64)>,
+    },
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct BackendSpec {
+    /// Unique in the run; defaults to the kind.
+    pub name: String,
+    pub kind: BackendKind,
+    pub options: BackendOptions,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum BackendKind {
+    MemoryNaive,
+    MemoryAtomic,
+    MemoryLock,
+    MemoryQueue,
+    SqliteNaive,
+    SqliteAtomic,
+}
+
+impl BackendKind {
+    pub const ALL: [BackendKind; 6] = [
+        BackendKind::MemoryNaive,
+        BackendKind::MemoryAtomic,
+        BackendKind::MemoryLock,
+        BackendKind::MemoryQueue,
+        BackendKind::SqliteNaive,
+        BackendKind::SqliteAtomic,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BackendKind::MemoryNaive => "memory-naive",
+            BackendKind::MemoryAtomic => "memory-atomic",
+            BackendKind::MemoryLock => "memory-lock",
+            BackendKind::MemoryQueue => "memory-queue",
+            BackendKind::SqliteNaive => "sqlite-naive",
+            BackendKind::SqliteAtomic => "sqlite-atomic",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<BackendKind> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+
+    /// `(store, strategy)` as `run.json` reports them.
+    pub fn store_and_strategy(self) -> (&'static str, &'static str) {
+        let s = self.as_str();
+        let (store, strategy) = s.split_once('-').expect("kinds are store-strategy");
+        (store, strategy)
+    }
+
+    /// The option keys this kind accepts in a `[[backend]]` table.
+    pub fn supported_options(self) -> &'static [&'static str] {
+        match self {
+            BackendKind::MemoryNaive
+            | BackendKind::MemoryAtomic
+            | BackendKind::MemoryLock
+            | BackendKind::MemoryQueue => &["rtt"],
+            BackendKind::SqliteNaive | BackendKind::SqliteAtomic => &["pool", "busy_timeout"],
+        }
+    }
+}
+
+/// Options of one backend; each field applies to the kinds that list it in
+/// `BackendKind::supported_options`, the others keep their defaults.
+#[derive(Debug, Clone, Serialize)]
+pub struct BackendOptions {
+    /// Simulated round trip added once per memory-backend call.
+    #[serde(serialize_with = "as_ms")]
+    pub rtt: Duration,
+    /// SQLite connection pool size.
+    pub pool: u32,
+    /// SQLite busy timeout: how long a writer waits for the lock before `SQLITE_BUSY`.
+    #[serde(serialize_with = "as_ms")]
+    pub busy_timeout: Duration,
+}
+
+impl Default for BackendOptions {
+    fn default() -> Self {
+        BackendOptions {
+            rtt: Duration::ZERO,
+            pool: 16,
+            busy_timeout: Duration::from_millis(5000),
+        }
+    }
+}
+
+fn as_ms<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_f64(d.as_secs_f64() * 1000.0)
+}
