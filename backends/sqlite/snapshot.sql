@@ -1,0 +1,1 @@
+SELECT sku, reserved FROM atpsim_stock ORDER BY sku

@@ -1,0 +1,92 @@
+//! `memory-queue`: one task serves each SKU's queue, so a SKU's orders are
+//! applied one after another by a single owner — no lock, no race.
+
+use super::{round_trip, StockTable};
+use crate::backend::{Backend, BackendError, Reply, SentFlag};
+use crate::scenario::{BackendSpec, Sku, SkuIdx};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{mpsc, oneshot};
+
+/// Queue servers; SKU `s` belongs to server `s % SERVERS`, so each SKU has
+/// exactly one owner while a big catalogue does not spawn a task per SKU.
+const SERVERS: usize = 64;
+/// Requests a server's queue holds; senders wait when it is full, and that wait
+/// is part of the service time, as it would be with a real broker.
+const QUEUE_DEPTH: usize = 1024;
+
+type Request = (SkuIdx, u64, oneshot::Sender<Reply>);
+
+pub struct MemoryQueue {
+    name: String,
+    table: Arc<StockTable>,
+    queues: Vec<mpsc::Sender<Request>>,
+    rtt: Duration,
+}
+
+impl MemoryQueue {
+    /// Must be called inside a tokio runtime: it spawns the queue servers.
+    pub fn open(spec: &BackendSpec, skus: &[Sku]) -> Self {
+        let table = Arc::new(StockTable::new(skus));
+        let queues = (0..SERVERS.min(skus.len().max(1)))
+            .map(|_| {
+                let (tx, rx) = mpsc::channel(QUEUE_DEPTH);
+                tokio::spawn(serve(Arc::clone(&table), rx));
+                tx
+            })
+            .collect();
+        MemoryQueue {
+            name: spec.name.clone(),
+            table,
+            queues,
+            rtt: spec.options.rtt,
+        }
+    }
+}
+
+/// A server applies its SKUs' requests in arrival order; it is their only writer.
+async fn serve(table: Arc<StockTable>, mut rx: mpsc::Receiver<Request>) {
+    while let Some((sku, qty, reply)) = rx.recv().await {
+        let cell = table.cell(sku);
+        let (limit, reserved) = cell.read();
+        let answer = if limit.saturating_sub(reserved) >= qty {
+            cell.write_reserved(reserved + qty);
+            Reply::Granted
+        } else {
+            Reply::SoldOut
+        };
+        // The client may have timed out and gone; its reservation stands, as
+        // it would on a real queue consumer.
+        let _ = reply.send(answer);
+    }
+}
+
+impl Backend for MemoryQueue {
+    async fn prepare(&self, skus: &[Sku]) -> Result<(), BackendError> {
+        self.table.check_len(&self.name, skus)?;
+        self.table.reset(skus);
+        Ok(())
+    }
+
+    async fn reserve(&self, sku: SkuIdx, qty: u64, sent: &SentFlag) -> Reply {
+        sent.mark();
+        round_trip(self.rtt).await;
+        let (tx, rx) = oneshot::channel();
+        let queue = &self.queues[sku as usize % self.queues.len()];
+        if queue.send((sku, qty, tx)).await.is_err() {
+            // The server is gone: the request never reached the store.
+            return Reply::Error;
+        }
+        rx.await.unwrap_or(Reply::Unknown)
+    }
+
+    async fn snapshot(&self) -> Result<Vec<u64>, BackendError> {
+        Ok(self.table.snapshot())
+    }
+
+    async fn close(&self) {}
+
+    fn environment(&self) -> serde_json::Value {
+        super::environment(self.rtt)
+    }
+}

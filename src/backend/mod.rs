@@ -1,0 +1,124 @@
+//! The backend contract: prepare stock, reserve, snapshot the final state.
+//!
+//! Invariant: a backend classifies every reply at its own boundary into a typed
+//! `Reply`; it never reports oversell — the audit works that out from the ledger.
+
+pub mod memory;
+pub mod sqlite;
+
+use crate::scenario::{BackendKind, BackendSpec, Sku, SkuIdx};
+use std::future::Future;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use tokio::sync::Barrier;
+
+/// A backend's answer to one attempt, as classified at its boundary.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reply {
+    Granted,
+    SoldOut,
+    /// Aborted by the store (busy, serialization failure, deadlock): may be retried.
+    Conflict,
+    /// Failed before it could have taken effect (no connection, never sent).
+    Error,
+    /// Sent, and the answer was lost: it may or may not have taken effect.
+    Unknown,
+}
+
+/// Test hooks that force an interleaving; production runs pass `Hooks::default()`.
+#[derive(Clone, Default)]
+pub struct Hooks {
+    /// Naive backends wait here between their read and their write, so a test
+    /// can make every client read before any writes.
+    pub between_read_and_write: Option<Arc<Barrier>>,
+}
+
+impl Hooks {
+    pub(crate) async fn after_read(&self) {
+        if let Some(barrier) = &self.between_read_and_write {
+            barrier.wait().await;
+        }
+    }
+}
+
+/// Marks the moment a request leaves the harness, so a timeout can tell an
+/// `error` (never sent) from an `unknown` (sent, no answer).
+#[derive(Default)]
+pub struct SentFlag(AtomicBool);
+
+impl SentFlag {
+    pub fn mark(&self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+    pub fn is_sent(&self) -> bool {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
+/// Why a backend could not be set up, reached or read.
+#[derive(Debug, thiserror::Error)]
+#[error("backend {backend}: {message}")]
+pub struct BackendError {
+    pub backend: String,
+    pub message: String,
+}
+
+impl BackendError {
+    pub fn new(backend: &str, message: impl std::fmt::Display) -> Self {
+        BackendError {
+            backend: backend.to_string(),
+            message: message.to_string(),
+        }
+    }
+}
+
+/// One store × strategy. Implementations are `async fn`s; the runner is generic
+/// over this trait so the per-order path has no boxing.
+pub trait Backend: Send + Sync + 'static {
+    /// Create (or reset) this backend's own `atpsim_` tables or keys with the given stock.
+    fn prepare(&self, skus: &[Sku]) -> impl Future<Output = Result<(), BackendError>> + Send;
+
+    /// Try to reserve `qty` units of `sku`. Call `sent.mark()` as the request leaves.
+    fn reserve(&self, sku: SkuIdx, qty: u64, sent: &SentFlag)
+        -> impl Future<Output = Reply> + Send;
+
+    /// The units the backend's own final state shows as reserved, per SKU (`R`).
+    fn snapshot(&self) -> impl Future<Output = Result<Vec<u64>, BackendError>> + Send;
+
+    /// Close every connection; the run is quiet once this returns.
+    fn close(&self) -> impl Future<Output = ()> + Send;
+
+    /// Settings that change the answer (version, journal mode, …) for `run.json`.
+    fn environment(&self) -> serde_json::Value;
+}
+
+/// Open the backend a spec names. Generic code below takes the concrete type;
+/// this is the one `match` on the kind.
+pub async fn with_backend<R>(
+    spec: &BackendSpec,
+    skus: &[Sku],
+    hooks: Hooks,
+    run: impl AsyncBackendFn<R>,
+) -> Result<R, BackendError> {
+    match spec.kind {
+        BackendKind::MemoryNaive => {
+            Ok(run.call(memory::MemoryNaive::open(spec, skus, hooks)).await)
+        }
+        BackendKind::MemoryAtomic => Ok(run.call(memory::MemoryAtomic::open(spec, skus)).await),
+        BackendKind::MemoryLock => Ok(run.call(memory::MemoryLock::open(spec, skus)).await),
+        BackendKind::MemoryQueue => Ok(run.call(memory::MemoryQueue::open(spec, skus)).await),
+        BackendKind::SqliteNaive => {
+            let backend = sqlite::Sqlite::open(spec, skus, sqlite::Strategy::Naive, hooks).await?;
+            Ok(run.call(backend).await)
+        }
+        BackendKind::SqliteAtomic => {
+            let backend = sqlite::Sqlite::open(spec, skus, sqlite::Strategy::Atomic, hooks).await?;
+            Ok(run.call(backend).await)
+        }
+    }
+}
+
+/// A generic async callback over any backend (closures cannot be generic).
+pub trait AsyncBackendFn<R> {
+    fn call<B: Backend>(self, backend: B) -> impl Future<Output = R> + Send;
+}
