@@ -1,0 +1,98 @@
+use super::*;
+use proptest::prelude::*;
+
+fn totals(
+    stock: u64,
+    buffer: u64,
+    committed: u64,
+    unknown: u64,
+    refused: &[(u64, u64)],
+) -> SkuTotals {
+    SkuTotals {
+        stock,
+        buffer,
+        committed,
+        unknown,
+        unknown_orders: if unknown > 0 { 1 } else { 0 },
+        peak_over: committed as i64 - (stock + buffer) as i64,
+        refused: refused.to_vec(),
+    }
+}
+
+#[test]
+fn exact_sale_scores_zero_everywhere() {
+    let a = audit_sku(&totals(100, 0, 100, 0, &[(1, 900)]), 100);
+    assert_eq!(a, SkuAudit::default());
+}
+
+#[test]
+fn oversell_beyond_the_buffer_and_within_it() {
+    // 10 stock, 2 buffer, 15 granted: 3 units past the buffer, 2 inside it.
+    let a = audit_sku(&totals(10, 2, 15, 0, &[]), 15);
+    assert_eq!(a.oversold, 3);
+    assert_eq!(a.within_buffer, 2);
+    assert_eq!(a.peak_overcommit, 3);
+}
+
+#[test]
+fn lost_updates_are_grants_the_final_state_does_not_show() {
+    // The naive race: 130 units granted, the row shows 100.
+    let a = audit_sku(&totals(100, 0, 130, 0, &[]), 100);
+    assert_eq!(a.oversold, 30);
+    assert_eq!(a.lost_updates, 30);
+    assert_eq!(a.phantom, 0);
+}
+
+#[test]
+fn unknowns_bound_oversell_from_above_and_phantoms_from_below() {
+    // 98 granted, 3 units unknown against 100 in stock.
+    let t = totals(100, 0, 98, 3, &[]);
+    let a = audit_sku(&t, 100);
+    assert_eq!(a.oversold, 0);
+    assert_eq!(a.oversold_possible, 1);
+    assert_eq!(a.phantom, 0, "R = 100 is explained by the unknowns");
+    assert_eq!(a.unknowns_unresolved, 1);
+    assert_eq!(audit_sku(&t, 98).unknowns_resolved_not, 1);
+    assert_eq!(audit_sku(&t, 101).unknowns_resolved_granted, 1);
+    assert_eq!(audit_sku(&t, 105).phantom, 4);
+}
+
+#[test]
+fn multi_unit_refusals_count_as_undersold_only_when_stock_covered_them() {
+    // 10 stock, 7 granted: 3 free. Refused: 2 orders of 2 (covered), 1 of 5 (not).
+    let a = audit_sku(&totals(10, 0, 7, 0, &[(2, 2), (5, 1)]), 7);
+    assert_eq!(a.wrongly_refused, 2);
+    // Stranded stock is capped by what was free: min(3, 2·2).
+    assert_eq!(a.undersold, 3);
+}
+
+#[test]
+fn audit_sums_over_skus() {
+    let t = [
+        totals(5, 0, 7, 0, &[]),
+        totals(5, 0, 5, 0, &[(1, 3)]),
+        totals(5, 0, 2, 0, &[(1, 1)]),
+    ];
+    let a = audit(&t, &[6, 5, 2]);
+    assert_eq!(a.stock, 15);
+    assert_eq!(a.granted, 14);
+    assert_eq!(a.total.oversold, 2);
+    assert_eq!(a.total.lost_updates, 1);
+    assert_eq!(a.total.wrongly_refused, 1);
+    assert_eq!(a.total.undersold, 1);
+}
+
+proptest! {
+    #[test]
+    fn oversold_is_bounded_by_possible_and_granted(
+        stock in 0u64..1000, buffer in 0u64..50, committed in 0u64..2000,
+        unknown in 0u64..50, reserved in 0u64..2000,
+    ) {
+        let a = audit_sku(&totals(stock, buffer, committed, unknown, &[]), reserved);
+        prop_assert!(a.oversold <= a.oversold_possible);
+        prop_assert!(a.oversold <= committed);
+        prop_assert!(a.within_buffer <= buffer);
+        prop_assert_eq!(a.oversold + a.within_buffer, committed.saturating_sub(stock).min(committed));
+        prop_assert!(a.lost_updates == 0 || a.phantom == 0, "R cannot be both below C and above C + U");
+    }
+}

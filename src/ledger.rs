@@ -1,0 +1,239 @@
+//! The harness's own ledger of what it was promised, per SKU.
+//!
+//! Invariant: every figure here comes from what the harness sent and what it
+//! was told — never from the backend's opinion of its own state. Events in
+//! flight are judged in the backend's favour (METRICS.md): a request still in
+//! flight counts as taking stock when a refusal is judged.
+
+use crate::scenario::{Sku, SkuIdx};
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicI64, AtomicU64, AtomicUsize, Ordering::SeqCst};
+use std::sync::Mutex;
+
+/// Oversold grants kept as samples for the report.
+pub const OVERSELL_SAMPLES: usize = 20;
+
+pub struct Ledger {
+    skus: Vec<SkuLedger>,
+    samples: Mutex<Vec<GrantSample>>,
+    sample_count: AtomicUsize,
+}
+
+struct SkuLedger {
+    /// `S + B`: the most a correct backend may grant.
+    limit: u64,
+    /// `C`: granted units.
+    committed: AtomicU64,
+    /// `U`: units of unknown outcomes.
+    unknown: AtomicU64,
+    unknown_orders: AtomicU64,
+    /// Units of attempts sent and not yet answered.
+    in_flight: AtomicU64,
+    /// Largest `C − S − B` seen (may be negative: never overcommitted).
+    peak_over: AtomicI64,
+    /// Refused quantities → count: candidates for `wrongly_refused`.
+    refused: Mutex<BTreeMap<u64, u64>>,
+    /// Earliest intended time of a refusal made while `free` covered it.
+    earliest_covered_refusal: AtomicU64,
+}
+
+/// What the ledger concluded about one grant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct GrantVerdict {
+    /// Units of this grant beyond `S + B` (its share of `oversold_at_grant`).
+    pub oversold_units: u64,
+    /// An order for the same SKU with an earlier intended time was refused
+    /// while stock covered it.
+    pub fairness_inversion: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct GrantSample {
+    pub order_id: u64,
+    pub sku: SkuIdx,
+    pub qty: u64,
+    pub intended_ns: u64,
+    pub acknowledged_ns: u64,
+}
+
+/// The ledger's final state of one SKU, input to the audit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SkuTotals {
+    pub stock: u64,
+    pub buffer: u64,
+    pub committed: u64,
+    pub unknown: u64,
+    pub unknown_orders: u64,
+    pub peak_over: i64,
+    /// `(quantity, orders)` of every refusal.
+    pub refused: Vec<(u64, u64)>,
+}
+
+impl Ledger {
+    pub fn new(skus: &[Sku]) -> Self {
+        Ledger {
+            skus: skus
+                .iter()
+                .map(|s| SkuLedger {
+                    limit: s.stock + s.buffer,
+                    committed: AtomicU64::new(0),
+                    unknown: AtomicU64::new(0),
+                    unknown_orders: AtomicU64::new(0),
+                    in_flight: AtomicU64::new(0),
+                    peak_over: AtomicI64::new(-((s.stock + s.buffer) as i64)),
+                    refused: Mutex::new(BTreeMap::new()),
+                    earliest_covered_refusal: AtomicU64::new(u64::MAX),
+                })
+                .collect(),
+            samples: Mutex::new(Vec::new()),
+            sample_count: AtomicUsize::new(0),
+        }
+    }
+
+    /// An attempt for `qty` units is about to be sent.
+    pub fn sent(&self, sku: SkuIdx, qty: u64) {
+        self.skus[sku as usize].in_flight.fetch_add(qty, SeqCst);
+    }
+
+    /// An attempt ended without a verdict on stock (error, or a conflict to retry).
+    pub fn no_effect(&self, sku: SkuIdx, qty: u64) {
+        self.skus[sku as usize].in_flight.fetch_sub(qty, SeqCst);
+    }
+
+    /// The backend granted `qty` units; `intended_ns` orders fairness.
+    pub fn granted(&self, sku: SkuIdx, qty: u64, intended_ns: u64) -> GrantVerdict {
+        let s = &self.skus[sku as usize];
+        let prev = s.committed.fetch_add(qty, SeqCst);
+        s.in_flight.fetch_sub(qty, SeqCst);
+        let over = |c: u64| c.saturating_sub(s.limit);
+        let now = prev + qty;
+        s.peak_over.fetch_max(now as i64 - s.limit as i64, SeqCst);
+        GrantVerdict {
+            oversold_units: over(now) - over(prev),
+            fairness_inversion: s.earliest_covered_refusal.load(SeqCst) < intended_ns,
+        }
+    }
+
+    /// The order was finally refused (sold out, or conflicts past the retry budget).
+    pub fn refused(&self, sku: SkuIdx, qty: u64, intended_ns: u64) {
+        let s = &self.skus[sku as usize];
+        s.in_flight.fetch_sub(qty, SeqCst);
+        // Free as the backend's best case sees it: everything in flight succeeds.
+        let taken = s.committed.load(SeqCst) + s.unknown.load(SeqCst) + s.in_flight.load(SeqCst);
+        if s.limit.saturating_sub(taken) >= qty {
+            s.earliest_covered_refusal.fetch_min(intended_ns, SeqCst);
+        }
+        *s.refused
+            .lock()
+            .expect("ledger lock")
+            .entry(qty)
+            .or_insert(0) += 1;
+    }
+
+    /// The attempt was sent and no answer came: it may have taken effect.
+    pub fn unknown(&self, sku: SkuIdx, qty: u64) {
+        let s = &self.skus[sku as usize];
+        s.unknown.fetch_add(qty, SeqCst);
+        s.unknown_orders.fetch_add(1, SeqCst);
+        s.in_flight.fetch_sub(qty, SeqCst);
+    }
+
+    /// Keep the first oversold grants as samples (cheap once full).
+    pub fn sample_oversold(&self, sample: GrantSample) {
+        if self.sample_count.fetch_add(1, SeqCst) < OVERSELL_SAMPLES {
+            self.samples.lock().expect("sample lock").push(sample);
+        }
+    }
+
+    pub fn samples(&self) -> Vec<GrantSample> {
+        let mut samples = self.samples.lock().expect("sample lock").clone();
+        samples.sort_by_key(|s| (s.acknowledged_ns, s.order_id));
+        samples
+    }
+
+    /// Final totals per SKU (call when the run is quiet).
+    pub fn totals(&self, skus: &[Sku]) -> Vec<SkuTotals> {
+        self.skus
+            .iter()
+            .zip(skus)
+            .map(|(l, sku)| SkuTotals {
+                stock: sku.stock,
+                buffer: sku.buffer,
+                committed: l.committed.load(SeqCst),
+                unknown: l.unknown.load(SeqCst),
+                unknown_orders: l.unknown_orders.load(SeqCst),
+                peak_over: l.peak_over.load(SeqCst),
+                refused: l
+                    .refused
+                    .lock()
+                    .expect("ledger lock")
+                    .iter()
+                    .map(|(q, n)| (*q, *n))
+                    .collect(),
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ledger(stock: u64, buffer: u64) -> Ledger {
+        Ledger::new(&[Sku {
+            id: "A".into(),
+            stock,
+            buffer,
+        }])
+    }
+
+    #[test]
+    fn oversold_at_grant_counts_only_units_past_the_limit() {
+        let l = ledger(5, 1);
+        l.sent(0, 4);
+        assert_eq!(l.granted(0, 4, 0).oversold_units, 0);
+        l.sent(0, 4);
+        // 8 committed against a limit of 6: 2 of these 4 units are oversold.
+        assert_eq!(l.granted(0, 4, 0).oversold_units, 2);
+        l.sent(0, 1);
+        assert_eq!(l.granted(0, 1, 0).oversold_units, 1);
+        assert_eq!(
+            l.totals(&[Sku {
+                id: "A".into(),
+                stock: 5,
+                buffer: 1
+            }])[0]
+                .peak_over,
+            3
+        );
+    }
+
+    #[test]
+    fn refusal_while_stock_covered_it_makes_later_grants_inversions() {
+        let l = ledger(10, 0);
+        l.sent(0, 1);
+        l.refused(0, 1, 100);
+        l.sent(0, 1);
+        assert!(l.granted(0, 1, 200).fairness_inversion);
+        l.sent(0, 1);
+        assert!(
+            !l.granted(0, 1, 50).fairness_inversion,
+            "earlier order is no inversion"
+        );
+    }
+
+    #[test]
+    fn refusal_is_judged_with_in_flight_requests_taking_stock() {
+        let l = ledger(1, 0);
+        l.sent(0, 1); // another client's request, still in flight
+        l.sent(0, 1);
+        l.refused(0, 1, 100);
+        l.granted(0, 1, 0);
+        l.sent(0, 1);
+        let later = l.granted(0, 1, 200);
+        assert!(
+            !later.fairness_inversion,
+            "stock was spoken for when refused"
+        );
+    }
+}

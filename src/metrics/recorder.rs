@@ -1,0 +1,268 @@
+//! Recorders: histograms and counters, one shard per runtime thread.
+//!
+//! Invariant: memory grows with windows and SKUs, never with orders. A worker
+//! records into its own thread's shard (an uncontended lock); shards are
+//! merged with `Histogram::add` once the run is quiet.
+
+use super::histogram;
+use super::windows::WindowGrid;
+use crate::scenario::SkuIdx;
+use hdrhistogram::Histogram;
+use std::cell::RefCell;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+/// An order's final outcome (METRICS.md): that of its last attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Granted,
+    SoldOut,
+    Conflict,
+    Error,
+    Unknown,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Granted => "granted",
+            Outcome::SoldOut => "sold_out",
+            Outcome::Conflict => "conflict",
+            Outcome::Error => "error",
+            Outcome::Unknown => "unknown",
+        }
+    }
+}
+
+/// Everything recorded about one finished order.
+#[derive(Debug, Clone, Copy)]
+pub struct OrderRecord {
+    pub intended_ns: u64,
+    pub sku: SkuIdx,
+    pub qty: u64,
+    pub outcome: Outcome,
+    pub latency_ns: u64,
+    pub service_ns: u64,
+    pub wait_ns: u64,
+    pub lag_ns: u64,
+    pub retries: u32,
+    pub oversold_units: u64,
+    pub fairness_inversion: bool,
+    pub open_loop: bool,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counts {
+    pub offered: u64,
+    pub open_loop_offered: u64,
+    pub granted: u64,
+    pub sold_out: u64,
+    pub conflict: u64,
+    pub error: u64,
+    pub unknown: u64,
+    pub retries: u64,
+    pub oversold_orders: u64,
+    pub oversold_units: u64,
+    pub fairness_inversions: u64,
+}
+
+impl Counts {
+    fn add_order(&mut self, r: &OrderRecord) {
+        self.offered += 1;
+        self.open_loop_offered += r.open_loop as u64;
+        match r.outcome {
+            Outcome::Granted => self.granted += 1,
+            Outcome::SoldOut => self.sold_out += 1,
+            Outcome::Conflict => self.conflict += 1,
+            Outcome::Error => self.error += 1,
+            Outcome::Unknown => self.unknown += 1,
+        }
+        self.retries += r.retries as u64;
+        self.oversold_orders += (r.oversold_units > 0) as u64;
+        self.oversold_units += r.oversold_units;
+        self.fairness_inversions += r.fairness_inversion as u64;
+    }
+
+    fn merge(&mut self, o: &Counts) {
+        self.offered += o.offered;
+        self.open_loop_offered += o.open_loop_offered;
+        self.granted += o.granted;
+        self.sold_out += o.sold_out;
+        self.conflict += o.conflict;
+        self.error += o.error;
+        self.unknown += o.unknown;
+        self.retries += o.retries;
+        self.oversold_orders += o.oversold_orders;
+        self.oversold_units += o.oversold_units;
+        self.fairness_inversions += o.fairness_inversions;
+    }
+}
+
+/// Counters and latency of one window (allocated on first use).
+pub struct WindowRecord {
+    pub counts: Counts,
+    pub latency: Histogram<u32>,
+}
+
+impl WindowRecord {
+    fn new() -> Self {
+        WindowRecord {
+            counts: Counts::default(),
+            latency: histogram::window(),
+        }
+    }
+
+    fn add(&mut self, r: &OrderRecord) {
+        self.counts.add_order(r);
+        histogram::record_window_us(&mut self.latency, r.latency_ns);
+    }
+
+    fn merge(&mut self, o: &WindowRecord) {
+        self.counts.merge(&o.counts);
+        self.latency.add(&o.latency).expect("same window bounds");
+    }
+}
+
+pub struct Recorder {
+    pub counts: Counts,
+    pub latency: Histogram<u64>,
+    pub service: Histogram<u64>,
+    pub wait: Histogram<u64>,
+    pub lag: Histogram<u64>,
+    /// Offered orders and units per SKU.
+    pub sku_orders: Vec<u64>,
+    pub sku_units: Vec<u64>,
+    pub windows: Vec<Option<Box<WindowRecord>>>,
+    /// Windows of the hottest SKU alone.
+    pub hot_windows: Vec<Option<Box<WindowRecord>>>,
+    grid: WindowGrid,
+    hot_sku: SkuIdx,
+}
+
+impl Recorder {
+    pub fn new(grid: WindowGrid, sku_count: usize, hot_sku: SkuIdx) -> Self {
+        Recorder {
+            counts: Counts::default(),
+            latency: histogram::whole_run(),
+            service: histogram::whole_run(),
+            wait: histogram::whole_run(),
+            lag: histogram::whole_run(),
+            sku_orders: vec![0; sku_count],
+            sku_units: vec![0; sku_count],
+            windows: (0..grid.count).map(|_| None).collect(),
+            hot_windows: (0..grid.count).map(|_| None).collect(),
+            grid,
+            hot_sku,
+        }
+    }
+
+    pub fn record(&mut self, r: &OrderRecord) {
+        self.counts.add_order(r);
+        histogram::record_ns(&mut self.latency, r.latency_ns);
+        histogram::record_ns(&mut self.service, r.service_ns);
+        histogram::record_ns(&mut self.wait, r.wait_ns);
+        histogram::record_ns(&mut self.lag, r.lag_ns);
+        self.sku_orders[r.sku as usize] += 1;
+        self.sku_units[r.sku as usize] += r.qty;
+        let w = self.grid.index(r.intended_ns);
+        self.windows[w]
+            .get_or_insert_with(|| Box::new(WindowRecord::new()))
+            .add(r);
+        if r.sku == self.hot_sku {
+            self.hot_windows[w]
+                .get_or_insert_with(|| Box::new(WindowRecord::new()))
+                .add(r);
+        }
+    }
+
+    pub fn merge(&mut self, o: &Recorder) {
+        self.counts.merge(&o.counts);
+        for (mine, theirs) in [
+            (&mut self.latency, &o.latency),
+            (&mut self.service, &o.service),
+            (&mut self.wait, &o.wait),
+            (&mut self.lag, &o.lag),
+        ] {
+            mine.add(theirs).expect("same whole-run bounds");
+        }
+        for (a, b) in self.sku_orders.iter_mut().zip(&o.sku_orders) {
+            *a += b;
+        }
+        for (a, b) in self.sku_units.iter_mut().zip(&o.sku_units) {
+            *a += b;
+        }
+        merge_windows(&mut self.windows, &o.windows);
+        merge_windows(&mut self.hot_windows, &o.hot_windows);
+    }
+}
+
+fn merge_windows(mine: &mut [Option<Box<WindowRecord>>], theirs: &[Option<Box<WindowRecord>>]) {
+    for (a, b) in mine.iter_mut().zip(theirs) {
+        if let Some(b) = b {
+            a.get_or_insert_with(|| Box::new(WindowRecord::new()))
+                .merge(b);
+        }
+    }
+}
+
+static NEXT_SET_ID: AtomicU64 = AtomicU64::new(1);
+
+thread_local! {
+    /// This thread's shard of the recorder set it last wrote to.
+    static SHARD: RefCell<Option<(u64, Arc<Mutex<Recorder>>)>> = const { RefCell::new(None) };
+}
+
+/// The recorder shards of one backend's run.
+pub struct Recorders {
+    id: u64,
+    grid: WindowGrid,
+    sku_count: usize,
+    hot_sku: SkuIdx,
+    shards: Mutex<Vec<Arc<Mutex<Recorder>>>>,
+}
+
+impl Recorders {
+    pub fn new(grid: WindowGrid, sku_count: usize, hot_sku: SkuIdx) -> Self {
+        Recorders {
+            id: NEXT_SET_ID.fetch_add(1, Ordering::Relaxed),
+            grid,
+            sku_count,
+            hot_sku,
+            shards: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// Record into the calling thread's shard, registering it on first use.
+    pub fn record(&self, r: &OrderRecord) {
+        SHARD.with(|cell| {
+            let mut cell = cell.borrow_mut();
+            if !matches!(&*cell, Some((id, _)) if *id == self.id) {
+                let shard = Arc::new(Mutex::new(Recorder::new(
+                    self.grid,
+                    self.sku_count,
+                    self.hot_sku,
+                )));
+                self.shards
+                    .lock()
+                    .expect("shard list")
+                    .push(Arc::clone(&shard));
+                *cell = Some((self.id, shard));
+            }
+            let (_, shard) = cell.as_ref().expect("registered above");
+            shard.lock().expect("recorder shard").record(r);
+        });
+    }
+
+    /// Merge every shard (call once no worker records any more).
+    pub fn merged(&self) -> Recorder {
+        let mut total = Recorder::new(self.grid, self.sku_count, self.hot_sku);
+        for shard in self.shards.lock().expect("shard list").iter() {
+            total.merge(&shard.lock().expect("recorder shard"));
+        }
+        total
+    }
+
+    pub fn grid(&self) -> WindowGrid {
+        self.grid
+    }
+}

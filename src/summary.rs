@@ -1,0 +1,231 @@
+//! `RunSummary`: the one data contract every output reads (`run.json`).
+//!
+//! Invariant: this module depends on nothing but serde; reports and charts read
+//! a `RunSummary`, never a backend, a recorder or raw orders. Every field here
+//! is described in `results/README.md` and required by `schema/run.schema.json`.
+
+use serde::{Deserialize, Serialize};
+
+/// Bump on any change that removes, renames or re-means a field.
+pub const SCHEMA_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RunSummary {
+    pub schema_version: u32,
+    pub run_id: String,
+    /// RFC 3339, UTC.
+    pub started_at: String,
+    pub tool: Tool,
+    pub environment: Environment,
+    pub scenario: ScenarioInfo,
+    pub interrupted: bool,
+    pub thresholds: Vec<serde_json::Value>,
+    pub repeats: Vec<serde_json::Value>,
+    pub backends: Vec<BackendSummary>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Tool {
+    pub name: String,
+    pub version: String,
+    pub git_commit: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Environment {
+    pub os: String,
+    pub arch: String,
+    pub cpu_count: usize,
+    /// Per backend name: its store's version and the settings that change the answer.
+    pub backends: serde_json::Map<String, serde_json::Value>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScenarioInfo {
+    pub name: String,
+    pub file: String,
+    pub seed: u64,
+    pub schedule_hash: String,
+    pub generator_version: u32,
+    /// The effective scenario after defaults, as the run used it.
+    pub effective: serde_json::Value,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BackendSummary {
+    pub name: String,
+    pub store: String,
+    pub strategy: String,
+    pub options: serde_json::Value,
+    pub aborted: bool,
+    pub abort_reason: Option<String>,
+    pub orders: Orders,
+    pub units: Units,
+    pub unknowns: Unknowns,
+    pub oversell_rate: f64,
+    pub sell_through: f64,
+    pub throughput_per_s: f64,
+    pub duration_ms: f64,
+    pub latency_us: Latency,
+    pub service_us: Spread,
+    pub wait_us: Spread,
+    pub dispatch_lag_us: Spread,
+    pub co_safe: bool,
+    pub harness_saturated: bool,
+    pub peak: Peak,
+    pub worst: Worst,
+    pub windows: Vec<Window>,
+    pub skus: Vec<SkuSummary>,
+    pub oversell_samples: Vec<OversellSample>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Orders {
+    pub offered: u64,
+    pub granted: u64,
+    pub sold_out: u64,
+    pub conflict: u64,
+    pub error: u64,
+    pub unknown: u64,
+    pub retries: u64,
+    pub oversold: u64,
+    pub wrongly_refused: u64,
+    pub fairness_inversions: u64,
+    pub duplicate_grants: u64,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Units {
+    pub stock: u64,
+    pub granted: u64,
+    pub unknown: u64,
+    pub oversold: u64,
+    pub oversold_possible: u64,
+    pub within_buffer: u64,
+    pub peak_overcommit: u64,
+    pub oversold_at_grant: u64,
+    pub lost_updates: u64,
+    pub phantom: u64,
+    pub correction_shortfall: u64,
+    pub undersold: u64,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Unknowns {
+    pub resolved_granted: u64,
+    pub resolved_not: u64,
+    pub unresolved: u64,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Latency {
+    pub p50: f64,
+    pub p90: f64,
+    pub p99: f64,
+    pub p999: f64,
+    pub max: f64,
+    /// Whole-run HdrHistogram of latency in nanoseconds, V2 compressed, base64.
+    pub histogram: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Spread {
+    pub p50: f64,
+    pub p99: f64,
+    pub max: f64,
+}
+
+/// Latency of a window: the whole-run percentiles without the histogram.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct WindowLatency {
+    pub p50: f64,
+    pub p90: f64,
+    pub p99: f64,
+    pub p999: f64,
+    pub max: f64,
+}
+
+/// Order counts of a window (the whole-run figures that are known per window).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct WindowOrders {
+    pub offered: u64,
+    pub granted: u64,
+    pub sold_out: u64,
+    pub conflict: u64,
+    pub error: u64,
+    pub unknown: u64,
+    pub retries: u64,
+    pub oversold: u64,
+    pub fairness_inversions: u64,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct WindowUnits {
+    pub oversold_at_grant: u64,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Window {
+    pub index: u64,
+    pub start_ms: f64,
+    pub window_ms: f64,
+    pub orders: WindowOrders,
+    pub units: WindowUnits,
+    pub latency_us: WindowLatency,
+    pub holds_live: u64,
+    pub faults: Vec<String>,
+}
+
+/// serde cannot deny unknown fields through `flatten`; the JSON Schema does.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct Peak {
+    /// True when no window stands out: `window` is then the whole run.
+    pub flat: bool,
+    #[serde(flatten)]
+    pub window: Window,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Worst {
+    pub latency: Option<Window>,
+    pub oversell: Option<Window>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct SkuSummary {
+    pub id: String,
+    pub stock: u64,
+    pub buffer: u64,
+    pub offered: u64,
+    pub demand_units: u64,
+    pub granted: u64,
+    pub oversold: u64,
+    pub undersold: u64,
+    pub windows: Vec<Window>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct OversellSample {
+    pub order_id: u64,
+    pub sku: String,
+    pub qty: u64,
+    pub intended_ms: f64,
+    pub acknowledged_ms: f64,
+}
