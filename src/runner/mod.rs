@@ -1,0 +1,227 @@
+//! The runner: each backend in turn, on the same schedule, against freshly
+//! reset stock — connected and warmed before `t0`, drained and audited after.
+//!
+//! Invariant: one `match` on the backend kind (in `backend::with_backend`),
+//! generic code below it; results of every finished backend survive a later
+//! backend's failure or an interrupt.
+
+mod progress;
+mod summarize;
+pub mod worker;
+
+use crate::audit::audit;
+use crate::backend::{with_backend, AsyncBackendFn, Backend, BackendError, Hooks};
+use crate::ledger::Ledger;
+use crate::metrics::Recorders;
+use crate::plan::Plan;
+use crate::scenario::{BackendSpec, Scenario};
+use crate::summary::BackendSummary;
+use crate::trace::TraceSink;
+use crate::traffic::{workload_for_phase, Schedule};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::watch;
+use tokio::time::Instant;
+use worker::{closed_loop_client, closed_loop_phases, open_loop_client, Shared};
+
+/// Head start between spawning the clients and `t0`, so none is late at the start.
+const LEAD: Duration = Duration::from_millis(20);
+
+/// How a run is carried out (not what it offers: that is the scenario).
+#[derive(Clone)]
+pub struct RunOptions {
+    pub progress: bool,
+    pub hooks: Hooks,
+    pub trace: Option<TraceSink>,
+    /// Becomes true on interrupt: clients stop taking orders and drain.
+    pub stop: watch::Receiver<bool>,
+}
+
+/// One backend's result.
+pub struct BackendRun {
+    pub summary: BackendSummary,
+    pub environment: serde_json::Value,
+}
+
+/// Open every backend once, reset its stock and close it: a backend that cannot
+/// be reached fails the run before any measuring starts.
+pub async fn check_backends(scenario: &Scenario) -> Result<(), BackendError> {
+    for spec in &scenario.backends {
+        with_backend(spec, &scenario.skus, Hooks::default(), Check).await??;
+    }
+    Ok(())
+}
+
+struct Check;
+
+impl AsyncBackendFn<Result<(), BackendError>> for Check {
+    async fn call<B: Backend>(self, backend: B) -> Result<(), BackendError> {
+        let result = backend.snapshot().await.map(|_| ());
+        backend.close().await;
+        result
+    }
+}
+
+/// Run one backend end to end. An error means it could not be set up; a
+/// failure after `t0` comes back as an aborted `BackendRun` instead.
+pub async fn run_backend(
+    scenario: &Scenario,
+    plan: &Plan,
+    spec: &BackendSpec,
+    index: usize,
+    options: &RunOptions,
+) -> Result<BackendRun, BackendError> {
+    let job = RunOne {
+        scenario,
+        plan,
+        spec,
+        index,
+        options,
+    };
+    with_backend(spec, &scenario.skus, options.hooks.clone(), job).await?
+}
+
+struct RunOne<'a> {
+    scenario: &'a Scenario,
+    plan: &'a Plan,
+    spec: &'a BackendSpec,
+    index: usize,
+    options: &'a RunOptions,
+}
+
+impl AsyncBackendFn<Result<BackendRun, BackendError>> for RunOne<'_> {
+    async fn call<B: Backend>(self, backend: B) -> Result<BackendRun, BackendError> {
+        let RunOne {
+            scenario,
+            plan,
+            spec,
+            index,
+            options,
+        } = self;
+        backend.prepare(&scenario.skus).await?;
+        // Warm: one read through the same path the audit will use.
+        backend.snapshot().await?;
+        let environment = backend.environment();
+        let shared = Arc::new(Shared {
+            backend,
+            ledger: Ledger::new(&scenario.skus),
+            recorders: Recorders::new(plan.grid, scenario.skus.len(), plan.hot_sku),
+            schedule: Mutex::new(Schedule::new(scenario)),
+            t0: Instant::now() + LEAD,
+            timeout: scenario.timeout,
+            retries: scenario.retries,
+            trace: options.trace.clone(),
+            backend_index: index as u16,
+            completed: AtomicU64::new(0),
+            closed_loop_ids: AtomicU64::new(0),
+        });
+        let clients = spawn_clients(&shared, scenario, plan, options);
+        let ticker = options.progress.then(|| {
+            progress::spawn(
+                Arc::clone(&shared),
+                spec.name.clone(),
+                plan.open_loop_orders,
+            )
+        });
+        for client in clients {
+            // A panicking client loses only its own order; the rest stands.
+            let _ = client.await;
+        }
+        let duration = Instant::now().saturating_duration_since(shared.t0);
+        if let Some(ticker) = ticker {
+            ticker.abort();
+            progress::clear();
+        }
+        let snapshot = shared.backend.snapshot().await;
+        shared.backend.close().await;
+        let totals = shared.ledger.totals(&scenario.skus);
+        let (reserved, abort_reason) = match snapshot {
+            Ok(r) => (r, None),
+            Err(e) => (
+                // Without the final state, lost updates and phantoms are unmeasured.
+                totals.iter().map(|t| t.committed).collect(),
+                Some(format!("final state unreadable: {}", e.message)),
+            ),
+        };
+        let audit = audit(&totals, &reserved);
+        let recorder = shared.recorders.merged();
+        let samples = shared.ledger.samples();
+        let summary = summarize::backend_summary(&summarize::Measured {
+            spec,
+            scenario,
+            plan,
+            recorder: &recorder,
+            audit: &audit,
+            samples: &samples,
+            duration_ns: duration.as_nanos() as u64,
+            abort_reason,
+        });
+        Ok(BackendRun {
+            summary,
+            environment,
+        })
+    }
+}
+
+fn spawn_clients<B: Backend>(
+    shared: &Arc<Shared<B>>,
+    scenario: &Scenario,
+    plan: &Plan,
+    options: &RunOptions,
+) -> Vec<tokio::task::JoinHandle<()>> {
+    let mut handles = Vec::new();
+    // No more open-loop clients than orders: each would only find the schedule empty.
+    let open = (scenario.concurrency as u64).min(plan.open_loop_orders) as usize;
+    for _ in 0..open {
+        let shared = Arc::clone(shared);
+        let stop = options.stop.clone();
+        handles.push(tokio::spawn(async move {
+            open_loop_client(&shared, stop).await
+        }));
+    }
+    for (phase, start, end, clients) in closed_loop_phases(scenario) {
+        let workload = Arc::new(Mutex::new(workload_for_phase(scenario, phase as usize)));
+        for _ in 0..clients {
+            let shared = Arc::clone(shared);
+            let stop = options.stop.clone();
+            let workload = Arc::clone(&workload);
+            handles.push(tokio::spawn(async move {
+                closed_loop_client(&shared, phase, start, end, &workload, stop).await
+            }));
+        }
+    }
+    handles
+}
+
+/// Orders completed so far, for the progress line.
+pub(crate) fn completed<B>(shared: &Shared<B>) -> u64 {
+    shared.completed.load(Ordering::Relaxed)
+}
+
+/// The record of a backend that could not be set up after the run began:
+/// marked aborted, every figure zero, so the others' results still stand.
+pub fn not_run(
+    scenario: &Scenario,
+    plan: &Plan,
+    spec: &BackendSpec,
+    reason: String,
+) -> BackendSummary {
+    let ledger = Ledger::new(&scenario.skus);
+    let totals = ledger.totals(&scenario.skus);
+    let audit = audit(&totals, &vec![0; totals.len()]);
+    let recorder = Recorders::new(plan.grid, scenario.skus.len(), plan.hot_sku).merged();
+    summarize::backend_summary(&summarize::Measured {
+        spec,
+        scenario,
+        plan,
+        recorder: &recorder,
+        audit: &audit,
+        samples: &[],
+        duration_ns: 0,
+        abort_reason: Some(format!("not run: {reason}")),
+    })
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,213 @@
+//! The per-order path: wait until due, attempt (with retries on conflict),
+//! judge against the ledger, record. Shared by open- and closed-loop clients.
+//!
+//! Invariant: latency runs from the intended time, so orders that waited for a
+//! free client (or behind a slow backend) carry that wait; nothing per order
+//! outlives its own request.
+
+use crate::backend::{Backend, Reply, SentFlag};
+use crate::ledger::{GrantSample, Ledger};
+use crate::metrics::{OrderRecord, Outcome, Recorders};
+use crate::scenario::Scenario;
+use crate::trace::{AttemptLine, TraceSink};
+use crate::traffic::{Order, Schedule, Workload, CLOSED_LOOP_ID_BASE};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+use std::time::Duration;
+use tokio::sync::watch;
+use tokio::time::Instant;
+
+/// What every client of one backend's run shares.
+pub struct Shared<B> {
+    pub backend: B,
+    pub ledger: Ledger,
+    pub recorders: Recorders,
+    pub schedule: Mutex<Schedule>,
+    pub t0: Instant,
+    pub timeout: Duration,
+    pub retries: u32,
+    pub trace: Option<TraceSink>,
+    pub backend_index: u16,
+    /// Orders finished so far (for the progress line).
+    pub completed: AtomicU64,
+    pub closed_loop_ids: AtomicU64,
+}
+
+impl<B: Backend> Shared<B> {
+    fn now_ns(&self) -> u64 {
+        Instant::now().saturating_duration_since(self.t0).as_nanos() as u64
+    }
+
+    /// Sleep until `intended_ns`; false when the run was stopped meanwhile.
+    async fn until(&self, intended_ns: u64, stop: &mut watch::Receiver<bool>) -> bool {
+        let due = self.t0 + Duration::from_nanos(intended_ns);
+        if due <= Instant::now() {
+            return !*stop.borrow();
+        }
+        let stopped = tokio::select! {
+            _ = tokio::time::sleep_until(due) => false,
+            _ = stop.wait_for(|stopped| *stopped) => true,
+        };
+        !stopped && !*stop.borrow()
+    }
+
+    /// Run one attempt, bounded by the timeout, classified at the boundary.
+    async fn attempt(&self, order: &Order) -> Reply {
+        let sent = SentFlag::default();
+        match tokio::time::timeout(
+            self.timeout,
+            self.backend.reserve(order.sku, order.qty, &sent),
+        )
+        .await
+        {
+            Ok(reply) => reply,
+            // A dropped future does not undo a statement already sent.
+            Err(_) if sent.is_sent() => Reply::Unknown,
+            Err(_) => Reply::Error,
+        }
+    }
+
+    /// Send `order` (already due), retrying conflicts, then judge and record it.
+    async fn execute(&self, order: Order, free_ns: u64, open_loop: bool) {
+        let first_send_ns = self.now_ns();
+        let mut attempt = 0u32;
+        let (outcome, done_ns) = loop {
+            attempt += 1;
+            let sent_ns = if attempt == 1 {
+                first_send_ns
+            } else {
+                self.now_ns()
+            };
+            self.ledger.sent(order.sku, order.qty);
+            let reply = self.attempt(&order).await;
+            let done_ns = self.now_ns();
+            let outcome = match reply {
+                Reply::Conflict if attempt <= self.retries => None,
+                Reply::Granted => Some(Outcome::Granted),
+                Reply::SoldOut => Some(Outcome::SoldOut),
+                Reply::Conflict => Some(Outcome::Conflict),
+                Reply::Error => Some(Outcome::Error),
+                Reply::Unknown => Some(Outcome::Unknown),
+            };
+            if let Some(trace) = &self.trace {
+                trace.send(AttemptLine {
+                    order_id: order.id,
+                    sku: order.sku,
+                    qty: order.qty,
+                    intended_ns: order.intended_ns,
+                    sent_ns,
+                    completed_ns: done_ns,
+                    outcome: outcome.unwrap_or(Outcome::Conflict),
+                    attempt,
+                    backend: self.backend_index,
+                });
+            }
+            match outcome {
+                Some(outcome) => break (outcome, done_ns),
+                None => self.ledger.no_effect(order.sku, order.qty),
+            }
+        };
+        let mut oversold_units = 0;
+        let mut fairness_inversion = false;
+        match outcome {
+            Outcome::Granted => {
+                let verdict = self.ledger.granted(order.sku, order.qty, order.intended_ns);
+                oversold_units = verdict.oversold_units;
+                fairness_inversion = verdict.fairness_inversion;
+                if oversold_units > 0 {
+                    self.ledger.sample_oversold(GrantSample {
+                        order_id: order.id,
+                        sku: order.sku,
+                        qty: order.qty,
+                        intended_ns: order.intended_ns,
+                        acknowledged_ns: done_ns,
+                    });
+                }
+            }
+            Outcome::SoldOut | Outcome::Conflict => {
+                self.ledger.refused(order.sku, order.qty, order.intended_ns)
+            }
+            Outcome::Unknown => self.ledger.unknown(order.sku, order.qty),
+            Outcome::Error => self.ledger.no_effect(order.sku, order.qty),
+        }
+        self.recorders.record(&OrderRecord {
+            intended_ns: order.intended_ns,
+            sku: order.sku,
+            qty: order.qty,
+            outcome,
+            latency_ns: done_ns.saturating_sub(order.intended_ns),
+            service_ns: done_ns.saturating_sub(first_send_ns),
+            wait_ns: first_send_ns.saturating_sub(order.intended_ns),
+            lag_ns: first_send_ns.saturating_sub(order.intended_ns.max(free_ns)),
+            retries: attempt - 1,
+            oversold_units,
+            fairness_inversion,
+            open_loop,
+        });
+        self.completed.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// A long-lived open-loop client: take the next order when free, send it when due.
+pub async fn open_loop_client<B: Backend>(shared: &Shared<B>, mut stop: watch::Receiver<bool>) {
+    loop {
+        if *stop.borrow() {
+            return;
+        }
+        let free_ns = shared.now_ns();
+        let Some(order) = shared.schedule.lock().expect("schedule lock").next() else {
+            return;
+        };
+        if !shared.until(order.intended_ns, &mut stop).await {
+            return;
+        }
+        shared.execute(order, free_ns, true).await;
+    }
+}
+
+/// One closed-loop client of phase `phase`: back to back from `at` to `end`.
+pub async fn closed_loop_client<B: Backend>(
+    shared: &Shared<B>,
+    phase: u16,
+    at_ns: u64,
+    end_ns: u64,
+    workload: &Mutex<Workload>,
+    mut stop: watch::Receiver<bool>,
+) {
+    if !shared.until(at_ns, &mut stop).await {
+        return;
+    }
+    loop {
+        let now = shared.now_ns();
+        if now >= end_ns || *stop.borrow() {
+            return;
+        }
+        let (sku, qty) = workload.lock().expect("workload lock").draw();
+        let id = CLOSED_LOOP_ID_BASE + shared.closed_loop_ids.fetch_add(1, Ordering::Relaxed);
+        // The intended time of a closed-loop order is the moment its client became free.
+        let order = Order {
+            id,
+            intended_ns: now,
+            sku,
+            qty,
+            phase,
+        };
+        shared.execute(order, now, false).await;
+    }
+}
+
+/// Closed-loop phases of the scenario: (phase index, start, end, clients).
+pub fn closed_loop_phases(scenario: &Scenario) -> Vec<(u16, u64, u64, u32)> {
+    scenario
+        .phases
+        .iter()
+        .enumerate()
+        .filter_map(|(i, p)| match p.shape {
+            crate::scenario::Shape::Closed { clients, duration } => {
+                let at = p.at.as_nanos() as u64;
+                Some((i as u16, at, at + duration.as_nanos() as u64, clients))
+            }
+            _ => None,
+        })
+        .collect()
+}
