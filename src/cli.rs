@@ -1,0 +1,42 @@
+//! The command line (clap derive only; behaviour lives in `app`).
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "atpsim",
+    version,
+    about = "Fire flash-sale bursts at reservation backends; audit oversell and latency per window"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run a scenario against each of its backends in turn and write the results.
+    Run(RunArgs),
+    /// Check a scenario and print its resolved plan without running it.
+    Validate {
+        /// The scenario file (TOML).
+        file: PathBuf,
+    },
+}
+
+#[derive(Debug, clap::Args)]
+pub struct RunArgs {
+    /// The scenario file (TOML).
+    pub file: PathBuf,
+    /// Write run.json and summary.md into this directory
+    /// (default: results/<scenario>/<run-id>/).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Stream one CSV line per attempt to this file as the run goes.
+    #[arg(long, value_name = "FILE")]
+    pub trace: Option<PathBuf>,
+    /// No progress line on stderr (it is also hidden when stderr is not a terminal).
+    #[arg(long, short)]
+    pub quiet: bool,
+}

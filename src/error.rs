@@ -1,0 +1,39 @@
+//! Errors that end a command, each with the exit code METRICS.md assigns.
+
+use crate::backend::BackendError;
+use crate::scenario::ScenarioError;
+use std::path::PathBuf;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// Bad input, found before anything ran: exit 2, nothing written.
+    #[error("{0}")]
+    Scenario(#[from] ScenarioError),
+    #[error("cannot use {path}: {source}")]
+    Output {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    /// A backend could not be set up or reached before the run: exit 3.
+    #[error("{0}")]
+    Backend(#[from] BackendError),
+    #[error("cannot start the runtime: {0}")]
+    Runtime(std::io::Error),
+}
+
+impl AppError {
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            AppError::Scenario(_) | AppError::Output { .. } | AppError::Runtime(_) => 2,
+            AppError::Backend(_) => 3,
+        }
+    }
+}
+
+/// Exit codes of a run that produced results.
+pub mod exit {
+    pub const OK: i32 = 0;
+    pub const BACKEND: i32 = 3;
+    pub const SIGINT: i32 = 130;
+    pub const SIGTERM: i32 = 143;
+}

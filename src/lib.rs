@@ -1,0 +1,31 @@
+//! atpsim: fires flash-sale traffic at available-to-promise backends and audits
+//! oversell and latency per window. Data flows one way, top to bottom:
+//!
+//! - `scenario` — the TOML file, parsed and validated (every error names file, line, key)
+//! - `traffic`  — the seeded, lazy schedule: when orders are due, which SKU, how many
+//! - `plan`     — one pass over the schedule before the run (counts, windows, hash)
+//! - `backend`  — the trait and one file per store × strategy
+//! - `runner`   — clients that send due orders, retry conflicts, drain on interrupt
+//! - `ledger`   — the harness's own account of what it was promised
+//! - `metrics`  — per-thread histograms and counters, windows, peak and worst
+//! - `audit`    — pure: ledger + final snapshot → oversell, lost updates, undersell
+//! - `summary`  — `RunSummary`, the one contract every output reads (`run.json`)
+//! - `report`   — terminal table, `run.json`, `summary.md`
+//! - `trace`    — the per-attempt CSV, streamed
+//! - `app`, `cli`, `error` — commands, flags and exit codes
+
+pub mod app;
+pub mod audit;
+pub mod backend;
+pub mod cli;
+pub mod error;
+pub mod ledger;
+pub mod metrics;
+pub mod plan;
+pub mod report;
+pub mod runner;
+pub mod scenario;
+pub mod summary;
+pub mod timefmt;
+pub mod trace;
+pub mod traffic;

@@ -1,0 +1,68 @@
+//! `summary.md`: the run in Markdown, for a pull request or a design review.
+
+use super::{human_us, row, warnings, COLUMNS};
+use crate::summary::RunSummary;
+
+pub fn render(run: &RunSummary) -> String {
+    let mut md = format!(
+        "# atpsim run `{}` — scenario `{}`\n\n",
+        run.run_id, run.scenario.name
+    );
+    md.push_str(&format!(
+        "- started: {}\n- scenario file: `{}`, seed {}, schedule hash `{}`\n- atpsim {} ({}), {} CPUs, {} {}\n",
+        run.started_at,
+        run.scenario.file,
+        run.scenario.seed,
+        run.scenario.schedule_hash,
+        run.tool.version,
+        run.tool.git_commit,
+        run.environment.cpu_count,
+        run.environment.os,
+        run.environment.arch,
+    ));
+    if run.interrupted {
+        md.push_str("- **interrupted**: figures cover what ran before the interrupt\n");
+    }
+    md.push_str("\n## Side by side\n\n");
+    md.push_str(&format!("| {} |\n", COLUMNS.join(" | ")));
+    md.push_str(&format!("|{}\n", "---|".repeat(COLUMNS.len())));
+    for b in &run.backends {
+        md.push_str(&format!("| {} |\n", row(b).cells.join(" | ")));
+    }
+    md.push_str("\n`rejected` = sold out + conflict + error. Oversold units come from atpsim's own ledger, checked against each backend's final state.\n");
+    md.push_str("\n## Peak and worst windows\n\n| backend | peak window | peak offered | peak p99 | peak oversold | worst p99 window | worst p99 |\n|---|---|---|---|---|---|---|\n");
+    for b in &run.backends {
+        let p = &b.peak;
+        let peak = if p.flat {
+            "flat (whole run)".to_string()
+        } else {
+            format!(
+                "{:.0}–{:.0} ms",
+                p.window.start_ms,
+                p.window.start_ms + p.window.window_ms
+            )
+        };
+        let (worst_at, worst_p99) = match &b.worst.latency {
+            Some(w) => (format!("{:.0} ms", w.start_ms), human_us(w.latency_us.p99)),
+            None => ("—".into(), "—".into()),
+        };
+        md.push_str(&format!(
+            "| {} | {} | {} | {} | {} | {} | {} |\n",
+            b.name,
+            peak,
+            p.window.orders.offered,
+            human_us(p.window.latency_us.p99),
+            p.window.units.oversold_at_grant,
+            worst_at,
+            worst_p99
+        ));
+    }
+    let warnings = warnings(run);
+    if !warnings.is_empty() {
+        md.push_str("\n## Warnings\n\n");
+        for w in warnings {
+            md.push_str(&format!("- {w}\n"));
+        }
+    }
+    md
+}

@@ -1,0 +1,57 @@
+//! The side-by-side terminal table.
+
+use super::{row, warnings, COLUMNS};
+use crate::summary::RunSummary;
+
+pub fn render(run: &RunSummary) -> String {
+    let rows: Vec<Vec<String>> = run.backends.iter().map(|b| row(b).cells).collect();
+    let widths: Vec<usize> = (0..COLUMNS.len())
+        .map(|c| {
+            rows.iter()
+                .map(|r| r[c].chars().count())
+                .chain([COLUMNS[c].len()])
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let line = |cells: &[String]| {
+        cells
+            .iter()
+            .enumerate()
+            .map(|(c, s)| {
+                let pad = widths[c] - s.chars().count();
+                if c == 0 {
+                    format!("{s}{}", " ".repeat(pad))
+                } else {
+                    format!("{}{s}", " ".repeat(pad))
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("  ")
+    };
+    let mut out = String::new();
+    let header: Vec<String> = COLUMNS.iter().map(|s| s.to_string()).collect();
+    out.push_str(&line(&header));
+    out.push('\n');
+    for r in &rows {
+        out.push_str(&line(r));
+        out.push('\n');
+    }
+    if let Some(b) = run.backends.first() {
+        let p = &b.peak;
+        if p.flat {
+            out.push_str("peak window: none stands out; peak figures are the whole run\n");
+        } else {
+            out.push_str(&format!(
+                "peak window: {:.0}–{:.0} ms ({} orders offered)\n",
+                p.window.start_ms,
+                p.window.start_ms + p.window.window_ms,
+                p.window.orders.offered
+            ));
+        }
+    }
+    for w in warnings(run) {
+        out.push_str(&format!("warning: {w}\n"));
+    }
+    out
+}
