@@ -176,6 +176,9 @@ fn run(args: RunArgs) -> Result<i32, AppError> {
             if *stop_rx.borrow() {
                 break;
             }
+            if !args.quiet {
+                eprintln!("running {} ({}/{})", spec.name, index + 1, scenario.backends.len());
+            }
             match runner::run_backend(&scenario, &plan, spec, index, &options).await {
                 Ok(run) => {
                     if run.summary.aborted {

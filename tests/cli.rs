@@ -1,0 +1,285 @@
+//! The real binary: commands, exit codes, messages, and the trace CSV from
+//! which anyone can recompute the audit.
+
+use assert_cmd::Command;
+use serde_json::Value;
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+
+fn atpsim() -> Command {
+    Command::cargo_bin("atpsim").expect("binary built")
+}
+
+fn repo(path: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
+}
+
+fn read_json(path: &Path) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(path).expect("run.json written")).expect("valid JSON")
+}
+
+fn write_scenario(dir: &Path, body: &str) -> PathBuf {
+    let path = dir.join("s.toml");
+    std::fs::write(&path, body).unwrap();
+    path
+}
+
+const SMALL: &str = r#"
+name = "small"
+seed = 7
+[[sku]]
+id = "A"
+stock = 10
+[[phase]]
+kind = "instant"
+orders = 50
+[[backend]]
+kind = "memory-atomic"
+[[backend]]
+kind = "sqlite-atomic"
+"#;
+
+#[test]
+fn flash_runs_and_its_trace_recomputes_the_audit() {
+    let out = tempfile::tempdir().unwrap();
+    let trace = out.path().join("trace.csv");
+    let assert = atpsim()
+        .arg("run")
+        .arg(repo("scenarios/flash.toml"))
+        .arg("--out")
+        .arg(out.path())
+        .arg("--trace")
+        .arg(&trace)
+        .arg("--quiet")
+        .assert()
+        .code(0);
+    let stdout = String::from_utf8_lossy(&assert.get_output().stdout).to_string();
+    let run = read_json(&out.path().join("run.json"));
+    assert!(out.path().join("summary.md").exists());
+
+    let skus: HashMap<String, (u64, u64)> = run["scenario"]["effective"]["skus"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            let id = s["id"].as_str().unwrap().to_string();
+            (id, (s["stock"].as_u64().unwrap(), s["buffer"].as_u64().unwrap()))
+        })
+        .collect();
+    // backend → order id → (sku, qty, final outcome, attempts)
+    let mut orders: HashMap<String, HashMap<u64, (String, u64, String, u64)>> = HashMap::new();
+    let file = std::fs::File::open(&trace).unwrap();
+    let mut lines = BufReader::new(file).lines();
+    assert_eq!(
+        lines.next().unwrap().unwrap(),
+        "order_id,sku,qty,intended_ns,sent_ns,completed_ns,outcome,attempt,backend"
+    );
+    for line in lines {
+        let line = line.unwrap();
+        let f: Vec<&str> = line.split(',').collect();
+        assert_eq!(f.len(), 9, "{line}");
+        let (intended, sent, done): (u64, u64, u64) =
+            (f[3].parse().unwrap(), f[4].parse().unwrap(), f[5].parse().unwrap());
+        assert!(sent <= done, "{line}");
+        assert!(intended <= sent + 1_000_000, "sent before due: {line}");
+        let attempt: u64 = f[7].parse().unwrap();
+        let entry = orders
+            .entry(f[8].to_string())
+            .or_default()
+            .entry(f[0].parse().unwrap())
+            .or_insert((f[1].to_string(), f[2].parse().unwrap(), String::new(), 0));
+        // Attempts of one order arrive in order; the last is its outcome.
+        assert_eq!(attempt, entry.3 + 1, "{line}");
+        entry.2 = f[6].to_string();
+        entry.3 = attempt;
+    }
+
+    let backends = run["backends"].as_array().unwrap();
+    assert_eq!(backends.len(), 6);
+    for b in backends {
+        let name = b["name"].as_str().unwrap();
+        assert!(stdout.contains(name), "table lists {name}");
+        let orders = &orders[name];
+        let count = |outcome: &str| orders.values().filter(|o| o.2 == outcome).count() as u64;
+        assert_eq!(b["orders"]["offered"].as_u64().unwrap(), orders.len() as u64, "{name}");
+        for outcome in ["granted", "sold_out", "conflict", "error", "unknown"] {
+            assert_eq!(b["orders"][outcome].as_u64().unwrap(), count(outcome), "{name} {outcome}");
+        }
+        let retries: u64 = orders.values().map(|o| o.3 - 1).sum();
+        assert_eq!(b["orders"]["retries"].as_u64().unwrap(), retries, "{name}");
+        let mut committed: HashMap<&str, u64> = HashMap::new();
+        let mut unknown: HashMap<&str, u64> = HashMap::new();
+        for (sku, qty, outcome, _) in orders.values() {
+            match outcome.as_str() {
+                "granted" => *committed.entry(sku).or_default() += qty,
+                "unknown" => *unknown.entry(sku).or_default() += qty,
+                _ => {}
+            }
+        }
+        let over = |extra: &HashMap<&str, u64>| -> u64 {
+            skus.iter()
+                .map(|(id, (stock, buffer))| {
+                    let c = committed.get(id.as_str()).copied().unwrap_or(0)
+                        + extra.get(id.as_str()).copied().unwrap_or(0);
+                    c.saturating_sub(stock + buffer)
+                })
+                .sum()
+        };
+        let units = &b["units"];
+        assert_eq!(units["granted"].as_u64().unwrap(), committed.values().sum::<u64>(), "{name}");
+        assert_eq!(units["unknown"].as_u64().unwrap(), unknown.values().sum::<u64>(), "{name}");
+        assert_eq!(units["oversold"].as_u64().unwrap(), over(&HashMap::new()), "{name}");
+        let with_unknown: HashMap<&str, u64> = skus
+            .keys()
+            .map(|id| (id.as_str(), unknown.get(id.as_str()).copied().unwrap_or(0)))
+            .collect();
+        assert_eq!(units["oversold_possible"].as_u64().unwrap(), over(&with_unknown), "{name}");
+    }
+
+    // The product's claim: naive oversells the hot SKU, the rest sell exactly its stock.
+    for b in backends {
+        let name = b["name"].as_str().unwrap();
+        let hot = &b["skus"][0];
+        assert_eq!(hot["id"], "HOT");
+        if name.ends_with("naive") {
+            assert!(b["units"]["oversold"].as_u64().unwrap() > 0, "{name} should oversell");
+        } else {
+            assert_eq!(b["units"]["oversold"], 0, "{name}");
+            assert_eq!(hot["granted"], 100, "{name}");
+        }
+    }
+}
+
+#[test]
+fn validate_prints_the_plan_without_running() {
+    let assert = atpsim()
+        .arg("validate")
+        .arg(repo("scenarios/flash.toml"))
+        .assert()
+        .code(0);
+    let out = String::from_utf8_lossy(&assert.get_output().stdout).to_string();
+    assert!(out.contains("schedule hash: "), "{out}");
+    assert!(out.contains("doors-open"), "{out}");
+    assert!(out.contains("1500 orders"), "{out}");
+}
+
+#[test]
+fn a_bad_scenario_exits_2_naming_file_line_and_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = SMALL.replace("orders = 50", "orders = 50\nrate = 3");
+    let path = write_scenario(dir.path(), &bad);
+    let out = dir.path().join("out");
+    let assert = atpsim()
+        .arg("run")
+        .arg(&path)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .code(2);
+    let err = String::from_utf8_lossy(&assert.get_output().stderr).to_string();
+    assert!(err.contains("s.toml:10:1: `phase[0].rate`"), "{err}");
+    assert!(err.contains("rate"), "{err}");
+    assert!(!out.exists(), "nothing is written for bad input");
+}
+
+#[test]
+fn a_missing_scenario_file_exits_2() {
+    let assert = atpsim().args(["validate", "no/such/file.toml"]).assert().code(2);
+    let err = String::from_utf8_lossy(&assert.get_output().stderr).to_string();
+    assert!(err.contains("no/such/file.toml"), "{err}");
+}
+
+#[test]
+fn a_bad_flag_exits_2() {
+    atpsim().args(["run", "--no-such-flag"]).assert().code(2);
+}
+
+#[test]
+fn an_unwritable_output_directory_exits_2_before_running() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write_scenario(dir.path(), SMALL);
+    let blocker = dir.path().join("file");
+    std::fs::write(&blocker, "").unwrap();
+    let assert = atpsim()
+        .arg("run")
+        .arg(&path)
+        .arg("--out")
+        .arg(blocker.join("sub"))
+        .assert()
+        .code(2);
+    let err = String::from_utf8_lossy(&assert.get_output().stderr).to_string();
+    assert!(err.contains("cannot use"), "{err}");
+}
+
+#[test]
+fn a_backend_that_cannot_be_set_up_exits_3_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write_scenario(dir.path(), SMALL);
+    let out = dir.path().join("out");
+    // SQLite keeps its database in a temporary directory: make that impossible.
+    let assert = atpsim()
+        .arg("run")
+        .arg(&path)
+        .arg("--out")
+        .arg(&out)
+        .env("TMPDIR", dir.path().join("missing"))
+        .assert()
+        .code(3);
+    let err = String::from_utf8_lossy(&assert.get_output().stderr).to_string();
+    assert!(err.contains("backend sqlite-atomic"), "{err}");
+    assert!(!out.join("run.json").exists(), "checked before anything ran");
+}
+
+#[test]
+fn sigint_stops_the_run_and_keeps_what_was_measured() {
+    let dir = tempfile::tempdir().unwrap();
+    let long = r#"
+name = "long"
+seed = 3
+[[sku]]
+id = "A"
+stock = 1000000
+[[phase]]
+kind = "constant"
+rate = 200
+duration = "60s"
+[[backend]]
+kind = "memory-atomic"
+[[backend]]
+kind = "memory-lock"
+"#;
+    let path = write_scenario(dir.path(), long);
+    let out = dir.path().join("out");
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("atpsim"))
+        .arg("run")
+        .arg(&path)
+        .arg("--out")
+        .arg(&out)
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Wait for the run to start (the binary says so on stderr), then interrupt.
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    while !line.starts_with("running memory-atomic") {
+        line.clear();
+        assert!(stderr.read_line(&mut line).unwrap() > 0, "binary ended early");
+    }
+    let killed = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(130));
+    let run = read_json(&out.join("run.json"));
+    assert_eq!(run["interrupted"], true);
+    let backends = run["backends"].as_array().unwrap();
+    assert_eq!(backends.len(), 1, "the second backend never started");
+    let offered = backends[0]["orders"]["offered"].as_u64().unwrap();
+    assert!(offered < 12_000, "stopped early: {offered}");
+    assert_eq!(backends[0]["units"]["oversold"], 0);
+}
