@@ -159,4 +159,17 @@ mod tests {
         b.concurrency = 1;
         assert_eq!(schedule_hash(&a), schedule_hash(&b));
     }
+
+    /// The golden hash of the demo scenario: a change here means every
+    /// baseline taken with an earlier build no longer compares. Bump
+    /// `GENERATOR_VERSION` on purpose, then update this value.
+    #[test]
+    fn flash_toml_schedule_hash_is_pinned() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/flash.toml");
+        let s = crate::scenario::load(&path).expect("flash.toml parses");
+        assert_eq!(
+            schedule_hash(&s),
+            "c64524cadb0e7ab259585b7dc24ec3b1ebd4e61ff71b869e5883cdf87838c679"
+        );
+    }
 }
