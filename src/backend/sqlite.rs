@@ -7,7 +7,9 @@
 
 use super::{Backend, BackendError, Hooks, Reply, SentFlag};
 use crate::scenario::{BackendSpec, Sku, SkuIdx};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
 use sqlx::Row;
 use std::time::Duration;
 
@@ -54,6 +56,9 @@ impl Sqlite {
             .filename(&path)
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
+            // The usual pairing with WAL: commits survive a crash of atpsim,
+            // not of the machine — the harness measures contention, not fsync.
+            .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(spec.options.busy_timeout);
         let pool_size = spec.options.pool;
         let pool = SqlitePoolOptions::new()
