@@ -177,7 +177,12 @@ fn run(args: RunArgs) -> Result<i32, AppError> {
                 break;
             }
             if !args.quiet {
-                eprintln!("running {} ({}/{})", spec.name, index + 1, scenario.backends.len());
+                eprintln!(
+                    "running {} ({}/{})",
+                    spec.name,
+                    index + 1,
+                    scenario.backends.len()
+                );
             }
             match runner::run_backend(&scenario, &plan, spec, index, &options).await {
                 Ok(run) => {

@@ -17,7 +17,8 @@ fn repo(path: &str) -> PathBuf {
 }
 
 fn read_json(path: &Path) -> Value {
-    serde_json::from_str(&std::fs::read_to_string(path).expect("run.json written")).expect("valid JSON")
+    serde_json::from_str(&std::fs::read_to_string(path).expect("run.json written"))
+        .expect("valid JSON")
 }
 
 fn write_scenario(dir: &Path, body: &str) -> PathBuf {
@@ -40,6 +41,9 @@ kind = "memory-atomic"
 [[backend]]
 kind = "sqlite-atomic"
 "#;
+
+/// An order as the trace tells it: (sku, qty, final outcome, attempts).
+type TracedOrder = (String, u64, String, u64);
 
 #[test]
 fn flash_runs_and_its_trace_recomputes_the_audit() {
@@ -65,11 +69,13 @@ fn flash_runs_and_its_trace_recomputes_the_audit() {
         .iter()
         .map(|s| {
             let id = s["id"].as_str().unwrap().to_string();
-            (id, (s["stock"].as_u64().unwrap(), s["buffer"].as_u64().unwrap()))
+            (
+                id,
+                (s["stock"].as_u64().unwrap(), s["buffer"].as_u64().unwrap()),
+            )
         })
         .collect();
-    // backend → order id → (sku, qty, final outcome, attempts)
-    let mut orders: HashMap<String, HashMap<u64, (String, u64, String, u64)>> = HashMap::new();
+    let mut orders: HashMap<String, HashMap<u64, TracedOrder>> = HashMap::new();
     let file = std::fs::File::open(&trace).unwrap();
     let mut lines = BufReader::new(file).lines();
     assert_eq!(
@@ -80,8 +86,11 @@ fn flash_runs_and_its_trace_recomputes_the_audit() {
         let line = line.unwrap();
         let f: Vec<&str> = line.split(',').collect();
         assert_eq!(f.len(), 9, "{line}");
-        let (intended, sent, done): (u64, u64, u64) =
-            (f[3].parse().unwrap(), f[4].parse().unwrap(), f[5].parse().unwrap());
+        let (intended, sent, done): (u64, u64, u64) = (
+            f[3].parse().unwrap(),
+            f[4].parse().unwrap(),
+            f[5].parse().unwrap(),
+        );
         assert!(sent <= done, "{line}");
         assert!(intended <= sent + 1_000_000, "sent before due: {line}");
         let attempt: u64 = f[7].parse().unwrap();
@@ -103,9 +112,17 @@ fn flash_runs_and_its_trace_recomputes_the_audit() {
         assert!(stdout.contains(name), "table lists {name}");
         let orders = &orders[name];
         let count = |outcome: &str| orders.values().filter(|o| o.2 == outcome).count() as u64;
-        assert_eq!(b["orders"]["offered"].as_u64().unwrap(), orders.len() as u64, "{name}");
+        assert_eq!(
+            b["orders"]["offered"].as_u64().unwrap(),
+            orders.len() as u64,
+            "{name}"
+        );
         for outcome in ["granted", "sold_out", "conflict", "error", "unknown"] {
-            assert_eq!(b["orders"][outcome].as_u64().unwrap(), count(outcome), "{name} {outcome}");
+            assert_eq!(
+                b["orders"][outcome].as_u64().unwrap(),
+                count(outcome),
+                "{name} {outcome}"
+            );
         }
         let retries: u64 = orders.values().map(|o| o.3 - 1).sum();
         assert_eq!(b["orders"]["retries"].as_u64().unwrap(), retries, "{name}");
@@ -128,14 +145,30 @@ fn flash_runs_and_its_trace_recomputes_the_audit() {
                 .sum()
         };
         let units = &b["units"];
-        assert_eq!(units["granted"].as_u64().unwrap(), committed.values().sum::<u64>(), "{name}");
-        assert_eq!(units["unknown"].as_u64().unwrap(), unknown.values().sum::<u64>(), "{name}");
-        assert_eq!(units["oversold"].as_u64().unwrap(), over(&HashMap::new()), "{name}");
+        assert_eq!(
+            units["granted"].as_u64().unwrap(),
+            committed.values().sum::<u64>(),
+            "{name}"
+        );
+        assert_eq!(
+            units["unknown"].as_u64().unwrap(),
+            unknown.values().sum::<u64>(),
+            "{name}"
+        );
+        assert_eq!(
+            units["oversold"].as_u64().unwrap(),
+            over(&HashMap::new()),
+            "{name}"
+        );
         let with_unknown: HashMap<&str, u64> = skus
             .keys()
             .map(|id| (id.as_str(), unknown.get(id.as_str()).copied().unwrap_or(0)))
             .collect();
-        assert_eq!(units["oversold_possible"].as_u64().unwrap(), over(&with_unknown), "{name}");
+        assert_eq!(
+            units["oversold_possible"].as_u64().unwrap(),
+            over(&with_unknown),
+            "{name}"
+        );
     }
 
     // The product's claim: naive oversells the hot SKU, the rest sell exactly its stock.
@@ -144,7 +177,10 @@ fn flash_runs_and_its_trace_recomputes_the_audit() {
         let hot = &b["skus"][0];
         assert_eq!(hot["id"], "HOT");
         if name.ends_with("naive") {
-            assert!(b["units"]["oversold"].as_u64().unwrap() > 0, "{name} should oversell");
+            assert!(
+                b["units"]["oversold"].as_u64().unwrap() > 0,
+                "{name} should oversell"
+            );
         } else {
             assert_eq!(b["units"]["oversold"], 0, "{name}");
             assert_eq!(hot["granted"], 100, "{name}");
@@ -186,7 +222,10 @@ fn a_bad_scenario_exits_2_naming_file_line_and_key() {
 
 #[test]
 fn a_missing_scenario_file_exits_2() {
-    let assert = atpsim().args(["validate", "no/such/file.toml"]).assert().code(2);
+    let assert = atpsim()
+        .args(["validate", "no/such/file.toml"])
+        .assert()
+        .code(2);
     let err = String::from_utf8_lossy(&assert.get_output().stderr).to_string();
     assert!(err.contains("no/such/file.toml"), "{err}");
 }
@@ -229,7 +268,10 @@ fn a_backend_that_cannot_be_set_up_exits_3_naming_it() {
         .code(3);
     let err = String::from_utf8_lossy(&assert.get_output().stderr).to_string();
     assert!(err.contains("backend sqlite-atomic"), "{err}");
-    assert!(!out.join("run.json").exists(), "checked before anything ran");
+    assert!(
+        !out.join("run.json").exists(),
+        "checked before anything ran"
+    );
 }
 
 #[test]
@@ -266,7 +308,10 @@ kind = "memory-lock"
     let mut line = String::new();
     while !line.starts_with("running memory-atomic") {
         line.clear();
-        assert!(stderr.read_line(&mut line).unwrap() > 0, "binary ended early");
+        assert!(
+            stderr.read_line(&mut line).unwrap() > 0,
+            "binary ended early"
+        );
     }
     let killed = std::process::Command::new("kill")
         .args(["-INT", &child.id().to_string()])
