@@ -22,11 +22,12 @@ pub struct Row {
     pub cells: Vec<String>,
 }
 
-pub const COLUMNS: [&str; 14] = [
+pub const COLUMNS: [&str; 15] = [
     "backend",
     "offered",
     "granted",
     "rejected",
+    "errors",
     "unknown",
     "oversold",
     "rate",
@@ -51,7 +52,8 @@ pub fn row(b: &BackendSummary) -> Row {
             name,
             o.offered.to_string(),
             o.granted.to_string(),
-            (o.sold_out + o.conflict + o.error).to_string(),
+            (o.sold_out + o.conflict).to_string(),
+            o.error.to_string(),
             o.unknown.to_string(),
             b.units.oversold.to_string(),
             format!("{:.1}%", b.oversell_rate * 100.0),
