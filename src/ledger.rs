@@ -7,7 +7,7 @@
 
 use crate::scenario::{Sku, SkuIdx};
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicI64, AtomicU64, AtomicUsize, Ordering::SeqCst};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::SeqCst};
 use std::sync::Mutex;
 
 /// Oversold grants kept as samples for the report.
@@ -29,8 +29,8 @@ struct SkuLedger {
     unknown_orders: AtomicU64,
     /// Units of attempts sent and not yet answered.
     in_flight: AtomicU64,
-    /// Largest `C − S − B` seen (may be negative: never overcommitted).
-    peak_over: AtomicI64,
+    /// Largest `C − S − B` seen, 0 while never overcommitted.
+    peak_over: AtomicU64,
     /// Refused quantities → count: candidates for `wrongly_refused`.
     refused: Mutex<BTreeMap<u64, u64>>,
     /// Earliest intended time of a refusal made while `free` covered it.
@@ -64,7 +64,8 @@ pub struct SkuTotals {
     pub committed: u64,
     pub unknown: u64,
     pub unknown_orders: u64,
-    pub peak_over: i64,
+    /// Largest `C − S − B` seen, 0 if never positive.
+    pub peak_over: u64,
     /// `(quantity, orders)` of every refusal.
     pub refused: Vec<(u64, u64)>,
 }
@@ -80,7 +81,7 @@ impl Ledger {
                     unknown: AtomicU64::new(0),
                     unknown_orders: AtomicU64::new(0),
                     in_flight: AtomicU64::new(0),
-                    peak_over: AtomicI64::new(-((s.stock + s.buffer) as i64)),
+                    peak_over: AtomicU64::new(0),
                     refused: Mutex::new(BTreeMap::new()),
                     earliest_covered_refusal: AtomicU64::new(u64::MAX),
                 })
@@ -107,7 +108,10 @@ impl Ledger {
         s.in_flight.fetch_sub(qty, SeqCst);
         let over = |c: u64| c.saturating_sub(s.limit);
         let now = prev + qty;
-        s.peak_over.fetch_max(now as i64 - s.limit as i64, SeqCst);
+        if now > s.limit {
+            // Only overcommitting grants pay for this update.
+            s.peak_over.fetch_max(now - s.limit, SeqCst);
+        }
         GrantVerdict {
             oversold_units: over(now) - over(prev),
             fairness_inversion: s.earliest_covered_refusal.load(SeqCst) < intended_ns,

@@ -54,7 +54,7 @@ pub fn audit_sku(t: &SkuTotals, reserved: u64) -> SkuAudit {
         oversold: c.saturating_sub(limit),
         oversold_possible: (c + u).saturating_sub(limit),
         within_buffer: b.min(c.saturating_sub(s)),
-        peak_overcommit: t.peak_over.max(0) as u64,
+        peak_overcommit: t.peak_over,
         lost_updates: c.saturating_sub(reserved),
         phantom: reserved.saturating_sub(c + u),
         undersold: (free.max(0) as u64).min(wrongly_units),

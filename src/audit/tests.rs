@@ -14,7 +14,7 @@ fn totals(
         committed,
         unknown,
         unknown_orders: if unknown > 0 { 1 } else { 0 },
-        peak_over: committed as i64 - (stock + buffer) as i64,
+        peak_over: committed.saturating_sub(stock + buffer),
         refused: refused.to_vec(),
     }
 }

@@ -113,7 +113,6 @@ impl AsyncBackendFn<Result<BackendRun, BackendError>> for RunOne<'_> {
             retries: scenario.retries,
             trace: options.trace.clone(),
             backend_index: index as u16,
-            completed: AtomicU64::new(0),
             closed_loop_ids: AtomicU64::new(0),
         });
         let clients = spawn_clients(&shared, scenario, plan, options);
@@ -194,9 +193,11 @@ fn spawn_clients<B: Backend>(
     handles
 }
 
-/// Orders completed so far, for the progress line.
-pub(crate) fn completed<B>(shared: &Shared<B>) -> u64 {
-    shared.completed.load(Ordering::Relaxed)
+/// Orders taken by clients so far, for the progress line (read every tick, so
+/// the per-order path keeps no counter of its own for it).
+pub(crate) fn dispatched<B>(shared: &Shared<B>) -> u64 {
+    let open = shared.schedule.lock().expect("schedule lock").taken();
+    open + shared.closed_loop_ids.load(Ordering::Relaxed)
 }
 
 /// The record of a backend that could not be set up after the run began:

@@ -16,7 +16,7 @@ pub fn spawn<B: Send + Sync + 'static>(
         let started = tokio::time::Instant::now();
         loop {
             tokio::time::sleep(TICK).await;
-            let done = super::completed(&shared);
+            let done = super::dispatched(&shared);
             let elapsed = started.elapsed().as_secs_f64();
             let bar = bar(done, planned);
             eprint!("\r\x1b[2K  {name:<16} {bar} {done}/{planned} orders  {elapsed:5.1}s");

@@ -35,6 +35,15 @@ async fn run_with(s: &Scenario, hooks: Hooks) -> BackendSummary {
         .summary
 }
 
+/// Tests on the multi-threaded runtime take this lock: the saturation tests
+/// judge the harness's own timing, which other tests' load on two cores would
+/// otherwise disturb.
+static EXCLUSIVE: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn exclusive() -> std::sync::MutexGuard<'static, ()> {
+    EXCLUSIVE.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 fn multi_thread() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -55,6 +64,7 @@ fn forced_race(kind: &str) -> BackendSummary {
     let hooks = Hooks {
         between_read_and_write: Some(Arc::new(tokio::sync::Barrier::new(clients))),
     };
+    let _exclusive = exclusive();
     multi_thread().block_on(run_with(&s, hooks))
 }
 
@@ -102,6 +112,7 @@ proptest! {
             &format!("kind = \"{}\"", SAFE[backend]),
             &format!("concurrency = {concurrency}"),
         );
+        let _exclusive = exclusive();
         let b = multi_thread().block_on(run_with(&s, Hooks::default()));
         prop_assert_eq!(b.orders.offered, orders);
         prop_assert_eq!(b.units.oversold, 0);
@@ -126,6 +137,7 @@ proptest! {
             &format!("kind = \"{}\"", SAFE[backend]),
             &format!("concurrency = {concurrency}"),
         );
+        let _exclusive = exclusive();
         let b = multi_thread().block_on(run_with(&s, Hooks::default()));
         prop_assert_eq!(b.units.granted, orders.min(stock));
         prop_assert_eq!(b.orders.granted, orders.min(stock));
@@ -224,6 +236,7 @@ fn steady() -> Scenario {
 
 #[test]
 fn an_idle_harness_is_not_saturated() {
+    let _exclusive = exclusive();
     let b = multi_thread().block_on(run_with(&steady(), Hooks::default()));
     assert_eq!(b.orders.offered, 500);
     assert!(!b.harness_saturated, "lag {:?}", b.dispatch_lag_us);
@@ -231,6 +244,7 @@ fn an_idle_harness_is_not_saturated() {
 
 #[test]
 fn an_overloaded_harness_reports_saturation() {
+    let _exclusive = exclusive();
     let runtime = multi_thread();
     // Tasks that hold both runtime threads in 10 ms blocking slices: due
     // orders cannot be sent on time although clients are free.

@@ -28,8 +28,6 @@ pub struct Shared<B> {
     pub retries: u32,
     pub trace: Option<TraceSink>,
     pub backend_index: u16,
-    /// Orders finished so far (for the progress line).
-    pub completed: AtomicU64,
     pub closed_loop_ids: AtomicU64,
 }
 
@@ -144,7 +142,6 @@ impl<B: Backend> Shared<B> {
             fairness_inversion,
             open_loop,
         });
-        self.completed.fetch_add(1, Ordering::Relaxed);
     }
 }
 

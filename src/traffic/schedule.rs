@@ -65,6 +65,13 @@ impl Schedule {
     }
 }
 
+impl Schedule {
+    /// Orders handed out so far.
+    pub fn taken(&self) -> u64 {
+        self.next_id
+    }
+}
+
 impl Iterator for Schedule {
     type Item = Order;
 
