@@ -328,3 +328,57 @@ kind = "memory-lock"
     assert!(offered < 12_000, "stopped early: {offered}");
     assert_eq!(backends[0]["units"]["oversold"], 0);
 }
+
+/// Peak resident memory of a finished child, in MB, from the kernel's own count.
+#[allow(clippy::zombie_processes)] // reaped by `wait4` below, which also reports its memory
+fn run_and_measure_peak_rss_mb(cmd: &mut std::process::Command) -> (i32, f64) {
+    let child = cmd.spawn().unwrap();
+    let mut status = 0;
+    // SAFETY: an all-zero `rusage` is a valid value for `wait4` to fill in.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: waits for our own child, which nothing else reaps.
+    let pid = unsafe { libc::wait4(child.id() as libc::pid_t, &mut status, 0, &mut usage) };
+    assert_eq!(pid, child.id() as libc::pid_t);
+    (libc::WEXITSTATUS(status), usage.ru_maxrss as f64 / 1024.0)
+}
+
+#[test]
+fn the_window_cap_keeps_memory_within_budget() {
+    // 2,000 windows (the cap; 1 ms asked for, widened), every one busy, a
+    // thousand SKUs with the hottest in every window: the most window state a
+    // scenario can hold.
+    let dir = tempfile::tempdir().unwrap();
+    let path = write_scenario(
+        dir.path(),
+        r#"
+name = "wincap"
+seed = 1
+window = "1ms"
+[catalogue]
+hot = { stock = 1000000 }
+long_tail = { count = 999, stock = 1000000 }
+[[phase]]
+kind = "constant"
+rate = 20000
+duration = "4s"
+skus = { pick = "zipf", exponent = 1.0 }
+[[backend]]
+kind = "memory-atomic"
+"#,
+    );
+    let out = dir.path().join("out");
+    let (code, peak_mb) = run_and_measure_peak_rss_mb(
+        std::process::Command::new(assert_cmd::cargo::cargo_bin("atpsim"))
+            .arg("run")
+            .arg(&path)
+            .arg("--out")
+            .arg(&out)
+            .arg("--quiet")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null()),
+    );
+    assert_eq!(code, 0);
+    let run = read_json(&out.join("run.json"));
+    assert_eq!(run["backends"][0]["windows"].as_array().unwrap().len(), 2000);
+    assert!(peak_mb < 256.0, "peak RSS {peak_mb:.0} MB over the 256 MB budget");
+}

@@ -1,8 +1,11 @@
 //! Recorders: histograms and counters, one shard per runtime thread.
 //!
-//! Invariant: memory grows with windows and SKUs, never with orders. A worker
-//! records into its own thread's shard (an uncontended lock); shards are
-//! merged with `Histogram::add` once the run is quiet.
+//! Invariant: memory grows with windows and SKUs, never with orders — nor with
+//! threads. A worker records into its own thread's shard (an uncontended
+//! lock); a flusher moves windows that have gone by out of the shards into one
+//! shared store every tick, so each shard holds only the last few windows
+//! (a late order re-opens its window in the shard until the next flush:
+//! `Histogram::add` makes the merge exact whenever it happens).
 
 use super::histogram;
 use super::windows::WindowGrid;
@@ -199,10 +202,14 @@ impl Recorder {
 fn merge_windows(mine: &mut [Option<Box<WindowRecord>>], theirs: &[Option<Box<WindowRecord>>]) {
     for (a, b) in mine.iter_mut().zip(theirs) {
         if let Some(b) = b {
-            a.get_or_insert_with(|| Box::new(WindowRecord::new()))
-                .merge(b);
+            merge_window(a, b);
         }
     }
+}
+
+fn merge_window(into: &mut Option<Box<WindowRecord>>, from: &WindowRecord) {
+    into.get_or_insert_with(|| Box::new(WindowRecord::new()))
+        .merge(from);
 }
 
 static NEXT_SET_ID: AtomicU64 = AtomicU64::new(1);
@@ -212,23 +219,37 @@ thread_local! {
     static SHARD: RefCell<Option<(u64, Arc<Mutex<Recorder>>)>> = const { RefCell::new(None) };
 }
 
-/// The recorder shards of one backend's run.
+/// The recorder shards of one backend's run, and the store of flushed windows.
 pub struct Recorders {
     id: u64,
-    grid: WindowGrid,
+    pub grid: WindowGrid,
     sku_count: usize,
     hot_sku: SkuIdx,
     shards: Mutex<Vec<Arc<Mutex<Recorder>>>>,
+    /// Windows flushed out of the shards: (all orders, hottest SKU).
+    flushed: Mutex<FlushedWindows>,
+}
+
+type WindowSlots = Vec<Option<Box<WindowRecord>>>;
+
+struct FlushedWindows {
+    all: WindowSlots,
+    hot: WindowSlots,
 }
 
 impl Recorders {
     pub fn new(grid: WindowGrid, sku_count: usize, hot_sku: SkuIdx) -> Self {
+        let empty = || (0..grid.count).map(|_| None).collect();
         Recorders {
             id: NEXT_SET_ID.fetch_add(1, Ordering::Relaxed),
             grid,
             sku_count,
             hot_sku,
             shards: Mutex::new(Vec::new()),
+            flushed: Mutex::new(FlushedWindows {
+                all: empty(),
+                hot: empty(),
+            }),
         }
     }
 
@@ -253,16 +274,43 @@ impl Recorders {
         });
     }
 
+    /// Move every shard's windows with index below `before` into the shared
+    /// store. Shard locks are held only to take the boxes, not to merge them.
+    pub fn flush_before(&self, before: usize) {
+        let before = before.min(self.grid.count);
+        let shards: Vec<_> = self.shards.lock().expect("shard list").clone();
+        for shard in shards {
+            let (all, hot): (Vec<_>, Vec<_>) = {
+                let mut s = shard.lock().expect("recorder shard");
+                let take = |slots: &mut WindowSlots| -> Vec<(usize, Box<WindowRecord>)> {
+                    slots[..before]
+                        .iter_mut()
+                        .enumerate()
+                        .filter_map(|(i, w)| w.take().map(|w| (i, w)))
+                        .collect()
+                };
+                (take(&mut s.windows), take(&mut s.hot_windows))
+            };
+            let mut store = self.flushed.lock().expect("flushed windows");
+            for (i, w) in all {
+                merge_window(&mut store.all[i], &w);
+            }
+            for (i, w) in hot {
+                merge_window(&mut store.hot[i], &w);
+            }
+        }
+    }
+
     /// Merge every shard (call once no worker records any more).
     pub fn merged(&self) -> Recorder {
+        self.flush_before(self.grid.count);
         let mut total = Recorder::new(self.grid, self.sku_count, self.hot_sku);
         for shard in self.shards.lock().expect("shard list").iter() {
             total.merge(&shard.lock().expect("recorder shard"));
         }
+        let mut store = self.flushed.lock().expect("flushed windows");
+        total.windows = std::mem::take(&mut store.all);
+        total.hot_windows = std::mem::take(&mut store.hot);
         total
-    }
-
-    pub fn grid(&self) -> WindowGrid {
-        self.grid
     }
 }

@@ -5,8 +5,8 @@
 //! generic code below it; results of every finished backend survive a later
 //! backend's failure or an interrupt.
 
-mod progress;
 mod summarize;
+mod ticker;
 pub mod worker;
 
 use crate::audit::audit;
@@ -116,21 +116,20 @@ impl AsyncBackendFn<Result<BackendRun, BackendError>> for RunOne<'_> {
             closed_loop_ids: AtomicU64::new(0),
         });
         let clients = spawn_clients(&shared, scenario, plan, options);
-        let ticker = options.progress.then(|| {
-            progress::spawn(
-                Arc::clone(&shared),
-                spec.name.clone(),
-                plan.open_loop_orders,
-            )
-        });
+        let ticker = ticker::spawn(
+            Arc::clone(&shared),
+            spec.name.clone(),
+            plan.open_loop_orders,
+            options.progress,
+        );
         for client in clients {
             // A panicking client loses only its own order; the rest stands.
             let _ = client.await;
         }
         let duration = Instant::now().saturating_duration_since(shared.t0);
-        if let Some(ticker) = ticker {
-            ticker.abort();
-            progress::clear();
+        ticker.abort();
+        if options.progress {
+            ticker::clear();
         }
         let snapshot = shared.backend.snapshot().await;
         shared.backend.close().await;

@@ -41,7 +41,9 @@ async fn run_with(s: &Scenario, hooks: Hooks) -> BackendSummary {
 static EXCLUSIVE: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 fn exclusive() -> std::sync::MutexGuard<'static, ()> {
-    EXCLUSIVE.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    EXCLUSIVE
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 fn multi_thread() -> tokio::runtime::Runtime {
