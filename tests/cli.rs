@@ -379,6 +379,12 @@ kind = "memory-atomic"
     );
     assert_eq!(code, 0);
     let run = read_json(&out.join("run.json"));
-    assert_eq!(run["backends"][0]["windows"].as_array().unwrap().len(), 2000);
-    assert!(peak_mb < 256.0, "peak RSS {peak_mb:.0} MB over the 256 MB budget");
+    assert_eq!(
+        run["backends"][0]["windows"].as_array().unwrap().len(),
+        2000
+    );
+    assert!(
+        peak_mb < 256.0,
+        "peak RSS {peak_mb:.0} MB over the 256 MB budget"
+    );
 }

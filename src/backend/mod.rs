@@ -104,9 +104,13 @@ pub async fn with_backend<R>(
         BackendKind::MemoryNaive => {
             Ok(run.call(memory::MemoryNaive::open(spec, skus, hooks)).await)
         }
-        BackendKind::MemoryAtomic => Ok(run.call(memory::MemoryAtomic::open(spec, skus)).await),
-        BackendKind::MemoryLock => Ok(run.call(memory::MemoryLock::open(spec, skus)).await),
-        BackendKind::MemoryQueue => Ok(run.call(memory::MemoryQueue::open(spec, skus)).await),
+        BackendKind::MemoryAtomic => Ok(run
+            .call(memory::MemoryAtomic::open(spec, skus, hooks))
+            .await),
+        BackendKind::MemoryLock => Ok(run.call(memory::MemoryLock::open(spec, skus, hooks)).await),
+        BackendKind::MemoryQueue => {
+            Ok(run.call(memory::MemoryQueue::open(spec, skus, hooks)).await)
+        }
         BackendKind::SqliteNaive => {
             let backend = sqlite::Sqlite::open(spec, skus, sqlite::Strategy::Naive, hooks).await?;
             Ok(run.call(backend).await)

@@ -10,18 +10,25 @@ mod lock;
 mod naive;
 mod queue;
 
-pub use atomic::MemoryAtomic;
-pub use lock::MemoryLock;
-pub use naive::MemoryNaive;
-pub use queue::MemoryQueue;
+pub use atomic::Atomic;
+pub use lock::Lock;
+pub use naive::Naive;
+pub use queue::Queue;
 
-use super::BackendError;
-use crate::scenario::Sku;
+pub type MemoryNaive = Memory<Naive>;
+pub type MemoryAtomic = Memory<Atomic>;
+pub type MemoryLock = Memory<Lock>;
+pub type MemoryQueue = Memory<Queue>;
+
+use super::{Backend, BackendError, Hooks, Reply, SentFlag};
+use crate::scenario::{BackendSpec, Sku, SkuIdx};
+use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Per-SKU stock: the limit a backend may sell up to and what it has reserved.
-pub(crate) struct StockTable {
+pub struct StockTable {
     cells: Vec<StockCell>,
 }
 
@@ -53,6 +60,10 @@ impl StockTable {
         }
     }
 
+    pub(crate) fn len(&self) -> usize {
+        self.cells.len()
+    }
+
     pub(crate) fn cell(&self, sku: u32) -> &StockCell {
         &self.cells[sku as usize]
     }
@@ -62,14 +73,6 @@ impl StockTable {
             .iter()
             .map(|c| c.reserved.load(Ordering::SeqCst))
             .collect()
-    }
-
-    pub(crate) fn check_len(&self, backend: &str, skus: &[Sku]) -> Result<(), BackendError> {
-        if skus.len() == self.cells.len() {
-            Ok(())
-        } else {
-            Err(BackendError::new(backend, "catalogue changed after open"))
-        }
     }
 }
 
@@ -98,13 +101,68 @@ impl StockCell {
     }
 }
 
-/// The one simulated network trip a memory call makes.
-pub(crate) async fn round_trip(rtt: Duration) {
-    if !rtt.is_zero() {
-        tokio::time::sleep(rtt).await;
+/// How one memory backend decides; the store, the round trip and the
+/// snapshot are the same for all of them (`Memory<S>`).
+pub trait Strategy: Send + Sync + Sized + 'static {
+    /// Must be called inside a tokio runtime (a strategy may spawn tasks).
+    fn open(table: &Arc<StockTable>, hooks: Hooks) -> Self;
+
+    /// Decide one request that has just reached the store.
+    fn reserve(
+        &self,
+        table: &StockTable,
+        sku: SkuIdx,
+        qty: u64,
+    ) -> impl Future<Output = Reply> + Send;
+}
+
+/// A memory backend: the shared stock table under strategy `S`.
+pub struct Memory<S> {
+    name: String,
+    table: Arc<StockTable>,
+    rtt: Duration,
+    strategy: S,
+}
+
+impl<S: Strategy> Memory<S> {
+    pub fn open(spec: &BackendSpec, skus: &[Sku], hooks: Hooks) -> Self {
+        let table = Arc::new(StockTable::new(skus));
+        Memory {
+            name: spec.name.clone(),
+            strategy: S::open(&table, hooks),
+            table,
+            rtt: spec.options.rtt,
+        }
     }
 }
 
-pub(crate) fn environment(rtt: Duration) -> serde_json::Value {
-    serde_json::json!({ "store": "memory", "rtt_ms": rtt.as_secs_f64() * 1000.0 })
+impl<S: Strategy> Backend for Memory<S> {
+    async fn prepare(&self, skus: &[Sku]) -> Result<(), BackendError> {
+        if skus.len() != self.table.cells.len() {
+            return Err(BackendError::new(
+                &self.name,
+                "catalogue changed after open",
+            ));
+        }
+        self.table.reset(skus);
+        Ok(())
+    }
+
+    async fn reserve(&self, sku: SkuIdx, qty: u64, sent: &SentFlag) -> Reply {
+        sent.mark();
+        if !self.rtt.is_zero() {
+            tokio::time::sleep(self.rtt).await;
+        }
+        self.strategy.reserve(&self.table, sku, qty).await
+    }
+
+    async fn snapshot(&self) -> Result<Vec<u64>, BackendError> {
+        Ok(self.table.snapshot())
+    }
+
+    async fn close(&self) {}
+
+    fn environment(&self) -> serde_json::Value {
+        serde_json::json!({ "store": "memory", "rtt_ms": self.rtt.as_secs_f64() * 1000.0 })
+    }
 }

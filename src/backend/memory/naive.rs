@@ -4,27 +4,13 @@
 //! multi-threaded runtime two clients read the same `reserved` and both write:
 //! the read-then-write race, for real.
 
-use super::{round_trip, StockTable};
-use crate::backend::{Backend, BackendError, Hooks, Reply, SentFlag};
-use crate::scenario::{BackendSpec, Sku, SkuIdx};
-use std::time::Duration;
+use super::{StockTable, Strategy};
+use crate::backend::{Hooks, Reply};
+use crate::scenario::SkuIdx;
+use std::sync::Arc;
 
-pub struct MemoryNaive {
-    name: String,
-    table: StockTable,
-    rtt: Duration,
+pub struct Naive {
     hooks: Hooks,
-}
-
-impl MemoryNaive {
-    pub fn open(spec: &BackendSpec, skus: &[Sku], hooks: Hooks) -> Self {
-        MemoryNaive {
-            name: spec.name.clone(),
-            table: StockTable::new(skus),
-            rtt: spec.options.rtt,
-            hooks,
-        }
-    }
 }
 
 /// The racy read-then-write shared by `memory-naive` and, under a lock, `memory-lock`.
@@ -45,26 +31,12 @@ pub(crate) async fn read_then_write(
     Reply::Granted
 }
 
-impl Backend for MemoryNaive {
-    async fn prepare(&self, skus: &[Sku]) -> Result<(), BackendError> {
-        self.table.check_len(&self.name, skus)?;
-        self.table.reset(skus);
-        Ok(())
+impl Strategy for Naive {
+    fn open(_table: &Arc<StockTable>, hooks: Hooks) -> Self {
+        Naive { hooks }
     }
 
-    async fn reserve(&self, sku: SkuIdx, qty: u64, sent: &SentFlag) -> Reply {
-        sent.mark();
-        round_trip(self.rtt).await;
-        read_then_write(&self.table, sku, qty, &self.hooks).await
-    }
-
-    async fn snapshot(&self) -> Result<Vec<u64>, BackendError> {
-        Ok(self.table.snapshot())
-    }
-
-    async fn close(&self) {}
-
-    fn environment(&self) -> serde_json::Value {
-        super::environment(self.rtt)
+    async fn reserve(&self, table: &StockTable, sku: SkuIdx, qty: u64) -> Reply {
+        read_then_write(table, sku, qty, &self.hooks).await
     }
 }

@@ -1,11 +1,10 @@
 //! `memory-queue`: one task serves each SKU's queue, so a SKU's orders are
 //! applied one after another by a single owner — no lock, no race.
 
-use super::{round_trip, StockTable};
-use crate::backend::{Backend, BackendError, Reply, SentFlag};
-use crate::scenario::{BackendSpec, Sku, SkuIdx};
+use super::{StockTable, Strategy};
+use crate::backend::{Hooks, Reply};
+use crate::scenario::SkuIdx;
 use std::sync::Arc;
-use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 
 /// Queue servers; SKU `s` belongs to server `s % SERVERS`, so each SKU has
@@ -17,31 +16,8 @@ const QUEUE_DEPTH: usize = 1024;
 
 type Request = (SkuIdx, u64, oneshot::Sender<Reply>);
 
-pub struct MemoryQueue {
-    name: String,
-    table: Arc<StockTable>,
+pub struct Queue {
     queues: Vec<mpsc::Sender<Request>>,
-    rtt: Duration,
-}
-
-impl MemoryQueue {
-    /// Must be called inside a tokio runtime: it spawns the queue servers.
-    pub fn open(spec: &BackendSpec, skus: &[Sku]) -> Self {
-        let table = Arc::new(StockTable::new(skus));
-        let queues = (0..SERVERS.min(skus.len().max(1)))
-            .map(|_| {
-                let (tx, rx) = mpsc::channel(QUEUE_DEPTH);
-                tokio::spawn(serve(Arc::clone(&table), rx));
-                tx
-            })
-            .collect();
-        MemoryQueue {
-            name: spec.name.clone(),
-            table,
-            queues,
-            rtt: spec.options.rtt,
-        }
-    }
 }
 
 /// A server applies its SKUs' requests in arrival order; it is their only writer.
@@ -61,16 +37,19 @@ async fn serve(table: Arc<StockTable>, mut rx: mpsc::Receiver<Request>) {
     }
 }
 
-impl Backend for MemoryQueue {
-    async fn prepare(&self, skus: &[Sku]) -> Result<(), BackendError> {
-        self.table.check_len(&self.name, skus)?;
-        self.table.reset(skus);
-        Ok(())
+impl Strategy for Queue {
+    fn open(table: &Arc<StockTable>, _hooks: Hooks) -> Self {
+        let queues = (0..SERVERS.min(table.len().max(1)))
+            .map(|_| {
+                let (tx, rx) = mpsc::channel(QUEUE_DEPTH);
+                tokio::spawn(serve(Arc::clone(table), rx));
+                tx
+            })
+            .collect();
+        Queue { queues }
     }
 
-    async fn reserve(&self, sku: SkuIdx, qty: u64, sent: &SentFlag) -> Reply {
-        sent.mark();
-        round_trip(self.rtt).await;
+    async fn reserve(&self, _table: &StockTable, sku: SkuIdx, qty: u64) -> Reply {
         let (tx, rx) = oneshot::channel();
         let queue = &self.queues[sku as usize % self.queues.len()];
         if queue.send((sku, qty, tx)).await.is_err() {
@@ -78,15 +57,5 @@ impl Backend for MemoryQueue {
             return Reply::Error;
         }
         rx.await.unwrap_or(Reply::Unknown)
-    }
-
-    async fn snapshot(&self) -> Result<Vec<u64>, BackendError> {
-        Ok(self.table.snapshot())
-    }
-
-    async fn close(&self) {}
-
-    fn environment(&self) -> serde_json::Value {
-        super::environment(self.rtt)
     }
 }
