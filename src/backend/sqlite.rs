@@ -63,13 +63,23 @@ impl Sqlite {
         let pool_size = spec.options.pool;
         let pool = SqlitePoolOptions::new()
             .max_connections(pool_size)
-            // Open every connection before t0, so setup is never measured.
             .min_connections(pool_size)
             .test_before_acquire(false)
             .acquire_timeout(Duration::from_secs(30))
             .connect_with(connect)
             .await
             .map_err(|e| fail(&format!("cannot open {}", path.display()), &e))?;
+        // Hold every connection at once, so all of them are open before t0
+        // (the pool's own minimum is filled in the background).
+        let mut warm = Vec::with_capacity(pool_size as usize);
+        for _ in 0..pool_size {
+            warm.push(
+                pool.acquire()
+                    .await
+                    .map_err(|e| fail("cannot open a pooled connection", &e))?,
+            );
+        }
+        drop(warm);
         sqlx::query(SCHEMA)
             .execute(&pool)
             .await
