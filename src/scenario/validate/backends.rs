@@ -1,0 +1,127 @@
+//! `[[backend]]` tables: kind, options and name.
+//!
+//! Invariant: a backend carries only the options its kind supports, and
+//! backend names (explicit or defaulted to the kind) are unique.
+
+use super::text::quoted_list;
+use super::{Result, Validator};
+use crate::scenario::error::line_column;
+use crate::scenario::model::*;
+use crate::scenario::raw::*;
+use std::collections::HashMap;
+use toml::Spanned;
+
+impl Validator<'_> {
+    pub(super) fn backends(&self, raw: Option<&[Spanned<RawBackend>]>) -> Result<Vec<BackendSpec>> {
+        let raw = raw.unwrap_or_default();
+        if raw.is_empty() {
+            return Err(self.loc.at(
+                0,
+                "backend",
+                "no backends: add at least one `[[backend]]` table with a `kind`",
+            ));
+        }
+        let kinds: Vec<&str> = BackendKind::ALL.iter().map(|k| k.as_str()).collect();
+        let mut out = Vec::with_capacity(raw.len());
+        let mut names: HashMap<String, (usize, usize)> = HashMap::new();
+        for (i, b) in raw.iter().enumerate() {
+            let key = format!("backend[{i}]");
+            let table_at = b.span().start;
+            let r = b.get_ref();
+            let Some(kind_raw) = &r.kind else {
+                return Err(self.missing(
+                    table_at,
+                    &format!("{key}.kind"),
+                    format!(
+                        "missing `kind`: every [[backend]] needs one of {}",
+                        quoted_list(&kinds)
+                    ),
+                ));
+            };
+            let Some(kind) = BackendKind::parse(kind_raw.get_ref()) else {
+                return Err(self.loc.span(
+                    kind_raw.span(),
+                    format!("{key}.kind"),
+                    format!(
+                        "unknown backend kind {:?}; expected one of {}",
+                        kind_raw.get_ref(),
+                        quoted_list(&kinds)
+                    ),
+                ));
+            };
+            let supported = kind.supported_options();
+            let options = [
+                ("rtt", r.rtt.as_ref().map(|v| v.span().start)),
+                ("pool", r.pool.as_ref().map(|v| v.span().start)),
+                (
+                    "busy_timeout",
+                    r.busy_timeout.as_ref().map(|v| v.span().start),
+                ),
+            ];
+            for (option, at) in options {
+                if let (Some(at), false) = (at, supported.contains(&option)) {
+                    return Err(self.loc.key_of(
+                        at,
+                        format!("{key}.{option}"),
+                        format!(
+                            "`{option}` is not an option of {}; {} supports {}",
+                            kind.as_str(),
+                            kind.as_str(),
+                            quoted_list(supported)
+                        ),
+                    ));
+                }
+            }
+            let mut opts = BackendOptions::default();
+            if let Some(rtt) = &r.rtt {
+                opts.rtt = self.duration(rtt, &format!("{key}.rtt"))?;
+            }
+            if let Some(pool) = &r.pool {
+                opts.pool = self.int(pool, &format!("{key}.pool"), 1, 64, " connections")? as u32;
+            }
+            if let Some(bt) = &r.busy_timeout {
+                opts.busy_timeout = self.duration(bt, &format!("{key}.busy_timeout"))?;
+            }
+            let (name, name_at, defaulted) = match &r.name {
+                None => (kind.as_str().to_string(), kind_raw.span().start, true),
+                Some(n) => {
+                    let value = n.get_ref();
+                    let ok = !value.is_empty()
+                        && value.chars().all(|c| {
+                            c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '@' | '-')
+                        });
+                    if !ok {
+                        return Err(self.loc.span(
+                            n.span(),
+                            format!("{key}.name"),
+                            format!("invalid backend name {value:?}: use only letters, digits, `_`, `.`, `@` and `-`"),
+                        ));
+                    }
+                    (value.clone(), n.span().start, false)
+                }
+            };
+            if let Some(&(first, first_at)) = names.get(&name) {
+                let (line, _) = line_column(self.loc.text, first_at);
+                let hint = if defaulted {
+                    " (a backend without `name` is named after its kind)"
+                } else {
+                    ""
+                };
+                return Err(self.loc.at(
+                    name_at,
+                    format!("{key}.name"),
+                    format!(
+                        "duplicate backend name {name:?}{hint}: backend[{first}] at line {line} already has it; give one of them a distinct `name`"
+                    ),
+                ));
+            }
+            names.insert(name.clone(), (i, name_at));
+            out.push(BackendSpec {
+                name,
+                kind,
+                options: opts,
+            });
+        }
+        Ok(out)
+    }
+}
