@@ -2,99 +2,134 @@
 //!
 //! Whole-run histograms hold nanoseconds at 3 significant digits (~270 KB);
 //! per-window ones hold microseconds at 2 digits with 32-bit counts (~13 KB),
-//! so 2,000 windows stay within the memory budget.
+//! so 2,000 windows stay within the memory budget. Each keeps the exact
+//! maximum beside it: a reported percentile never exceeds the largest value
+//! recorded, so a window's p99 can never read above the whole run's max.
 
 use crate::summary::{Latency, Spread, WindowLatency};
 use base64::Engine;
 use hdrhistogram::serialization::{Serializer, V2DeflateSerializer};
-use hdrhistogram::Histogram;
+use hdrhistogram::{Counter, Histogram};
 
 /// One hour in nanoseconds: the largest latency recorded; longer values clamp.
 const MAX_NS: u64 = 3_600_000_000_000;
 const MAX_US: u64 = MAX_NS / 1000;
 
-pub fn whole_run() -> Histogram<u64> {
-    Histogram::new_with_bounds(1, MAX_NS, 3).expect("static histogram bounds")
+/// A histogram plus the exact largest value, in nanoseconds.
+pub struct Timing<C: Counter> {
+    hist: Histogram<C>,
+    /// Divides a nanosecond value before it is recorded (1 or 1000).
+    scale: u64,
+    max_ns: u64,
 }
 
-pub fn window() -> Histogram<u32> {
-    Histogram::new_with_bounds(1, MAX_US, 2).expect("static histogram bounds")
-}
+/// Whole-run: nanoseconds, 3 significant digits.
+pub type RunTiming = Timing<u64>;
+/// Per window: microseconds, 2 significant digits, 32-bit counts.
+pub type WindowTiming = Timing<u32>;
 
-pub fn record_ns(h: &mut Histogram<u64>, ns: u64) {
-    h.saturating_record(ns.clamp(1, MAX_NS));
-}
-
-pub fn record_window_us(h: &mut Histogram<u32>, ns: u64) {
-    h.saturating_record((ns / 1000).clamp(1, MAX_US));
-}
-
-fn ns_to_us(ns: u64) -> f64 {
-    ns as f64 / 1000.0
-}
-
-fn at(h: &Histogram<u64>, q: f64) -> f64 {
-    if h.is_empty() {
-        0.0
-    } else {
-        ns_to_us(h.value_at_quantile(q))
-    }
-}
-
-pub fn latency(h: &Histogram<u64>) -> Latency {
-    Latency {
-        p50: at(h, 0.5),
-        p90: at(h, 0.9),
-        p99: at(h, 0.99),
-        p999: at(h, 0.999),
-        max: if h.is_empty() { 0.0 } else { ns_to_us(h.max()) },
-        histogram: encode(h),
-    }
-}
-
-pub fn spread(h: &Histogram<u64>) -> Spread {
-    Spread {
-        p50: at(h, 0.5),
-        p99: at(h, 0.99),
-        max: if h.is_empty() { 0.0 } else { ns_to_us(h.max()) },
-    }
-}
-
-pub fn window_latency(h: &Histogram<u32>) -> WindowLatency {
-    let at = |q: f64| {
-        if h.is_empty() {
-            0.0
-        } else {
-            h.value_at_quantile(q) as f64
+impl RunTiming {
+    pub fn new() -> Self {
+        Timing {
+            hist: Histogram::new_with_bounds(1, MAX_NS, 3).expect("static histogram bounds"),
+            scale: 1,
+            max_ns: 0,
         }
-    };
-    WindowLatency {
-        p50: at(0.5),
-        p90: at(0.9),
-        p99: at(0.99),
-        p999: at(0.999),
-        max: if h.is_empty() { 0.0 } else { h.max() as f64 },
+    }
+
+    /// V2 compressed, base64: what HdrHistogram's own tools decode (nanoseconds).
+    pub fn encode(&self) -> String {
+        let mut bytes = Vec::new();
+        match V2DeflateSerializer::new().serialize(&self.hist, &mut bytes) {
+            Ok(_) => base64::engine::general_purpose::STANDARD.encode(bytes),
+            Err(_) => String::new(),
+        }
     }
 }
 
-/// Whole-run latency of a summary window: the whole-run histogram's percentiles.
-pub fn as_window_latency(h: &Histogram<u64>) -> WindowLatency {
-    let l = latency(h);
-    WindowLatency {
-        p50: l.p50,
-        p90: l.p90,
-        p99: l.p99,
-        p999: l.p999,
-        max: l.max,
+impl Default for RunTiming {
+    fn default() -> Self {
+        Self::new()
     }
 }
 
-/// V2 compressed, base64: what HdrHistogram's own tools decode.
-pub fn encode(h: &Histogram<u64>) -> String {
-    let mut bytes = Vec::new();
-    match V2DeflateSerializer::new().serialize(h, &mut bytes) {
-        Ok(_) => base64::engine::general_purpose::STANDARD.encode(bytes),
-        Err(_) => String::new(),
+impl WindowTiming {
+    pub fn new() -> Self {
+        Timing {
+            hist: Histogram::new_with_bounds(1, MAX_US, 2).expect("static histogram bounds"),
+            scale: 1000,
+            max_ns: 0,
+        }
+    }
+}
+
+impl Default for WindowTiming {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<C: Counter> Timing<C> {
+    pub fn record(&mut self, ns: u64) {
+        self.hist
+            .saturating_record((ns / self.scale).clamp(1, MAX_NS / self.scale));
+        self.max_ns = self.max_ns.max(ns.min(MAX_NS));
+    }
+
+    pub fn add(&mut self, other: &Timing<C>) {
+        self.hist.add(&other.hist).expect("same histogram bounds");
+        self.max_ns = self.max_ns.max(other.max_ns);
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.hist.is_empty()
+    }
+
+    pub fn len(&self) -> u64 {
+        self.hist.len()
+    }
+
+    /// The value at quantile `q`, in microseconds, capped at the exact maximum.
+    pub fn quantile_us(&self, q: f64) -> f64 {
+        if self.hist.is_empty() {
+            return 0.0;
+        }
+        let ns = self.hist.value_at_quantile(q).saturating_mul(self.scale);
+        ns.min(self.max_ns) as f64 / 1000.0
+    }
+
+    pub fn max_us(&self) -> f64 {
+        self.max_ns as f64 / 1000.0
+    }
+
+    pub fn window_latency(&self) -> WindowLatency {
+        WindowLatency {
+            p50: self.quantile_us(0.5),
+            p90: self.quantile_us(0.9),
+            p99: self.quantile_us(0.99),
+            p999: self.quantile_us(0.999),
+            max: self.max_us(),
+        }
+    }
+
+    pub fn spread(&self) -> Spread {
+        Spread {
+            p50: self.quantile_us(0.5),
+            p99: self.quantile_us(0.99),
+            max: self.max_us(),
+        }
+    }
+}
+
+pub fn latency(t: &RunTiming) -> Latency {
+    let w = t.window_latency();
+    Latency {
+        p50: w.p50,
+        p90: w.p90,
+        p99: w.p99,
+        p999: w.p999,
+        max: w.max,
+        histogram: t.encode(),
     }
 }
 
@@ -105,42 +140,65 @@ mod tests {
 
     #[test]
     fn percentiles_are_reported_in_microseconds() {
-        let mut h = whole_run();
+        let mut h = RunTiming::new();
         for v in 1..=1000u64 {
-            record_ns(&mut h, v * 1000); // 1 µs .. 1 ms
+            h.record(v * 1000); // 1 µs .. 1 ms
         }
         let l = latency(&h);
         assert!((l.p50 - 500.0).abs() <= 1.0, "{}", l.p50);
         assert!((l.p99 - 990.0).abs() <= 1.0, "{}", l.p99);
-        assert!((l.max - 1000.0).abs() <= 1.0, "{}", l.max);
+        assert_eq!(l.max, 1000.0);
     }
 
     #[test]
     fn window_histogram_agrees_within_its_precision() {
-        let mut w = window();
+        let mut w = WindowTiming::new();
         for v in 1..=1000u64 {
-            record_window_us(&mut w, v * 1000);
+            w.record(v * 1000);
         }
-        let l = window_latency(&w);
+        let l = w.window_latency();
         assert!((l.p99 - 990.0).abs() <= 10.0, "{}", l.p99);
     }
 
     #[test]
+    fn no_percentile_exceeds_the_exact_maximum() {
+        // 56,688.639 µs sits in a 2-digit bucket whose top is above it.
+        let (mut run, mut window) = (RunTiming::new(), WindowTiming::new());
+        for _ in 0..10 {
+            run.record(56_688_639);
+            window.record(56_688_639);
+        }
+        let w = window.window_latency();
+        assert_eq!(w.max, 56_688.639);
+        assert!(w.p99 <= run.max_us() && w.p50 <= w.max, "{w:?}");
+    }
+
+    #[test]
     fn empty_histograms_report_zero() {
-        assert_eq!(latency(&whole_run()).p99, 0.0);
-        assert_eq!(window_latency(&window()).max, 0.0);
+        assert_eq!(latency(&RunTiming::new()).p99, 0.0);
+        assert_eq!(WindowTiming::new().window_latency().max, 0.0);
+    }
+
+    #[test]
+    fn merged_timings_keep_the_larger_maximum() {
+        let (mut a, mut b) = (RunTiming::new(), RunTiming::new());
+        a.record(5_000);
+        b.record(7_321);
+        a.add(&b);
+        assert_eq!(a.len(), 2);
+        assert_eq!(a.max_us(), 7.321);
     }
 
     #[test]
     fn encoded_histogram_round_trips() {
-        let mut h = whole_run();
-        record_ns(&mut h, 12_345);
-        record_ns(&mut h, 999_999);
+        let mut h = RunTiming::new();
+        h.record(12_345);
+        h.record(999_999);
         let bytes = base64::engine::general_purpose::STANDARD
-            .decode(encode(&h))
+            .decode(h.encode())
             .unwrap();
         let back: Histogram<u64> = Deserializer::new().deserialize(&mut &bytes[..]).unwrap();
         assert_eq!(back.len(), 2);
-        assert_eq!(back.max(), h.max());
+        assert_eq!(back.max(), h.hist.max());
     }
 }

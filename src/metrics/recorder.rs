@@ -7,10 +7,9 @@
 //! (a late order re-opens its window in the shard until the next flush:
 //! `Histogram::add` makes the merge exact whenever it happens).
 
-use super::histogram;
+use super::histogram::{RunTiming, WindowTiming};
 use super::windows::WindowGrid;
 use crate::scenario::SkuIdx;
-use hdrhistogram::Histogram;
 use std::cell::RefCell;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -104,34 +103,34 @@ impl Counts {
 /// Counters and latency of one window (allocated on first use).
 pub struct WindowRecord {
     pub counts: Counts,
-    pub latency: Histogram<u32>,
+    pub latency: WindowTiming,
 }
 
 impl WindowRecord {
     fn new() -> Self {
         WindowRecord {
             counts: Counts::default(),
-            latency: histogram::window(),
+            latency: WindowTiming::new(),
         }
     }
 
     fn add(&mut self, r: &OrderRecord) {
         self.counts.add_order(r);
-        histogram::record_window_us(&mut self.latency, r.latency_ns);
+        self.latency.record(r.latency_ns);
     }
 
     fn merge(&mut self, o: &WindowRecord) {
         self.counts.merge(&o.counts);
-        self.latency.add(&o.latency).expect("same window bounds");
+        self.latency.add(&o.latency);
     }
 }
 
 pub struct Recorder {
     pub counts: Counts,
-    pub latency: Histogram<u64>,
-    pub service: Histogram<u64>,
-    pub wait: Histogram<u64>,
-    pub lag: Histogram<u64>,
+    pub latency: RunTiming,
+    pub service: RunTiming,
+    pub wait: RunTiming,
+    pub lag: RunTiming,
     /// Offered orders and units per SKU.
     pub sku_orders: Vec<u64>,
     pub sku_units: Vec<u64>,
@@ -146,10 +145,10 @@ impl Recorder {
     pub fn new(grid: WindowGrid, sku_count: usize, hot_sku: SkuIdx) -> Self {
         Recorder {
             counts: Counts::default(),
-            latency: histogram::whole_run(),
-            service: histogram::whole_run(),
-            wait: histogram::whole_run(),
-            lag: histogram::whole_run(),
+            latency: RunTiming::new(),
+            service: RunTiming::new(),
+            wait: RunTiming::new(),
+            lag: RunTiming::new(),
             sku_orders: vec![0; sku_count],
             sku_units: vec![0; sku_count],
             windows: (0..grid.count).map(|_| None).collect(),
@@ -161,10 +160,10 @@ impl Recorder {
 
     pub fn record(&mut self, r: &OrderRecord) {
         self.counts.add_order(r);
-        histogram::record_ns(&mut self.latency, r.latency_ns);
-        histogram::record_ns(&mut self.service, r.service_ns);
-        histogram::record_ns(&mut self.wait, r.wait_ns);
-        histogram::record_ns(&mut self.lag, r.lag_ns);
+        self.latency.record(r.latency_ns);
+        self.service.record(r.service_ns);
+        self.wait.record(r.wait_ns);
+        self.lag.record(r.lag_ns);
         self.sku_orders[r.sku as usize] += 1;
         self.sku_units[r.sku as usize] += r.qty;
         let w = self.grid.index(r.intended_ns);
@@ -180,14 +179,10 @@ impl Recorder {
 
     pub fn merge(&mut self, o: &Recorder) {
         self.counts.merge(&o.counts);
-        for (mine, theirs) in [
-            (&mut self.latency, &o.latency),
-            (&mut self.service, &o.service),
-            (&mut self.wait, &o.wait),
-            (&mut self.lag, &o.lag),
-        ] {
-            mine.add(theirs).expect("same whole-run bounds");
-        }
+        self.latency.add(&o.latency);
+        self.service.add(&o.service);
+        self.wait.add(&o.wait);
+        self.lag.add(&o.lag);
         for (a, b) in self.sku_orders.iter_mut().zip(&o.sku_orders) {
             *a += b;
         }

@@ -3,7 +3,6 @@
 //! Invariant: an order belongs to the window of its intended time, whenever it
 //! completed; at most `MAX_WINDOWS` windows, widening the length if needed.
 
-use super::histogram;
 use super::recorder::{Counts, Recorder, WindowRecord};
 use crate::summary::{Peak, Window, WindowOrders, WindowUnits, Worst};
 
@@ -64,7 +63,7 @@ fn window(grid: WindowGrid, index: usize, rec: Option<&WindowRecord>) -> Window 
             WindowUnits {
                 oversold_at_grant: r.counts.oversold_units,
             },
-            histogram::window_latency(&r.latency),
+            r.latency.window_latency(),
         ),
         None => Default::default(),
     };
@@ -98,7 +97,7 @@ pub fn whole_run_window(grid: WindowGrid, total: &Recorder) -> Window {
         units: WindowUnits {
             oversold_at_grant: total.counts.oversold_units,
         },
-        latency_us: histogram::as_window_latency(&total.latency),
+        latency_us: total.latency.window_latency(),
         holds_live: 0,
         faults: Vec::new(),
     }

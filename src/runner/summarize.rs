@@ -36,7 +36,7 @@ pub fn backend_summary(m: &Measured) -> BackendSummary {
     let (store, strategy) = m.spec.kind.store_and_strategy();
     let duration_s = m.duration_ns as f64 / 1e9;
     let ms = |ns: u64| ns as f64 / 1e6;
-    let lag = histogram::spread(&rec.lag);
+    let lag = rec.lag.spread();
     BackendSummary {
         name: m.spec.name.clone(),
         store: store.to_string(),
@@ -85,8 +85,8 @@ pub fn backend_summary(m: &Measured) -> BackendSummary {
         },
         duration_ms: ms(m.duration_ns),
         latency_us: histogram::latency(&rec.latency),
-        service_us: histogram::spread(&rec.service),
-        wait_us: histogram::spread(&rec.wait),
+        service_us: rec.service.spread(),
+        wait_us: rec.wait.spread(),
         co_safe: c.offered == c.open_loop_offered,
         harness_saturated: lag.p99 * 1000.0 > m.scenario.saturation_limit.as_nanos() as f64,
         dispatch_lag_us: lag,
