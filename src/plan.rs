@@ -8,6 +8,9 @@ use crate::metrics::WindowGrid;
 use crate::scenario::{Scenario, Shape, SkuIdx};
 use crate::traffic::{schedule_hash, Schedule};
 
+/// Orders between two checks for cancellation.
+const CHECK_EVERY: usize = 1 << 16;
+
 #[derive(Debug, Clone)]
 pub struct Plan {
     /// Orders per phase (`None` for closed-loop phases: as many as the backend allows).
@@ -40,6 +43,12 @@ fn phase_end_ns(shape: &Shape, at_ns: u64) -> u64 {
 
 impl Plan {
     pub fn measure(scenario: &Scenario) -> Plan {
+        Self::measure_until(scenario, &|| false).expect("never cancelled")
+    }
+
+    /// As `measure`, but gives up (None) once `cancelled` returns true; it is
+    /// asked every `CHECK_EVERY` orders, so a huge schedule stays interruptible.
+    pub fn measure_until(scenario: &Scenario, cancelled: &dyn Fn() -> bool) -> Option<Plan> {
         let span_ns = scenario
             .phases
             .iter()
@@ -50,7 +59,10 @@ impl Plan {
         let mut per_phase = vec![0u64; scenario.phases.len()];
         let mut per_window = vec![0u64; grid.count];
         let mut per_sku = vec![0u64; scenario.skus.len()];
-        for order in Schedule::new(scenario) {
+        for (i, order) in Schedule::new(scenario).enumerate() {
+            if i % CHECK_EVERY == 0 && cancelled() {
+                return None;
+            }
             per_phase[order.phase as usize] += 1;
             per_window[grid.index(order.intended_ns)] += 1;
             per_sku[order.sku as usize] += 1;
@@ -62,7 +74,7 @@ impl Plan {
             .rev()
             .max_by_key(|(_, &n)| n)
             .map_or(0, |(i, _)| i as SkuIdx);
-        Plan {
+        Some(Plan {
             phase_orders: scenario
                 .phases
                 .iter()
@@ -77,6 +89,6 @@ impl Plan {
             peak_rate_per_s: peak_window_orders as f64 / (grid.window_ns as f64 / 1e9),
             hot_sku,
             schedule_hash: schedule_hash(scenario),
-        }
+        })
     }
 }

@@ -388,3 +388,57 @@ kind = "memory-atomic"
         "peak RSS {peak_mb:.0} MB over the 256 MB budget"
     );
 }
+
+#[test]
+fn a_bad_trace_path_exits_2_and_leaves_nothing_behind() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write_scenario(dir.path(), SMALL);
+    let out = dir.path().join("out/nested");
+    let assert = atpsim()
+        .arg("run")
+        .arg(&path)
+        .arg("--out")
+        .arg(&out)
+        .arg("--trace")
+        .arg(dir.path().join("missing/trace.csv"))
+        .assert()
+        .code(2);
+    let err = String::from_utf8_lossy(&assert.get_output().stderr).to_string();
+    assert!(err.contains("missing/trace.csv"), "{err}");
+    assert!(!dir.path().join("out").exists(), "directories it created are gone");
+}
+
+#[test]
+fn a_trace_over_the_scenario_file_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write_scenario(dir.path(), SMALL);
+    atpsim()
+        .arg("run")
+        .arg(&path)
+        .arg("--out")
+        .arg(dir.path().join("out"))
+        .arg("--trace")
+        .arg(&path)
+        .assert()
+        .code(2);
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), SMALL, "scenario untouched");
+}
+
+#[test]
+fn earlier_results_are_never_overwritten() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write_scenario(dir.path(), SMALL);
+    let out = dir.path().join("out");
+    std::fs::create_dir(&out).unwrap();
+    std::fs::write(out.join("run.json"), "earlier").unwrap();
+    let assert = atpsim()
+        .arg("run")
+        .arg(&path)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .code(2);
+    let err = String::from_utf8_lossy(&assert.get_output().stderr).to_string();
+    assert!(err.contains("already holds a run.json"), "{err}");
+    assert_eq!(std::fs::read_to_string(out.join("run.json")).unwrap(), "earlier");
+}

@@ -1,0 +1,95 @@
+//! The commands: wire scenario → plan → runner → reports, and choose the exit code.
+//!
+//! Invariant: bad input is refused before anything runs (exit 2, nothing
+//! written); once a run starts, every finished backend's results are on disk
+//! before the next one starts.
+
+mod run;
+mod signals;
+
+use crate::cli::{Cli, Command};
+use crate::error::{exit, AppError};
+use crate::plan::Plan;
+use crate::scenario::{self, Scenario, Shape};
+use std::path::PathBuf;
+
+/// Run the parsed command line; the result is the process exit code.
+pub fn main(cli: Cli) -> i32 {
+    let result = match cli.command {
+        Command::Run(args) => run::run(args),
+        Command::Validate { file } => validate(file),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e}");
+            e.exit_code()
+        }
+    }
+}
+
+fn validate(file: PathBuf) -> Result<i32, AppError> {
+    let scenario = scenario::load(&file)?;
+    let plan = Plan::measure(&scenario);
+    print!("{}", describe_plan(&scenario, &plan));
+    Ok(exit::OK)
+}
+
+/// The resolved plan as `atpsim validate` prints it.
+pub fn describe_plan(s: &Scenario, plan: &Plan) -> String {
+    let stock: u64 = s.skus.iter().map(|k| k.stock).sum();
+    let mut out = format!(
+        "scenario {} (seed {}): valid\n  skus: {} with {} units of stock; hottest: {}\n  phases:\n",
+        s.name,
+        s.seed,
+        s.skus.len(),
+        stock,
+        s.skus[plan.hot_sku as usize].id
+    );
+    for (phase, orders) in s.phases.iter().zip(&plan.phase_orders) {
+        let kind = match phase.shape {
+            Shape::Instant { .. } => "instant",
+            Shape::Spread { .. } => "spread",
+            Shape::Constant { .. } => "constant",
+            Shape::Ramp { .. } => "ramp",
+            Shape::Poisson { .. } => "poisson",
+            Shape::Closed { .. } => "closed",
+        };
+        let orders = match (orders, &phase.shape) {
+            (Some(n), _) => format!("{n} orders"),
+            (None, Shape::Closed { clients, .. }) => format!("{clients} closed-loop clients"),
+            (None, _) => "closed loop".to_string(),
+        };
+        out.push_str(&format!(
+            "    {:<16} {:<8} at {:>8.1} ms  {}\n",
+            phase.name,
+            kind,
+            phase.at.as_secs_f64() * 1000.0,
+            orders
+        ));
+    }
+    out.push_str(&format!(
+        "  open-loop orders: {}\n  span: {:.1} ms in {} window{} of {:.1} ms{}\n  peak: {} orders in one window ({:.0} orders/s)\n",
+        plan.open_loop_orders,
+        plan.span_ns as f64 / 1e6,
+        plan.grid.count,
+        if plan.grid.count == 1 { "" } else { "s" },
+        plan.grid.window_ns as f64 / 1e6,
+        if plan.widened { " (widened to keep at most 2000 windows)" } else { "" },
+        plan.peak_window_orders,
+        plan.peak_rate_per_s,
+    ));
+    out.push_str(&format!(
+        "  concurrency {}, timeout {} ms, retries {}\n  backends: {}\n  schedule hash: {}\n",
+        s.concurrency,
+        s.timeout.as_millis(),
+        s.retries,
+        s.backends
+            .iter()
+            .map(|b| b.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", "),
+        plan.schedule_hash
+    ));
+    out
+}

@@ -1,0 +1,228 @@
+//! `atpsim run`: check everything that can be checked, then run each backend
+//! in turn, writing the results after every one.
+//!
+//! Invariant: until the first backend has run, a failure leaves nothing on
+//! disk (directories this command created are removed again).
+
+use super::signals;
+use crate::cli::RunArgs;
+use crate::error::{exit, AppError};
+use crate::plan::Plan;
+use crate::report::{self, files::ResultsDir};
+use crate::runner::{self, RunOptions};
+use crate::scenario::{self, Scenario};
+use crate::summary::{Environment, RunSummary, ScenarioInfo, Tool, SCHEMA_VERSION};
+use crate::trace::TraceWriter;
+use crate::traffic::sample::GENERATOR_VERSION;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+use tokio::sync::watch;
+
+pub fn run(args: RunArgs) -> Result<i32, AppError> {
+    let scenario = scenario::load(&args.file)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(AppError::Runtime)?;
+    let (stop_tx, stop) = watch::channel(false);
+    let interrupt = signals::listen(&runtime, stop_tx).map_err(AppError::Runtime)?;
+    // One pass over the schedule; interruptible, since a huge one takes a while.
+    let Some(plan) = Plan::measure_until(&scenario, &|| interrupt.received()) else {
+        eprintln!("interrupted while planning: nothing ran");
+        return Ok(interrupt.exit_code().unwrap_or(exit::SIGINT));
+    };
+    let started = SystemTime::now();
+    let run_id = run_id(started);
+    let out_dir = args
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("results").join(&scenario.name).join(&run_id));
+    let results = ResultsDir::create(&out_dir).map_err(|source| AppError::Output {
+        path: out_dir.clone(),
+        source,
+    })?;
+    let trace = match open_trace(&args, &scenario, &results) {
+        Ok(trace) => trace,
+        Err(e) => {
+            results.discard();
+            return Err(e);
+        }
+    };
+    let mut summary = new_summary(&args, &scenario, &plan, run_id, started);
+    let options = RunOptions {
+        progress: !args.quiet && std::io::stderr().is_terminal(),
+        hooks: Default::default(),
+        trace: trace.as_ref().and_then(|t| t.sink()),
+        stop: stop.clone(),
+    };
+    let outcome = runtime.block_on(async {
+        // Every backend must be reachable before the first one runs.
+        runner::check_backends(&scenario).await?;
+        let mut code = exit::OK;
+        for (index, spec) in scenario.backends.iter().enumerate() {
+            if *stop.borrow() {
+                break;
+            }
+            if !args.quiet {
+                eprintln!(
+                    "running {} ({}/{})",
+                    spec.name,
+                    index + 1,
+                    scenario.backends.len()
+                );
+            }
+            match runner::run_backend(&scenario, &plan, spec, index, &options).await {
+                Ok(run) => {
+                    if run.summary.aborted {
+                        code = exit::BACKEND;
+                    }
+                    summary
+                        .environment
+                        .backends
+                        .insert(spec.name.clone(), run.environment);
+                    summary.backends.push(run.summary);
+                }
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    code = exit::BACKEND;
+                    summary.backends.push(runner::not_run(
+                        &scenario,
+                        &plan,
+                        spec,
+                        e.message.clone(),
+                    ));
+                }
+            }
+            summary.interrupted = *stop.borrow();
+            if let Err(e) = results.write(&summary) {
+                eprintln!(
+                    "error: cannot write results to {}: {e}",
+                    results.path().display()
+                );
+            }
+        }
+        Ok::<i32, AppError>(code)
+    });
+    // The clients' copies of the trace sink are gone; this is the last one.
+    drop(options);
+    if let Some(trace) = trace {
+        let path = trace.path().to_path_buf();
+        if let Err(e) = trace.finish() {
+            eprintln!("error: trace {} is incomplete: {e}", path.display());
+        }
+    }
+    let code = match outcome {
+        Ok(code) => code,
+        Err(e) => {
+            // Nothing was measured: say which backend, and leave nothing behind.
+            results.discard();
+            if let Some(path) = &args.trace {
+                let _ = std::fs::remove_file(path);
+            }
+            eprintln!("error: {e}");
+            return Ok(interrupt.exit_code().unwrap_or(e.exit_code()));
+        }
+    };
+    if summary.backends.is_empty() {
+        // Interrupted before the first backend started.
+        results.discard();
+    } else {
+        print!("{}", report::table::render(&summary));
+        eprintln!("results: {}", results.path().display());
+    }
+    Ok(interrupt.exit_code().unwrap_or(code))
+}
+
+/// Create the trace file, refusing a path that would overwrite the scenario
+/// or a results file of this run.
+fn open_trace(
+    args: &RunArgs,
+    scenario: &Scenario,
+    results: &ResultsDir,
+) -> Result<Option<TraceWriter>, AppError> {
+    let Some(path) = &args.trace else {
+        return Ok(None);
+    };
+    let refuse = |why: String| AppError::Output {
+        path: path.clone(),
+        source: std::io::Error::new(std::io::ErrorKind::AlreadyExists, why),
+    };
+    if same_file(path, &args.file) {
+        return Err(refuse(
+            "it is the scenario file; choose another --trace path".into(),
+        ));
+    }
+    if results.owns(path) {
+        return Err(refuse(format!(
+            "it is a results file of this run in {}; choose another --trace path",
+            results.path().display()
+        )));
+    }
+    TraceWriter::create(
+        path,
+        scenario.skus.iter().map(|s| s.id.clone()).collect(),
+        scenario.backends.iter().map(|b| b.name.clone()).collect(),
+    )
+    .map(Some)
+    .map_err(|source| AppError::Output {
+        path: path.clone(),
+        source,
+    })
+}
+
+fn same_file(a: &Path, b: &Path) -> bool {
+    matches!((a.canonicalize(), b.canonicalize()), (Ok(a), Ok(b)) if a == b)
+}
+
+fn new_summary(
+    args: &RunArgs,
+    scenario: &Scenario,
+    plan: &Plan,
+    run_id: String,
+    started: SystemTime,
+) -> RunSummary {
+    RunSummary {
+        schema_version: SCHEMA_VERSION,
+        run_id,
+        started_at: crate::timefmt::rfc3339(started),
+        tool: Tool {
+            name: "atpsim".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+            git_commit: env!("ATPSIM_GIT_COMMIT").into(),
+        },
+        environment: Environment {
+            os: os_description(),
+            arch: std::env::consts::ARCH.into(),
+            cpu_count: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            backends: Default::default(),
+        },
+        scenario: ScenarioInfo {
+            name: scenario.name.clone(),
+            file: args.file.display().to_string(),
+            seed: scenario.seed,
+            schedule_hash: plan.schedule_hash.clone(),
+            generator_version: GENERATOR_VERSION,
+            effective: serde_json::to_value(scenario).unwrap_or_default(),
+        },
+        interrupted: false,
+        thresholds: Vec::new(),
+        repeats: Vec::new(),
+        backends: Vec::new(),
+    }
+}
+
+fn run_id(at: SystemTime) -> String {
+    let nanos = at
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    let stamp = crate::timefmt::compact(at);
+    format!("{stamp}-{:04x}", (nanos ^ std::process::id()) & 0xffff)
+}
+
+fn os_description() -> String {
+    let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
+    format!("{} {}", std::env::consts::OS, release.trim())
+        .trim()
+        .to_string()
+}
