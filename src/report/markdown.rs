@@ -1,6 +1,6 @@
 //! `summary.md`: the run in Markdown, for a pull request or a design review.
 
-use super::{human_us, row, warnings, COLUMNS};
+use super::{human_us, row, warnings, window_span, COLUMNS};
 use crate::summary::RunSummary;
 
 pub fn render(run: &RunSummary) -> String {
@@ -29,7 +29,7 @@ pub fn render(run: &RunSummary) -> String {
     for b in &run.backends {
         md.push_str(&format!("| {} |\n", row(b).cells.join(" | ")));
     }
-    md.push_str("\n`rejected` = sold out + conflict (aborted, retries spent); `errors` never reached the backend; `unknown` were sent and got no answer in time. Oversold units come from atpsim's own ledger, checked against each backend's final state.\n");
+    md.push_str("\n`rejected` = sold out + conflict (aborted, retries spent); `errors` never reached the backend; `unknown` were sent and got no answer in time; `over%` is oversold units over granted units. Oversold units come from atpsim's own ledger, checked against each backend's final state.\n");
     md.push_str("\n## Peak and worst windows\n\n| backend | peak window | peak offered | peak p99 | peak oversold | worst p99 window | worst p99 |\n|---|---|---|---|---|---|---|\n");
     for b in &run.backends {
         let p = &b.peak;
@@ -43,7 +43,7 @@ pub fn render(run: &RunSummary) -> String {
             )
         };
         let (worst_at, worst_p99) = match &b.worst.latency {
-            Some(w) => (format!("{:.0} ms", w.start_ms), human_us(w.latency_us.p99)),
+            Some(w) => (window_span(w), human_us(w.latency_us.p99)),
             None => ("—".into(), "—".into()),
         };
         md.push_str(&format!(

@@ -8,7 +8,9 @@ use crate::summary::{BackendSummary, RunSummary};
 
 /// A latency in microseconds, in the unit a reader takes in at a glance.
 pub fn human_us(us: f64) -> String {
-    if us < 1000.0 {
+    if us > 0.0 && us < 1.0 {
+        "<1µs".to_string()
+    } else if us < 1000.0 {
         format!("{us:.0}µs")
     } else if us < 1_000_000.0 {
         format!("{:.1}ms", us / 1000.0)
@@ -30,7 +32,7 @@ pub const COLUMNS: [&str; 15] = [
     "errors",
     "unknown",
     "oversold",
-    "rate",
+    "over%",
     "lost upd",
     "p50",
     "p99",
@@ -68,11 +70,33 @@ pub fn row(b: &BackendSummary) -> Row {
     }
 }
 
+/// A window's span, as both tables show it.
+pub fn window_span(w: &crate::summary::Window) -> String {
+    format!("{:.0}–{:.0} ms", w.start_ms, w.start_ms + w.window_ms)
+}
+
+/// Share of offered orders that failed or went unanswered above which the
+/// report says the oversell figures cover too little to trust.
+const FAILED_SHARE_WARNING: f64 = 0.01;
+
 /// Warnings a reader must see beside the figures.
 pub fn warnings(run: &RunSummary) -> Vec<String> {
     let mut w = Vec::new();
     if run.interrupted {
         w.push("the run was interrupted: figures cover what ran before the interrupt".into());
+    }
+    let requested_ms = run.scenario.effective["window"].as_f64();
+    let used_ms = run
+        .backends
+        .first()
+        .and_then(|b| b.windows.first())
+        .map(|w| w.window_ms);
+    if let (Some(requested), Some(used)) = (requested_ms, used_ms) {
+        if used > requested + 1e-9 {
+            w.push(format!(
+                "windows widened from {requested} ms to {used} ms to keep at most 2000 over the schedule"
+            ));
+        }
     }
     for b in &run.backends {
         if b.harness_saturated {
@@ -85,10 +109,23 @@ pub fn warnings(run: &RunSummary) -> Vec<String> {
         if let Some(reason) = &b.abort_reason {
             w.push(format!("{}: aborted: {reason}", b.name));
         }
+        let failed = b.orders.error + b.orders.unknown;
+        if b.orders.offered > 0 && failed as f64 > FAILED_SHARE_WARNING * b.orders.offered as f64 {
+            w.push(format!(
+                "{}: {failed} of {} orders failed or went unanswered ({} errors, {} unknown): the oversell figures cover only what got through",
+                b.name, b.orders.offered, b.orders.error, b.orders.unknown
+            ));
+        }
         if b.units.unknown > 0 {
             w.push(format!(
                 "{}: {} units had unknown outcomes (timeouts); oversold could be as high as {}",
                 b.name, b.units.unknown, b.units.oversold_possible
+            ));
+        }
+        if !b.co_safe {
+            w.push(format!(
+                "{}: closed-loop phases ran: their latency counts from when each client became free, not from a schedule (co_safe: false)",
+                b.name
             ));
         }
     }

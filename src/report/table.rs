@@ -43,9 +43,8 @@ pub fn render(run: &RunSummary) -> String {
             out.push_str("peak window: none stands out; peak figures are the whole run\n");
         } else {
             out.push_str(&format!(
-                "peak window: {:.0}–{:.0} ms ({} orders offered)\n",
-                p.window.start_ms,
-                p.window.start_ms + p.window.window_ms,
+                "peak window: {} ({} orders offered)\n",
+                super::window_span(&p.window),
                 p.window.orders.offered
             ));
         }
