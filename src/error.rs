@@ -1,4 +1,4 @@
-//! Errors that end a command, each with the exit code METRICS.md assigns.
+//! Errors that end a command, each with its exit code (README.md, "Exit codes").
 
 use crate::backend::BackendError;
 use crate::scenario::ScenarioError;

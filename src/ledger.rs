@@ -2,7 +2,7 @@
 //!
 //! Invariant: every figure here comes from what the harness sent and what it
 //! was told — never from the backend's opinion of its own state. Events in
-//! flight are judged in the backend's favour (METRICS.md): a request still in
+//! flight are judged in the backend's favour (results/README.md): a request still in
 //! flight counts as taking stock when a refusal is judged.
 
 use crate::scenario::{Sku, SkuIdx};
