@@ -1,37 +1,43 @@
 //! Durations written as strings: a decimal number followed by a unit.
 //!
-//! Accepted units are `us` (also `µs`), `ms`, `s` and `m`. The number has no
-//! sign and no exponent and may carry a fraction (`"1.5s"`); it must resolve
-//! to whole nanoseconds. A bare number is rejected because its unit would be a
-//! guess.
+//! Accepted units are `us` (also `µs`), `ms`, `s`, `m` and `h`. The number
+//! has no sign and no exponent and may carry a fraction (`"1.5s"`); it must
+//! resolve to whole nanoseconds. A bare number is rejected because its unit
+//! would be a guess, and so is any space, inside or around the text.
 
 use std::time::Duration;
 
 /// Units in the order they are tried, with their length in nanoseconds.
 /// `ms` and `us` come before `s` and `m` so that suffix matching is unambiguous.
-const UNITS: [(&str, u128); 5] = [
+const UNITS: [(&str, u128); 6] = [
     ("ms", 1_000_000),
     ("us", 1_000),
     ("µs", 1_000),
     ("s", 1_000_000_000),
     ("m", 60_000_000_000),
+    ("h", 3_600_000_000_000),
 ];
 
-/// Parses `"250us"`, `"100ms"`, `"1.5s"`, `"2m"`, `"0ms"`.
+/// Parses `"250us"`, `"100ms"`, `"1.5s"`, `"2m"`, `"1h"`, `"0ms"`.
 ///
 /// The error is a lower-case sentence that says what was expected.
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let s = text.trim();
+    if s.len() != text.len() && !s.is_empty() {
+        return Err(format!(
+            "duration \"{text}\" has spaces around it; write \"{s}\" (no spaces, as inside: \"5ms\", not \"5 ms\")"
+        ));
+    }
     let Some((number, unit_ns)) = UNITS
         .iter()
         .find_map(|&(unit, ns)| s.strip_suffix(unit).map(|n| (n, ns)))
     else {
         return Err(
             if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
-                format!("duration \"{text}\" has no unit; write e.g. \"{s}ms\" or \"{s}s\" (units: us, ms, s, m)")
+                format!("duration \"{text}\" has no unit; write e.g. \"{s}ms\" or \"{s}s\" (units: us, ms, s, m, h)")
             } else {
                 format!(
-                "\"{text}\" is not a duration; write a number followed by a unit, e.g. \"100ms\" (units: us, ms, s, m)"
+                "\"{text}\" is not a duration; write a number followed by a unit, e.g. \"100ms\" (units: us, ms, s, m, h)"
             )
             },
         );
@@ -84,6 +90,8 @@ mod tests {
         assert_eq!(parse_duration("100ms"), Ok(Duration::from_millis(100)));
         assert_eq!(parse_duration("1.5s"), Ok(Duration::from_millis(1500)));
         assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
+        assert_eq!(parse_duration("1h"), Ok(Duration::from_secs(3600)));
+        assert_eq!(parse_duration("1.5h"), Ok(Duration::from_secs(5400)));
         assert_eq!(parse_duration("0ms"), Ok(Duration::ZERO));
         assert_eq!(parse_duration("0.25ms"), Ok(Duration::from_micros(250)));
         assert_eq!(parse_duration("1.000000001s"), Ok(Duration::new(1, 1)));
@@ -98,10 +106,13 @@ mod tests {
     #[test]
     fn rejects_malformed_text() {
         for text in [
-            "", "ms", "-1ms", "1e3ms", ".5s", "5.s", "1 h", "1h", "abc", "1.2.3s", "+1s",
+            "", "ms", "-1ms", "1e3ms", ".5s", "5.s", "1 h", "abc", "1.2.3s", "+1s", " 5ms", "5ms ",
+            "\t5ms", "5ms\n", "1d", " ",
         ] {
             assert!(parse_duration(text).is_err(), "{text:?} should be rejected");
         }
+        let e = parse_duration(" 5ms").unwrap_err();
+        assert!(e.contains("spaces") && e.contains("\"5ms\""), "{e}");
         let e = parse_duration("0.1ns").unwrap_err();
         assert!(e.contains("not a duration"), "{e}");
         let e = parse_duration("0.0001us").unwrap_err();

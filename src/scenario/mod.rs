@@ -16,7 +16,7 @@ use std::path::Path;
 
 /// Reads and validates the scenario file at `path`.
 pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
-    let text = std::fs::read_to_string(path).map_err(|e| ScenarioError {
+    let bytes = std::fs::read(path).map_err(|e| ScenarioError {
         file: path.to_path_buf(),
         line: 1,
         column: 1,
@@ -26,18 +26,43 @@ pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
             lower_first(&e.to_string())
         ),
     })?;
+    let text = decode(bytes, path)?;
     parse(&text, path)
+}
+
+/// The file's bytes as text; a byte sequence that is not UTF-8 is reported
+/// at its line and column.
+fn decode(bytes: Vec<u8>, path: &Path) -> Result<String, ScenarioError> {
+    String::from_utf8(bytes).map_err(|e| {
+        let offset = e.utf8_error().valid_up_to();
+        let valid = std::str::from_utf8(&e.as_bytes()[..offset]).expect("valid up to here");
+        let (line, column) = error::line_column(valid, offset);
+        ScenarioError {
+            file: path.to_path_buf(),
+            line,
+            column,
+            key: "(file)".into(),
+            message: format!(
+                "the scenario file is not valid UTF-8: byte {offset} (0x{:02x}) starts an invalid sequence; TOML files are UTF-8, so save it as UTF-8",
+                e.as_bytes()[offset]
+            ),
+        }
+    })
 }
 
 /// Validates scenario `text`; `path` is used in errors and as `Scenario::source`.
 pub fn parse(text: &str, path: &Path) -> Result<Scenario, ScenarioError> {
     let loc = Locator { text, file: path };
-    // Parse as a plain table first, so syntax errors are told apart from
-    // errors of structure (unknown keys, wrong types).
-    if let Err(e) = text.parse::<toml::Table>() {
-        return Err(loc.toml(&e, true));
-    }
-    let raw: raw::RawScenario = toml::from_str(text).map_err(|e| loc.toml(&e, false))?;
+    // One parse into the raw structs; only when it fails is the text parsed
+    // again, into nothing, to tell syntax errors from errors of structure
+    // (unknown keys, wrong types). A first parse into a `toml::Table` would
+    // parse every file twice and, for a large catalogue, hold a table copy
+    // of it next to the parser's document.
+    let raw: raw::RawScenario =
+        toml::from_str(text).map_err(|e| match toml::from_str::<serde::de::IgnoredAny>(text) {
+            Err(syntax) => loc.toml(&syntax, true),
+            Ok(_) => loc.toml(&e, false),
+        })?;
     validate::validate(raw, text, path)
 }
 

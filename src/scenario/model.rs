@@ -1,7 +1,10 @@
 //! The validated scenario: what every later stage reads.
 //!
 //! Invariant: a `Scenario` value has passed validation, so downstream code never
-//! re-checks ranges (stock ≤ 2^53 − 1, quantities ≥ 1, rates > 0, unique names).
+//! re-checks ranges (stock ≤ 2^53 − 1 and its total over the catalogue too,
+//! 1 ≤ quantities ≤ `MAX_QUANTITY`, rates > 0, every phase ending within
+//! `MAX_PHASE_END`, every open-loop phase sending at least one order, unique
+//! names).
 
 use serde::Serialize;
 use std::path::PathBuf;
@@ -12,8 +15,22 @@ use std::time::Duration;
 pub const MAX_UNITS: u64 = (1 << 53) - 1;
 /// Upper bound on the orders one schedule may contain.
 pub const MAX_ORDERS: u64 = 1_000_000_000;
-/// Upper bound on the SKUs of a catalogue (memory grows with SKUs).
-pub const MAX_SKUS: usize = 1_000_000;
+/// Upper bound on the SKUs of a catalogue: the memory of a run grows with
+/// its SKUs, and any scenario the validator accepts must run within 256 MB.
+pub const MAX_SKUS: usize = 100_000;
+/// Upper bound on the units one order asks for, so granted units (orders ×
+/// quantity ≤ 10^9 × 10^6) never overflow a u64, even when a naive backend
+/// oversells.
+pub const MAX_QUANTITY: u64 = 1_000_000;
+/// Upper bound on `timeout`, `window` and `saturation_limit`.
+pub const MAX_RUN_SETTING: Duration = Duration::from_secs(3600);
+/// Upper bound on a backend's `rtt`.
+pub const MAX_RTT: Duration = Duration::from_secs(60);
+/// Upper bound on a SQLite backend's `busy_timeout` (the driver takes it as
+/// a 32-bit count of milliseconds, about 24.8 days at most).
+pub const MAX_BUSY_TIMEOUT: Duration = Duration::from_secs(3600);
+/// Upper bound on a phase's `at`, `duration`, `over` and end (`at + duration`).
+pub const MAX_PHASE_END: Duration = Duration::from_secs(24 * 3600);
 /// Upper bound on in-flight requests (one long-lived worker each).
 pub const MAX_CONCURRENCY: u32 = 10_000;
 
@@ -46,7 +63,7 @@ pub struct Scenario {
 pub struct Sku {
     pub id: String,
     pub stock: u64,
-    /// Units the business accepts to oversell on purpose (METRICS.md `B`).
+    /// Units the business accepts to oversell on purpose (`B` in results/README.md).
     pub buffer: u64,
 }
 
@@ -143,12 +160,48 @@ pub enum Quantity {
     },
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// Serialises as `{ name, kind, options }`, where `options` holds only the
+/// options of the kind (`options_json`).
+#[derive(Debug, Clone)]
 pub struct BackendSpec {
     /// Unique in the run; defaults to the kind.
     pub name: String,
     pub kind: BackendKind,
     pub options: BackendOptions,
+}
+
+impl BackendSpec {
+    /// The options the kind supports (`BackendKind::supported_options`),
+    /// under their scenario keys; durations in milliseconds.
+    pub fn options_json(&self) -> serde_json::Value {
+        let ms = |d: Duration| serde_json::Value::from(d.as_secs_f64() * 1000.0);
+        let options = self
+            .kind
+            .supported_options()
+            .iter()
+            .map(|&key| {
+                let value = match key {
+                    "rtt" => ms(self.options.rtt),
+                    "pool" => serde_json::Value::from(self.options.pool),
+                    "busy_timeout" => ms(self.options.busy_timeout),
+                    other => unreachable!("option {other:?} has no field"),
+                };
+                (key.to_string(), value)
+            })
+            .collect();
+        serde_json::Value::Object(options)
+    }
+}
+
+impl Serialize for BackendSpec {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut st = s.serialize_struct("BackendSpec", 3)?;
+        st.serialize_field("name", &self.name)?;
+        st.serialize_field("kind", &self.kind)?;
+        st.serialize_field("options", &self.options_json())?;
+        st.end()
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

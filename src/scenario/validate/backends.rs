@@ -74,13 +74,23 @@ impl Validator<'_> {
             }
             let mut opts = BackendOptions::default();
             if let Some(rtt) = &r.rtt {
-                opts.rtt = self.duration(rtt, &format!("{key}.rtt"))?;
+                opts.rtt = self.capped_duration(
+                    rtt,
+                    &format!("{key}.rtt"),
+                    MAX_RTT,
+                    "the simulated round trip is added to every call, so a longer one makes even a small schedule take hours",
+                )?;
             }
             if let Some(pool) = &r.pool {
                 opts.pool = self.int(pool, &format!("{key}.pool"), 1, 64, " connections")? as u32;
             }
             if let Some(bt) = &r.busy_timeout {
-                opts.busy_timeout = self.duration(bt, &format!("{key}.busy_timeout"))?;
+                opts.busy_timeout = self.capped_duration(
+                    bt,
+                    &format!("{key}.busy_timeout"),
+                    MAX_BUSY_TIMEOUT,
+                    "SQLite takes it as a 32-bit count of milliseconds (the driver fails from 2^31 ms, about 24.8 days), and a writer waiting an hour for the lock is a stuck run, not a measurement",
+                )?;
             }
             let (name, name_at, defaulted) = match &r.name {
                 None => (kind.as_str().to_string(), kind_raw.span().start, true),

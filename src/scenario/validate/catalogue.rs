@@ -1,9 +1,10 @@
 //! The catalogue: `[catalogue]` (hot and long-tail SKUs) and `[[sku]]` tables.
 //!
 //! Invariant: SKU ids are unique, at most `MAX_SKUS` are declared, and each
-//! SKU's stock plus buffer stays within `MAX_UNITS`; SKUs keep declaration
-//! order, which is what `SkuIdx` indexes.
+//! SKU's stock plus buffer, and their total over the catalogue, stay within
+//! `MAX_UNITS`; SKUs keep declaration order, which is what `SkuIdx` indexes.
 
+use super::text::thousands;
 use super::{Result, Validator};
 use crate::scenario::error::line_column;
 use crate::scenario::model::*;
@@ -11,59 +12,133 @@ use crate::scenario::raw::*;
 use std::collections::HashMap;
 use toml::Spanned;
 
-/// Where a SKU was declared, for later messages about it.
+/// The table that declares SKUs.
+#[derive(Clone, Copy)]
+enum Decl {
+    Hot,
+    LongTail,
+    /// The `[[sku]]` table of this index.
+    Sku(usize),
+}
+
+impl Decl {
+    /// Its dotted key: `catalogue.hot`, `sku[3]`.
+    fn key(self) -> String {
+        match self {
+            Decl::Hot => "catalogue.hot".into(),
+            Decl::LongTail => "catalogue.long_tail".into(),
+            Decl::Sku(i) => format!("sku[{i}]"),
+        }
+    }
+
+    /// The key that gives its SKUs their ids.
+    fn id_key(self) -> String {
+        match self {
+            Decl::Hot => "catalogue.hot.id".into(),
+            Decl::LongTail => "catalogue.long_tail.prefix".into(),
+            Decl::Sku(i) => format!("sku[{i}].id"),
+        }
+    }
+}
+
+/// Where SKUs were declared, for later messages about them.
 struct SkuOrigin {
-    /// Key of the table that declares it: `catalogue.hot`, `sku[3]`.
-    key: String,
+    decl: Decl,
     /// Offset of its `stock` value.
     at: usize,
-    /// Key and offset that give it its id.
-    id_key: String,
+    /// Offset of what gives the SKUs their ids.
     id_at: usize,
 }
 
 /// The SKUs declared so far, in catalogue order.
+///
+/// A declaration is stored once for all the SKUs it makes (a long tail of
+/// `MAX_SKUS` SKUs holds one `SkuOrigin`, not one per SKU), and ids are
+/// checked for duplicates by borrowing them from `skus`, never by copying.
 #[derive(Default)]
 struct Catalogue {
     skus: Vec<Sku>,
-    origins: Vec<SkuOrigin>,
-    seen: HashMap<String, usize>,
+    /// Each declaration with the index of its first SKU, in order.
+    origins: Vec<(usize, SkuOrigin)>,
+    /// Σ (stock + buffer) over `skus`; at most `MAX_UNITS`.
+    total: u64,
 }
 
 impl Catalogue {
-    fn add(&mut self, v: &Validator, sku: Sku, origin: SkuOrigin) -> Result<()> {
+    /// Starts a declaration: the SKUs added from now on come from `origin`.
+    fn declare(&mut self, origin: SkuOrigin) {
+        self.origins.push((self.skus.len(), origin));
+    }
+
+    /// The declaration SKU `i` comes from.
+    fn origin(&self, i: usize) -> &SkuOrigin {
+        let after = self.origins.partition_point(|&(start, _)| start <= i);
+        &self.origins[after - 1].1
+    }
+
+    /// Adds a SKU of the latest declaration.
+    fn add(&mut self, v: &Validator, sku: Sku) -> Result<()> {
         if self.skus.len() >= MAX_SKUS {
+            let origin = self.origin(self.skus.len());
             return Err(v.loc.at(
                 origin.at,
-                origin.key,
-                format!("the catalogue has more than {MAX_SKUS} SKUs; use fewer"),
-            ));
-        }
-        if let Some(&first) = self.seen.get(&sku.id) {
-            let first = &self.origins[first];
-            let (line, _) = line_column(v.loc.text, first.id_at);
-            return Err(v.loc.at(
-                origin.id_at,
-                origin.id_key,
+                origin.decl.key(),
                 format!(
-                    "duplicate SKU id {:?}: `{}` (line {line}) already has it; SKU ids must be unique",
-                    sku.id, first.key
+                    "the catalogue has more than {} SKUs; use fewer (the memory of a run grows with its SKUs)",
+                    thousands(MAX_SKUS as u64)
                 ),
             ));
         }
-        if sku.stock + sku.buffer > MAX_UNITS {
-            return Err(v.loc.at(
-                origin.at,
-                format!("{}.stock", origin.key),
-                format!(
-                    "stock {} plus buffer {} is above 2^53 - 1 = {MAX_UNITS}: Redis Lua numbers are doubles, which hold integers exactly only up to there; lower one of them",
-                    sku.stock, sku.buffer
-                ),
-            ));
-        }
-        self.seen.insert(sku.id.clone(), self.skus.len());
+        let units = sku.stock + sku.buffer;
+        let (stock, buffer) = (sku.stock, sku.buffer);
         self.skus.push(sku);
-        self.origins.push(origin);
+        let i = self.skus.len() - 1;
+        if units > MAX_UNITS {
+            let origin = self.origin(i);
+            return Err(v.loc.at(
+                origin.at,
+                format!("{}.stock", origin.decl.key()),
+                format!(
+                    "stock {stock} plus buffer {buffer} is above 2^53 - 1 = {MAX_UNITS}: Redis Lua numbers are doubles, which hold integers exactly only up to there; lower one of them"
+                ),
+            ));
+        }
+        match self.total.checked_add(units).filter(|&t| t <= MAX_UNITS) {
+            Some(total) => self.total = total,
+            None => {
+                let origin = self.origin(i);
+                return Err(v.loc.at(
+                    origin.at,
+                    format!("{}.stock", origin.decl.key()),
+                    format!(
+                        "stock plus buffer over the whole catalogue passes 2^53 - 1 = {MAX_UNITS} at SKU {:?} (number {} of the catalogue): totals over all SKUs must stay exact as doubles (Redis Lua) and as JSON numbers in the report, like the units of one SKU; lower stock or buffer, or use fewer SKUs",
+                        self.skus[i].id,
+                        i + 1
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Fails on the first SKU, in catalogue order, whose id an earlier SKU has.
+    fn unique_ids(&self, v: &Validator) -> Result<()> {
+        let mut seen: HashMap<&str, usize> = HashMap::with_capacity(self.skus.len());
+        for (i, sku) in self.skus.iter().enumerate() {
+            if let Some(first) = seen.insert(sku.id.as_str(), i) {
+                let (first, origin) = (self.origin(first), self.origin(i));
+                let (line, _) = line_column(v.loc.text, first.id_at);
+                return Err(v.loc.at(
+                    origin.id_at,
+                    origin.decl.id_key(),
+                    format!(
+                        "duplicate SKU id {:?}: `{}` (line {line}) already has it; SKU ids must be unique",
+                        sku.id,
+                        first.decl.key()
+                    ),
+                ));
+            }
+        }
         Ok(())
     }
 }
@@ -71,6 +146,39 @@ impl Catalogue {
 impl Validator<'_> {
     pub(super) fn catalogue(&self, raw: &RawScenario, default_buffer: u64) -> Result<Vec<Sku>> {
         let mut cat = Catalogue::default();
+        if let Err(e) = self.declare_skus(raw, default_buffer, &mut cat) {
+            // A duplicate among the SKUs added so far comes first: it is
+            // checked once, here, rather than as each SKU is added.
+            cat.unique_ids(self)?;
+            return Err(e);
+        }
+        cat.unique_ids(self)?;
+        if cat.skus.is_empty() {
+            return Err(self.loc.at(
+                0,
+                "catalogue",
+                "the catalogue is empty; add `[catalogue]` with `hot` or `long_tail`, or `[[sku]]` tables",
+            ));
+        }
+        if cat.skus.iter().all(|s| s.stock == 0) {
+            let first = cat.origin(0);
+            return Err(self.loc.at(
+                first.at,
+                format!("{}.stock", first.decl.key()),
+                "zero stock everywhere: every SKU has stock 0, so nothing can be sold; give at least one SKU stock above 0",
+            ));
+        }
+        Ok(cat.skus)
+    }
+
+    /// Adds the SKUs of `[catalogue]` and of the `[[sku]]` tables to `cat`,
+    /// in catalogue order; ids are checked for duplicates by the caller.
+    fn declare_skus(
+        &self,
+        raw: &RawScenario,
+        default_buffer: u64,
+        cat: &mut Catalogue,
+    ) -> Result<()> {
         if let Some(catalogue) = &raw.catalogue {
             let catalogue = catalogue.get_ref();
             if let Some(hot) = &catalogue.hot {
@@ -95,13 +203,12 @@ impl Validator<'_> {
                         Some(b) => self.units(b, "catalogue.hot.buffer")?,
                     },
                 };
-                let origin = SkuOrigin {
-                    key: "catalogue.hot".into(),
+                cat.declare(SkuOrigin {
+                    decl: Decl::Hot,
                     at: stock.span().start,
-                    id_key: "catalogue.hot.id".into(),
                     id_at,
-                };
-                cat.add(self, sku, origin)?;
+                });
+                cat.add(self, sku)?;
             }
             if let Some(tail) = &catalogue.long_tail {
                 let at = tail.span().start;
@@ -137,19 +244,19 @@ impl Validator<'_> {
                     Some(p) => (p.get_ref().as_str(), p.span().start),
                 };
                 let width = count.to_string().len();
+                cat.declare(SkuOrigin {
+                    decl: Decl::LongTail,
+                    at: stock_raw.span().start,
+                    id_at: prefix_at,
+                });
+                cat.skus.reserve(count);
                 for n in 1..=count {
                     let sku = Sku {
                         id: format!("{prefix}{n:0width$}"),
                         stock,
                         buffer,
                     };
-                    let origin = SkuOrigin {
-                        key: "catalogue.long_tail".into(),
-                        at: stock_raw.span().start,
-                        id_key: "catalogue.long_tail.prefix".into(),
-                        id_at: prefix_at,
-                    };
-                    cat.add(self, sku, origin)?;
+                    cat.add(self, sku)?;
                 }
             }
         }
@@ -180,31 +287,15 @@ impl Validator<'_> {
                     Some(b) => self.units(b, &format!("{key}.buffer"))?,
                 },
             };
-            let origin = SkuOrigin {
-                key: key.clone(),
+            cat.declare(SkuOrigin {
+                decl: Decl::Sku(i),
                 at: stock.span().start,
-                id_key: format!("{key}.id"),
                 id_at: id.span().start,
-            };
-            cat.add(self, sku, origin)?;
+            });
+            cat.add(self, sku)?;
         }
 
-        let Catalogue { skus, origins, .. } = cat;
-        if skus.is_empty() {
-            return Err(self.loc.at(
-                0,
-                "catalogue",
-                "the catalogue is empty; add `[catalogue]` with `hot` or `long_tail`, or `[[sku]]` tables",
-            ));
-        }
-        if skus.iter().all(|s| s.stock == 0) {
-            return Err(self.loc.at(
-                origins[0].at,
-                format!("{}.stock", origins[0].key),
-                "zero stock everywhere: every SKU has stock 0, so nothing can be sold; give at least one SKU stock above 0",
-            ));
-        }
-        Ok(skus)
+        Ok(())
     }
 
     fn sku_id(&self, id: &Spanned<String>, key: &str) -> Result<String> {

@@ -78,7 +78,13 @@ impl Validator<'_> {
                 " (the most requests in flight)",
             )? as u32,
         };
-        let timeout = self.positive_duration(raw.timeout.as_ref(), "timeout", "2s")?;
+        let timeout = self.positive_duration(
+            raw.timeout.as_ref(),
+            "timeout",
+            "2s",
+            MAX_RUN_SETTING,
+            "an attempt left unanswered that long holds the run open for as long after its last order",
+        )?;
         let retries = match &raw.retries {
             None => 3,
             Some(r) => self.int(r, "retries", 0, 100, " (extra attempts after a conflict)")? as u32,
@@ -94,6 +100,13 @@ impl Validator<'_> {
                         "`window` must be at least 1ms; write e.g. \"100ms\"",
                     ));
                 }
+                self.within_cap(
+                    w,
+                    "window",
+                    d,
+                    MAX_RUN_SETTING,
+                    "a window of more than an hour leaves even a day-long run with too few windows to find its worst ones",
+                )?;
                 d
             }
         };
@@ -101,8 +114,13 @@ impl Validator<'_> {
             None => 100,
             Some(m) => self.int(m, "min_window_orders", 1, i64::MAX, "")? as u64,
         };
-        let saturation_limit =
-            self.positive_duration(raw.saturation_limit.as_ref(), "saturation_limit", "5ms")?;
+        let saturation_limit = self.positive_duration(
+            raw.saturation_limit.as_ref(),
+            "saturation_limit",
+            "5ms",
+            MAX_RUN_SETTING,
+            "a dispatch lag of an hour is saturation by any measure, so a higher limit could never flag it",
+        )?;
         let default_buffer = match &raw.oversell_buffer {
             None => 0,
             Some(b) => self.units(b, "oversell_buffer")?,

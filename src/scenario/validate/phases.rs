@@ -1,9 +1,11 @@
 //! `[[phase]]` tables: kind, name, shape keys and start offset.
 //!
 //! Invariant: a phase carries only the keys of its kind, phase names are
-//! unique, and all phases together expect at most `MAX_ORDERS` orders.
+//! unique, every open-loop phase expects at least one order, all phases
+//! together expect at most `MAX_ORDERS` orders, and every phase ends within
+//! `MAX_PHASE_END` of `t0`.
 
-use super::text::{article, quoted_list};
+use super::text::{article, duration as duration_text, number, quoted_list, thousands};
 use super::{expected_orders, Result, Validator};
 use crate::scenario::error::line_column;
 use crate::scenario::model::*;
@@ -14,6 +16,8 @@ use toml::Spanned;
 
 /// The phase kinds, in the order the documentation lists them.
 const PHASE_KINDS: [&str; 6] = ["instant", "spread", "constant", "ramp", "poisson", "closed"];
+/// Why phases end within `MAX_PHASE_END`.
+const PHASE_END_WHY: &str = "a run lasts at most a day, which keeps every send time (nanoseconds from t0) and every metrics window well within range";
 /// Keys every phase takes, whatever its kind.
 const COMMON_PHASE_KEYS: [&str; 5] = ["name", "kind", "at", "skus", "quantity"];
 
@@ -76,7 +80,9 @@ impl Validator<'_> {
                         at.unwrap_or(p.span().start),
                         format!("{key}.{driver}"),
                         format!(
-                            "this phase brings the scenario to {total_orders:.0} orders, above the limit of {MAX_ORDERS}; lower its orders, rate or duration"
+                            "this phase brings the scenario to {} orders, above the limit of {}; lower its orders, rate or duration",
+                            number(total_orders),
+                            thousands(MAX_ORDERS)
                         ),
                     ));
                 }
@@ -188,6 +194,7 @@ impl Validator<'_> {
                     "`duration` must be above zero; write e.g. \"1s\"",
                 ));
             }
+            self.within_cap(d, &k, value, MAX_PHASE_END, PHASE_END_WHY)?;
             Ok(value)
         };
         let rate = || -> Result<f64> {
@@ -209,6 +216,7 @@ impl Validator<'_> {
                         "`over` must be above zero; use an instant phase for a burst at one moment",
                     ));
                 }
+                self.within_cap(o, &k, over, MAX_PHASE_END, PHASE_END_WHY)?;
                 Shape::Spread { orders, over }
             }
             "constant" => Shape::Constant {
@@ -249,10 +257,14 @@ impl Validator<'_> {
             _ => unreachable!("kind checked against PHASE_KINDS"),
         };
 
+        self.sends_orders(key, p, &shape)?;
         let at = match &p.at {
             None => Duration::ZERO,
-            Some(a) => self.duration(a, &format!("{key}.at"))?,
+            Some(a) => {
+                self.capped_duration(a, &format!("{key}.at"), MAX_PHASE_END, PHASE_END_WHY)?
+            }
         };
+        self.ends_in_time(key, p, at, &shape)?;
         let pick = match &p.skus {
             None => SkuPick::Uniform,
             Some(s) => self.pick(&format!("{key}.skus"), s, skus, ids)?,
@@ -268,6 +280,87 @@ impl Validator<'_> {
             skus: pick,
             quantity,
         })
+    }
+}
+
+impl Validator<'_> {
+    /// Refuses an open-loop phase whose order count rounds to zero.
+    fn sends_orders(&self, key: &str, p: &RawPhase, shape: &Shape) -> Result<()> {
+        let Some(n) = expected_orders(shape) else {
+            return Ok(());
+        };
+        if n >= 1.0 {
+            return Ok(());
+        }
+        let (driver, raw, product) = match *shape {
+            Shape::Constant { rate, duration } => (
+                "rate",
+                &p.rate,
+                format!(
+                    "rate {} × {} = {}, rounded down to 0",
+                    number(rate),
+                    duration_text(duration),
+                    number(rate * duration.as_secs_f64())
+                ),
+            ),
+            Shape::Poisson { rate, duration } => (
+                "rate",
+                &p.rate,
+                format!(
+                    "rate {} × {} = {} expected, below 1",
+                    number(rate),
+                    duration_text(duration),
+                    number(rate * duration.as_secs_f64())
+                ),
+            ),
+            Shape::Ramp { from, to, duration } => (
+                "to",
+                &p.to,
+                format!(
+                    "(from {} + to {}) / 2 × {} = {}, rounded down to 0",
+                    number(from),
+                    number(to),
+                    duration_text(duration),
+                    number((from + to) / 2.0 * duration.as_secs_f64())
+                ),
+            ),
+            // `orders` is at least 1.
+            Shape::Instant { .. } | Shape::Spread { .. } | Shape::Closed { .. } => return Ok(()),
+        };
+        let at = raw.as_ref().map_or(0, |r| r.span().start);
+        Err(self.loc.at(
+            at,
+            format!("{key}.{driver}"),
+            format!("this phase would send no orders ({product}); raise rate or duration"),
+        ))
+    }
+
+    /// Refuses a phase that ends after `MAX_PHASE_END`.
+    fn ends_in_time(&self, key: &str, p: &RawPhase, at: Duration, shape: &Shape) -> Result<()> {
+        let (k, raw, length) = match *shape {
+            Shape::Instant { .. } => return Ok(()),
+            Shape::Spread { over, .. } => ("over", &p.over, over),
+            Shape::Constant { duration, .. }
+            | Shape::Ramp { duration, .. }
+            | Shape::Poisson { duration, .. }
+            | Shape::Closed { duration, .. } => ("duration", &p.duration, duration),
+        };
+        let end = at + length;
+        if end <= MAX_PHASE_END {
+            return Ok(());
+        }
+        let raw = raw.as_ref().expect("the shape was built from it");
+        Err(self.loc.span(
+            raw.span(),
+            format!("{key}.{k}"),
+            format!(
+                "this phase ends at `at` + `{k}` = {} + {} = {}, after the limit of {}: {PHASE_END_WHY}; start it earlier or shorten it",
+                duration_text(at),
+                duration_text(length),
+                duration_text(end),
+                duration_text(MAX_PHASE_END)
+            ),
+        ))
     }
 }
 

@@ -3,7 +3,7 @@
 //! Invariant: a value outside its range is refused at its own span, with a
 //! message naming the key's last segment and the accepted range.
 
-use super::text::leaf;
+use super::text::{duration as duration_text, leaf};
 use super::{Result, Validator};
 use crate::scenario::duration::parse_duration;
 use crate::scenario::error::ScenarioError;
@@ -86,12 +86,54 @@ impl Validator<'_> {
         }
     }
 
+    /// A duration of at most `cap`; `why` says what the cap protects.
+    pub(super) fn capped_duration(
+        &self,
+        v: &RawDuration,
+        key: &str,
+        cap: Duration,
+        why: &str,
+    ) -> Result<Duration> {
+        let d = self.duration(v, key)?;
+        self.within_cap(v, key, d, cap, why)?;
+        Ok(d)
+    }
+
+    /// Refuses `d`, the value of `v`, when above `cap`.
+    pub(super) fn within_cap(
+        &self,
+        v: &RawDuration,
+        key: &str,
+        d: Duration,
+        cap: Duration,
+        why: &str,
+    ) -> Result<()> {
+        if d > cap {
+            let written = match v.get_ref() {
+                toml::Value::String(s) => s.clone(),
+                _ => duration_text(d),
+            };
+            return Err(self.loc.span(
+                v.span(),
+                key,
+                format!(
+                    "`{}` is \"{written}\", above the limit of {}: {why}; lower it",
+                    leaf(key),
+                    duration_text(cap)
+                ),
+            ));
+        }
+        Ok(())
+    }
+
     /// An optional duration that must be above zero.
     pub(super) fn positive_duration(
         &self,
         v: Option<&RawDuration>,
         key: &str,
         default: &str,
+        cap: Duration,
+        why: &str,
     ) -> Result<Duration> {
         let Some(v) = v else {
             return Ok(parse_duration(default).expect("defaults parse"));
@@ -107,6 +149,7 @@ impl Validator<'_> {
                 ),
             ));
         }
+        self.within_cap(v, key, d, cap, why)?;
         Ok(d)
     }
 

@@ -1,11 +1,14 @@
 //! A phase's workload: which SKUs it hits (`skus`) and how many units each
 //! order asks for (`quantity`).
 //!
-//! Invariant: every SKU named here exists in the catalogue, and weights are
-//! non-negative with a sum above 0 and within `MAX_UNITS`.
+//! Invariant: every SKU named here exists in the catalogue, weights are
+//! non-negative with a sum above 0 and within `MAX_UNITS`, quantities are in
+//! `1..=MAX_QUANTITY`, and each quantity of a weights table is written once,
+//! in plain decimal.
 
-use super::text::{describe_ids, quoted_list, toml_key};
+use super::text::{describe_ids, quoted_list, thousands, toml_key};
 use super::{Result, Validator};
+use crate::scenario::error::line_column;
 use crate::scenario::model::*;
 use crate::scenario::raw::*;
 use std::collections::HashMap;
@@ -256,9 +259,33 @@ impl Validator<'_> {
                 let w = q.weights.as_ref().expect("present");
                 let mut weights = Vec::with_capacity(w.get_ref().0.len());
                 let mut sum: u64 = 0;
+                // Quantity → the key that gave it, for duplicates.
+                let mut seen: HashMap<u64, &Spanned<String>> = HashMap::new();
                 for (units, weight) in &w.get_ref().0 {
                     let k = format!("{key}.weights.{}", toml_key(units.get_ref()));
                     let n = self.quantity_key(units, &k)?;
+                    if let Some(first) = seen.insert(n, units) {
+                        let (line, _) = line_column(self.loc.text, first.span().start);
+                        return Err(self.loc.span(
+                            units.span(),
+                            k,
+                            format!(
+                                "{:?} is quantity {n} again: key {:?} (line {line}) already gives it; list each quantity once",
+                                units.get_ref(),
+                                first.get_ref()
+                            ),
+                        ));
+                    }
+                    if *units.get_ref() != n.to_string() {
+                        return Err(self.loc.span(
+                            units.span(),
+                            k,
+                            format!(
+                                "write the quantity {:?} as \"{n}\": keys of quantity weights are plain decimal, without sign, spaces or leading zeros, so that each quantity has one spelling",
+                                units.get_ref()
+                            ),
+                        ));
+                    }
                     let wt = self.weight(weight, &k)?;
                     sum = sum.saturating_add(wt);
                     weights.push((n, wt));
@@ -269,17 +296,21 @@ impl Validator<'_> {
         }
     }
 
-    /// A key of quantity weights: a unit count written as a string.
+    /// A key of quantity weights: a unit count written as a string. Read
+    /// leniently (spaces, `+`, leading zeros) so that the caller can name
+    /// the quantity a non-canonical key stands for.
     fn quantity_key(&self, units: &Spanned<String>, key: &str) -> Result<u64> {
         let text = units.get_ref().trim();
         let digits = |t: &str| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit());
-        let message = if digits(text) {
-            match text.parse::<u64>() {
-                Ok(0) => format!(
+        let unsigned = text.strip_prefix('+').unwrap_or(text);
+        let message = if digits(unsigned) {
+            let significant = unsigned.trim_start_matches('0');
+            match significant.parse::<u64>() {
+                _ if significant.is_empty() => format!(
                     "non-positive quantities are not orders: {text:?}; quantities must be at least 1"
                 ),
-                Ok(n) if n <= MAX_UNITS => return Ok(n),
-                _ => format!("quantity {text} is above 2^53 - 1 = {MAX_UNITS}; lower it"),
+                Ok(n) if n <= MAX_QUANTITY => return Ok(n),
+                _ => above_max_quantity(significant),
             }
         } else if text.strip_prefix('-').is_some_and(digits) {
             format!(
@@ -303,13 +334,18 @@ impl Validator<'_> {
                 format!("non-positive quantities are not orders: got {n}; a quantity must be at least 1 unit"),
             ));
         }
-        if n as u64 > MAX_UNITS {
-            return Err(self.loc.span(
-                v.span(),
-                key,
-                format!("quantity {n} is above 2^53 - 1 = {MAX_UNITS}; lower it"),
-            ));
+        if n as u64 > MAX_QUANTITY {
+            return Err(self
+                .loc
+                .span(v.span(), key, above_max_quantity(&n.to_string())));
         }
         Ok(n as u64)
     }
+}
+
+fn above_max_quantity(n: &str) -> String {
+    format!(
+        "quantity {n} is above the limit of {} units per order: granted units are counted as orders × quantity, which stays within a u64 (10^9 orders × 10^6 units) even when a backend oversells; lower it",
+        thousands(MAX_QUANTITY)
+    )
 }

@@ -77,3 +77,60 @@ fn unsupported_backend_option() {
         &["between 1 and 64"],
     );
 }
+
+#[test]
+fn backend_durations_are_capped() {
+    let backends = "\n[[backend]]\nkind = \"sqlite-atomic\"\nbusy_timeout = \"35792m\"\n";
+    assert_err(
+        &doc(HEAD, PHASE, backends),
+        "busy_timeout",
+        "backend[0].busy_timeout",
+        &[
+            "\"35792m\", above the limit of 1h",
+            "32-bit count of milliseconds",
+        ],
+    );
+    let backends = "\n[[backend]]\nkind = \"memory-naive\"\nrtt = \"61s\"\n";
+    assert_err(
+        &doc(HEAD, PHASE, backends),
+        "rtt",
+        "backend[0].rtt",
+        &["\"61s\", above the limit of 60s", "every call"],
+    );
+    let backends = "\n[[backend]]\nkind = \"memory-naive\"\nrtt = \"1m\"\n\n[[backend]]\nkind = \"sqlite-naive\"\nbusy_timeout = \"1h\"\n";
+    let s = parse(&doc(HEAD, PHASE, backends), Path::new("s.toml")).unwrap();
+    assert_eq!(
+        s.backends[1].options.busy_timeout,
+        Duration::from_secs(3600)
+    );
+}
+
+#[test]
+fn backends_serialise_only_their_own_options() {
+    let backends = "\n[[backend]]\nkind = \"memory-lock\"\nrtt = \"1.5ms\"\n\n[[backend]]\nkind = \"sqlite-naive\"\nname = \"lite\"\npool = 4\n";
+    let s = parse(&doc(HEAD, PHASE, backends), Path::new("s.toml")).unwrap();
+    let json = serde_json::to_value(&s.backends).unwrap();
+    assert_eq!(
+        json,
+        serde_json::json!([
+            { "name": "memory-lock", "kind": "memory-lock", "options": { "rtt": 1.5 } },
+            { "name": "lite", "kind": "sqlite-naive", "options": { "pool": 4, "busy_timeout": 5000.0 } },
+        ])
+    );
+    for b in &s.backends {
+        assert_eq!(
+            b.options_json(),
+            json[s.backends.iter().position(|x| x.name == b.name).unwrap()]["options"]
+        );
+        let keys: Vec<String> = b
+            .options_json()
+            .as_object()
+            .unwrap()
+            .keys()
+            .cloned()
+            .collect();
+        let mut supported: Vec<&str> = b.kind.supported_options().to_vec();
+        supported.sort();
+        assert_eq!(keys, supported);
+    }
+}

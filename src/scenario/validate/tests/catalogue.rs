@@ -66,3 +66,70 @@ fn duplicate_and_missing_sku_ids() {
         &["missing `id`"],
     );
 }
+
+#[test]
+fn catalogue_total_units_within_2_pow_53() {
+    // Each SKU is within the limit; the second one takes the total past it.
+    let head = "name = \"t\"\nseed = 1\n\n[[sku]]\nid = \"A\"\nstock = 9007199254740991\n\n[[sku]]\nid = \"B\"\nstock = 1\n";
+    assert_err(
+        &doc(head, PHASE, BACKEND),
+        "stock = 1\n",
+        "sku[1].stock",
+        &[
+            "over the whole catalogue passes 2^53 - 1",
+            "SKU \"B\" (number 2",
+            "exact",
+        ],
+    );
+    // Buffers count.
+    let head = "name = \"t\"\nseed = 1\n\n[[sku]]\nid = \"A\"\nstock = 4503599627370496\n\n[[sku]]\nid = \"B\"\nstock = 1\nbuffer = 4503599627370496\n";
+    assert_err(
+        &doc(head, PHASE, BACKEND),
+        "stock = 1\n",
+        "sku[1].stock",
+        &["over the whole catalogue", "SKU \"B\""],
+    );
+    // A long tail is reported at its table, naming the SKU that crosses.
+    let head = "name = \"t\"\nseed = 1\n[catalogue]\nhot = { stock = 10 }\nlong_tail = { count = 9, stock = 2000000000000000 }\n";
+    assert_err(
+        &doc(head, PHASE, BACKEND),
+        "long_tail",
+        "catalogue.long_tail.stock",
+        &["SKU \"SKU-5\" (number 6 of the catalogue)"],
+    );
+    // Up to the limit exactly is fine.
+    let head = "name = \"t\"\nseed = 1\n[[sku]]\nid = \"A\"\nstock = 9007199254740990\n[[sku]]\nid = \"B\"\nstock = 0\nbuffer = 1\n";
+    parse(&doc(head, PHASE, BACKEND), Path::new("s.toml")).unwrap();
+}
+
+#[test]
+fn catalogue_of_more_than_100000_skus() {
+    let head = "name = \"t\"\nseed = 1\n[catalogue]\nlong_tail = { count = 100001, stock = 1 }\n";
+    assert_err(
+        &doc(head, PHASE, BACKEND),
+        "long_tail",
+        "catalogue.long_tail.count",
+        &["between 1 and 100000"],
+    );
+    let head = "name = \"t\"\nseed = 1\n[catalogue]\nlong_tail = { count = 100000, stock = 1 }\n";
+    let s = parse(&doc(head, PHASE, BACKEND), Path::new("s.toml")).unwrap();
+    assert_eq!(s.skus.len(), MAX_SKUS);
+    let head = format!("{head}\n[[sku]]\nid = \"X\"\nstock = 1\n");
+    assert_err(
+        &doc(&head, PHASE, BACKEND),
+        "stock = 1\n",
+        "sku[0]",
+        &["more than 100,000 SKUs", "memory"],
+    );
+}
+
+#[test]
+fn duplicate_ids_come_before_later_errors() {
+    let head = "name = \"t\"\nseed = 1\n[[sku]]\nid = \"A\"\nstock = 1\n[[sku]]\nid = \"A\"\nstock = 1\n[[sku]]\nid = \"C\"\nstock = -3\n";
+    assert_err(
+        &doc(head, PHASE, BACKEND),
+        "id = \"A\"\nstock = 1\n[[sku]]\nid = \"C\"",
+        "sku[1].id",
+        &["duplicate SKU id \"A\"", "`sku[0]` (line 4)"],
+    );
+}

@@ -173,3 +173,88 @@ fn names_are_checked() {
         &["letters, digits"],
     );
 }
+
+#[test]
+fn durations_with_spaces_around_them() {
+    for (key, value) in [
+        ("timeout", "\" 5ms\""),
+        ("window", "\"5ms \""),
+        ("saturation_limit", "\"\\t5ms\""),
+    ] {
+        let text = doc(HEAD, PHASE, BACKEND).replacen(
+            "seed = 1",
+            &format!("seed = 1\n{key} = {value}"),
+            1,
+        );
+        assert_err(
+            &text,
+            &format!("{key} ="),
+            key,
+            &["has spaces around it", "write \"5ms\""],
+        );
+    }
+    let phase = "\n[[phase]]\nkind = \"instant\"\norders = 10\nat = \" 1s\"\n";
+    assert_err(
+        &doc(HEAD, phase, BACKEND),
+        "at =",
+        "phase[0].at",
+        &["spaces"],
+    );
+}
+
+#[test]
+fn run_settings_are_capped_at_an_hour() {
+    for (key, value) in [
+        ("timeout", "61m"),
+        ("window", "2h"),
+        ("saturation_limit", "3600.001s"),
+    ] {
+        let text = doc(HEAD, PHASE, BACKEND).replacen(
+            "seed = 1",
+            &format!("seed = 1\n{key} = \"{value}\""),
+            1,
+        );
+        assert_err(
+            &text,
+            &format!("{key} ="),
+            key,
+            &[
+                &format!("`{key}` is \"{value}\", above the limit of 1h: "),
+                "; lower it",
+            ],
+        );
+    }
+    // Hours are a unit, and the caps themselves are allowed.
+    let text = doc(HEAD, PHASE, BACKEND).replacen(
+        "seed = 1",
+        "seed = 1\ntimeout = \"1h\"\nwindow = \"60m\"\nsaturation_limit = \"3600s\"",
+        1,
+    );
+    let s = parse(&text, Path::new("s.toml")).unwrap();
+    assert_eq!(s.timeout, Duration::from_secs(3600));
+}
+
+#[test]
+fn non_utf8_file_names_the_first_bad_byte() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.toml");
+    std::fs::write(&path, b"name = \"t\"\nseed = 1\n# caf\xe9 au lait\n").unwrap();
+    let e = crate::scenario::load(&path).unwrap_err();
+    assert_eq!((e.line, e.column, e.key.as_str()), (3, 6, "(file)"), "{e}");
+    assert!(
+        e.message.contains("not valid UTF-8") && e.message.contains("byte 25 (0xe9)"),
+        "{e}"
+    );
+    assert!(!e.message.contains("permissions"), "{e}");
+    // Characters before the bad byte count once each.
+    std::fs::write(
+        &path,
+        "µ = 1\nµµ\u{fffd}"
+            .bytes()
+            .chain([0xff])
+            .collect::<Vec<u8>>(),
+    )
+    .unwrap();
+    let e = crate::scenario::load(&path).unwrap_err();
+    assert_eq!((e.line, e.column), (2, 4), "{e}");
+}
