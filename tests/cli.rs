@@ -405,7 +405,10 @@ fn a_bad_trace_path_exits_2_and_leaves_nothing_behind() {
         .code(2);
     let err = String::from_utf8_lossy(&assert.get_output().stderr).to_string();
     assert!(err.contains("missing/trace.csv"), "{err}");
-    assert!(!dir.path().join("out").exists(), "directories it created are gone");
+    assert!(
+        !dir.path().join("out").exists(),
+        "directories it created are gone"
+    );
 }
 
 #[test]
@@ -421,7 +424,11 @@ fn a_trace_over_the_scenario_file_is_refused() {
         .arg(&path)
         .assert()
         .code(2);
-    assert_eq!(std::fs::read_to_string(&path).unwrap(), SMALL, "scenario untouched");
+    assert_eq!(
+        std::fs::read_to_string(&path).unwrap(),
+        SMALL,
+        "scenario untouched"
+    );
 }
 
 #[test]
@@ -440,5 +447,8 @@ fn earlier_results_are_never_overwritten() {
         .code(2);
     let err = String::from_utf8_lossy(&assert.get_output().stderr).to_string();
     assert!(err.contains("already holds a run.json"), "{err}");
-    assert_eq!(std::fs::read_to_string(out.join("run.json")).unwrap(), "earlier");
+    assert_eq!(
+        std::fs::read_to_string(out.join("run.json")).unwrap(),
+        "earlier"
+    );
 }

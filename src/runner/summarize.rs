@@ -41,7 +41,7 @@ pub fn backend_summary(m: &Measured) -> BackendSummary {
         name: m.spec.name.clone(),
         store: store.to_string(),
         strategy: strategy.to_string(),
-        options: serde_json::to_value(&m.spec.options).unwrap_or_default(),
+        options: m.spec.options_json(),
         aborted: m.abort_reason.is_some(),
         abort_reason: m.abort_reason.clone(),
         orders: Orders {

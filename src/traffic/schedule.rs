@@ -102,12 +102,18 @@ pub fn schedule_hash(scenario: &Scenario) -> String {
     let mut h = Sha256::new();
     h.update(b"atpsim-schedule\0");
     h.update(GENERATOR_VERSION.to_le_bytes());
-    let canonical = serde_json::json!({
-        "seed": scenario.seed,
-        "skus": scenario.skus,
-        "phases": scenario.phases,
-    });
-    h.update(canonical.to_string().as_bytes());
+    h.update(scenario.seed.to_le_bytes());
+    // SKUs field by field, so a big catalogue is never copied into a JSON tree.
+    h.update((scenario.skus.len() as u64).to_le_bytes());
+    for sku in &scenario.skus {
+        h.update((sku.id.len() as u64).to_le_bytes());
+        h.update(sku.id.as_bytes());
+        h.update(sku.stock.to_le_bytes());
+        h.update(sku.buffer.to_le_bytes());
+    }
+    // Phases as JSON with sorted keys: independent of field order in the code.
+    let phases = serde_json::to_value(&scenario.phases).expect("phases serialise");
+    h.update(phases.to_string().as_bytes());
     for order in Schedule::new(scenario).take(HASHED_ORDERS) {
         h.update(order.id.to_le_bytes());
         h.update(order.intended_ns.to_le_bytes());
@@ -176,7 +182,7 @@ mod tests {
         let s = crate::scenario::load(&path).expect("flash.toml parses");
         assert_eq!(
             schedule_hash(&s),
-            "c64524cadb0e7ab259585b7dc24ec3b1ebd4e61ff71b869e5883cdf87838c679"
+            "0079e27cb7d9f110fa4bbf22b33755c3e4cc67565127d8852fae5e63e3641fce"
         );
     }
 }
