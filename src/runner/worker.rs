@@ -6,7 +6,7 @@
 //! outlives its own request.
 
 use crate::backend::{Backend, Reply, SentFlag};
-use crate::ledger::{GrantSample, Ledger};
+use crate::ledger::{GrantSample, GrantVerdict, Ledger};
 use crate::metrics::{OrderRecord, Outcome, Recorders};
 use crate::scenario::Scenario;
 use crate::trace::{AttemptLine, TraceSink};
@@ -68,8 +68,29 @@ impl<B: Backend> Shared<B> {
     /// Send `order` (already due), retrying conflicts, then judge and record it.
     async fn execute(&self, order: Order, free_ns: u64, open_loop: bool) {
         let first_send_ns = self.now_ns();
+        let (outcome, done_ns, attempts) = self.send_with_retries(&order, first_send_ns).await;
+        let verdict = self.judge(&order, outcome, done_ns);
+        self.recorders.record(&OrderRecord {
+            intended_ns: order.intended_ns,
+            sku: order.sku,
+            qty: order.qty,
+            outcome,
+            latency_ns: done_ns.saturating_sub(order.intended_ns),
+            service_ns: done_ns.saturating_sub(first_send_ns),
+            wait_ns: first_send_ns.saturating_sub(order.intended_ns),
+            lag_ns: first_send_ns.saturating_sub(order.intended_ns.max(free_ns)),
+            retries: attempts - 1,
+            oversold_units: verdict.oversold_units,
+            fairness_inversion: verdict.fairness_inversion,
+            open_loop,
+        });
+    }
+
+    /// Attempts until one is final: a conflict is retried while the budget
+    /// lasts. Every attempt is traced. Returns (outcome, completion, attempts).
+    async fn send_with_retries(&self, order: &Order, first_send_ns: u64) -> (Outcome, u64, u32) {
         let mut attempt = 0u32;
-        let (outcome, done_ns) = loop {
+        loop {
             attempt += 1;
             let sent_ns = if attempt == 1 {
                 first_send_ns
@@ -77,7 +98,7 @@ impl<B: Backend> Shared<B> {
                 self.now_ns()
             };
             self.ledger.sent(order.sku, order.qty);
-            let reply = self.attempt(&order).await;
+            let reply = self.attempt(order).await;
             let done_ns = self.now_ns();
             let outcome = match reply {
                 Reply::Conflict if attempt <= self.retries => None,
@@ -101,18 +122,18 @@ impl<B: Backend> Shared<B> {
                 });
             }
             match outcome {
-                Some(outcome) => break (outcome, done_ns),
+                Some(outcome) => return (outcome, done_ns, attempt),
                 None => self.ledger.no_effect(order.sku, order.qty),
             }
-        };
-        let mut oversold_units = 0;
-        let mut fairness_inversion = false;
+        }
+    }
+
+    /// Enter the order's final outcome in the ledger; a grant gets its verdict.
+    fn judge(&self, order: &Order, outcome: Outcome, done_ns: u64) -> GrantVerdict {
         match outcome {
             Outcome::Granted => {
                 let verdict = self.ledger.granted(order.sku, order.qty, order.intended_ns);
-                oversold_units = verdict.oversold_units;
-                fairness_inversion = verdict.fairness_inversion;
-                if oversold_units > 0 {
+                if verdict.oversold_units > 0 {
                     self.ledger.sample_oversold(GrantSample {
                         order_id: order.id,
                         sku: order.sku,
@@ -121,6 +142,7 @@ impl<B: Backend> Shared<B> {
                         acknowledged_ns: done_ns,
                     });
                 }
+                return verdict;
             }
             Outcome::SoldOut | Outcome::Conflict => {
                 self.ledger.refused(order.sku, order.qty, order.intended_ns)
@@ -128,20 +150,7 @@ impl<B: Backend> Shared<B> {
             Outcome::Unknown => self.ledger.unknown(order.sku, order.qty),
             Outcome::Error => self.ledger.no_effect(order.sku, order.qty),
         }
-        self.recorders.record(&OrderRecord {
-            intended_ns: order.intended_ns,
-            sku: order.sku,
-            qty: order.qty,
-            outcome,
-            latency_ns: done_ns.saturating_sub(order.intended_ns),
-            service_ns: done_ns.saturating_sub(first_send_ns),
-            wait_ns: first_send_ns.saturating_sub(order.intended_ns),
-            lag_ns: first_send_ns.saturating_sub(order.intended_ns.max(free_ns)),
-            retries: attempt - 1,
-            oversold_units,
-            fairness_inversion,
-            open_loop,
-        });
+        GrantVerdict::default()
     }
 }
 
