@@ -46,6 +46,8 @@ const RSS_TARGET_MB: f64 = 200.0;
 
 struct Args {
     quick: bool,
+    /// Run by `cargo test`, not `cargo bench`: a smoke run, not a measurement.
+    smoke: bool,
     orders: u64,
     repeat: usize,
 }
@@ -96,6 +98,7 @@ fn parse_args() -> Result<Args, String> {
     let quick = quick || !under_cargo_bench;
     Ok(Args {
         quick,
+        smoke: !under_cargo_bench,
         orders: orders.unwrap_or(if quick { QUICK_ORDERS } else { FULL_ORDERS }),
         repeat: repeat.unwrap_or(if quick { QUICK_REPEAT } else { FULL_REPEAT }),
     })
@@ -346,6 +349,9 @@ fn bench(args: &Args) -> Result<(), String> {
         thousands(n as f64),
         args.repeat
     );
+    if args.smoke {
+        println!("smoke run under cargo test (debug build): checks counts only; the figures are not measurements");
+    }
 
     // Setup, not measured: parse, then the plan's one pass over the schedule.
     let setup = Instant::now();
