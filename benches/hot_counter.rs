@@ -154,7 +154,7 @@ fn run_runner(scenario: &Scenario, plan: &Plan, orders: u64) -> Result<RunnerSam
     let started = Instant::now();
     let run = runtime.block_on(async {
         // The sender stays alive for the whole run: a dropped sender is not a stop.
-        let (_stop_tx, stop) = watch::channel(false);
+        let (_stop_tx, stop) = watch::channel(atpsim::runner::Stop::Run);
         let options = RunOptions {
             progress: false,
             hooks: Default::default(),

@@ -429,6 +429,19 @@ fn a_trace_over_the_scenario_file_is_refused() {
         SMALL,
         "scenario untouched"
     );
+    // Under another name too: a hard link is the same file.
+    let link = dir.path().join("link.toml");
+    std::fs::hard_link(&path, &link).unwrap();
+    atpsim()
+        .arg("run")
+        .arg(&path)
+        .arg("--out")
+        .arg(dir.path().join("out2"))
+        .arg("--trace")
+        .arg(&link)
+        .assert()
+        .code(2);
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), SMALL);
 }
 
 #[test]

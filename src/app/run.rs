@@ -9,7 +9,7 @@ use crate::cli::RunArgs;
 use crate::error::{exit, AppError};
 use crate::plan::Plan;
 use crate::report::{self, files::ResultsDir};
-use crate::runner::{self, RunOptions};
+use crate::runner::{self, RunOptions, Stop};
 use crate::scenario::{self, Scenario};
 use crate::summary::{Environment, RunSummary, ScenarioInfo, Tool, SCHEMA_VERSION};
 use crate::trace::TraceWriter;
@@ -25,7 +25,7 @@ pub fn run(args: RunArgs) -> Result<i32, AppError> {
         .enable_all()
         .build()
         .map_err(AppError::Runtime)?;
-    let (stop_tx, stop) = watch::channel(false);
+    let (stop_tx, stop) = watch::channel(Stop::Run);
     let interrupt = signals::listen(&runtime, stop_tx).map_err(AppError::Runtime)?;
     // One pass over the schedule; interruptible, since a huge one takes a while.
     let Some(plan) = Plan::measure_until(&scenario, &|| interrupt.received()) else {
@@ -61,7 +61,7 @@ pub fn run(args: RunArgs) -> Result<i32, AppError> {
         runner::check_backends(&scenario).await?;
         let mut code = exit::OK;
         for (index, spec) in scenario.backends.iter().enumerate() {
-            if *stop.borrow() {
+            if *stop.borrow() != Stop::Run {
                 break;
             }
             if !args.quiet {
@@ -94,7 +94,7 @@ pub fn run(args: RunArgs) -> Result<i32, AppError> {
                     ));
                 }
             }
-            summary.interrupted = *stop.borrow();
+            summary.interrupted = *stop.borrow() != Stop::Run;
             if let Err(e) = results.write(&summary) {
                 eprintln!(
                     "error: cannot write results to {}: {e}",
@@ -171,8 +171,13 @@ fn open_trace(
     })
 }
 
+/// The same file under any name: symlinks, `..` and hard links included.
 fn same_file(a: &Path, b: &Path) -> bool {
-    matches!((a.canonicalize(), b.canonicalize()), (Ok(a), Ok(b)) if a == b)
+    use std::os::unix::fs::MetadataExt;
+    match (std::fs::metadata(a), std::fs::metadata(b)) {
+        (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+        _ => false,
+    }
 }
 
 fn new_summary(

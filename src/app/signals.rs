@@ -1,10 +1,13 @@
-//! SIGINT / SIGTERM: the first stops the run gracefully, a second quits at once.
+//! SIGINT / SIGTERM, escalating: the first stops taking orders and lets those
+//! in flight finish; the second stops waiting for them (they end `unknown`);
+//! the third quits at once.
 //!
 //! Invariant: a quit never cuts a results file in half — it waits for a
 //! write in progress (`report::files::WRITING`) before the process exits.
 
 use crate::error::exit;
 use crate::report::files::WRITING;
+use crate::runner::Stop;
 use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::Arc;
 use tokio::signal::unix::{signal, SignalKind};
@@ -30,11 +33,12 @@ impl Interrupt {
 }
 
 /// Listen from now on (the handlers are in place when this returns).
-/// First signal: record it and tell the clients to stop and drain.
-/// Second: exit at once — every backend already finished is on disk.
+/// Each signal moves `stop` one step on; results are written with
+/// `interrupted: true` after the first two. The third exits at once — every
+/// backend already finished is on disk.
 pub fn listen(
     runtime: &tokio::runtime::Runtime,
-    stop: watch::Sender<bool>,
+    stop: watch::Sender<Stop>,
 ) -> std::io::Result<Interrupt> {
     let _context = runtime.enter();
     let mut int = signal(SignalKind::interrupt())?;
@@ -47,12 +51,25 @@ pub fn listen(
                 _ = int.recv() => 2,
                 _ = term.recv() => 15,
             };
-            if seen.0.swap(code, Ordering::SeqCst) != 0 {
-                let _writing = WRITING.lock();
-                std::process::exit(if code == 2 { exit::SIGINT } else { exit::SIGTERM });
+            seen.0.store(code, Ordering::SeqCst);
+            match *stop.borrow() {
+                Stop::Run => eprintln!(
+                    "\ninterrupted: taking no new orders, letting those in flight finish (again to stop waiting)"
+                ),
+                Stop::Drain => eprintln!(
+                    "\ninterrupted again: no longer waiting for requests in flight; they count as unknown (again to quit now)"
+                ),
+                Stop::Abandon => {
+                    let _writing = WRITING.lock();
+                    std::process::exit(if code == 2 { exit::SIGINT } else { exit::SIGTERM });
+                }
             }
-            eprintln!("\ninterrupted: draining requests in flight, then writing results (again to quit now)");
-            let _ = stop.send(true);
+            stop.send_modify(|s| {
+                *s = match *s {
+                    Stop::Run => Stop::Drain,
+                    _ => Stop::Abandon,
+                }
+            });
         }
     });
     Ok(interrupt)

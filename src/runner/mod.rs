@@ -23,6 +23,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::watch;
 use tokio::time::Instant;
+pub use worker::Stop;
 use worker::{closed_loop_client, closed_loop_phases, open_loop_client, Shared};
 
 /// Head start between spawning the clients and `t0`, so none is late at the start.
@@ -34,8 +35,8 @@ pub struct RunOptions {
     pub progress: bool,
     pub hooks: Hooks,
     pub trace: Option<TraceSink>,
-    /// Becomes true on interrupt: clients stop taking orders and drain.
-    pub stop: watch::Receiver<bool>,
+    /// Moves on at an interrupt: clients drain, then abandon requests in flight.
+    pub stop: watch::Receiver<Stop>,
 }
 
 /// One backend's result.

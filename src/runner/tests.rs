@@ -22,7 +22,7 @@ fn one_sku(stock: u64, phase: &str, backend: &str, extra: &str) -> Scenario {
 
 async fn run_with(s: &Scenario, hooks: Hooks) -> BackendSummary {
     let plan = Plan::measure(s);
-    let (_stop_tx, stop) = watch::channel(false);
+    let (_stop_tx, stop) = watch::channel(Stop::Run);
     let options = RunOptions {
         progress: false,
         hooks,
@@ -263,4 +263,45 @@ fn an_overloaded_harness_reports_saturation() {
     let b = runtime.block_on(run_with(&steady(), Hooks::default()));
     hog.store(false, Ordering::Relaxed);
     assert!(b.harness_saturated, "lag {:?}", b.dispatch_lag_us);
+}
+
+#[test]
+fn abandoned_requests_in_flight_end_unknown() {
+    // Eight clients, every request 5 s long: stop, then abandon, mid-flight.
+    let s = one_sku(
+        1_000_000,
+        "kind = \"instant\"\norders = 100",
+        "kind = \"memory-atomic\"\nrtt = \"5s\"",
+        "concurrency = 8\ntimeout = \"10s\"",
+    );
+    let b = paused().block_on(async {
+        let plan = Plan::measure(&s);
+        let (stop_tx, stop) = watch::channel(Stop::Run);
+        let options = RunOptions {
+            progress: false,
+            hooks: Hooks::default(),
+            trace: None,
+            stop,
+        };
+        let s2 = s.clone();
+        let run = tokio::spawn(async move {
+            run_backend(&s2, &plan, &s2.backends[0], 0, &options)
+                .await
+                .expect("backend runs")
+                .summary
+        });
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        stop_tx.send(Stop::Drain).unwrap();
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        stop_tx.send(Stop::Abandon).unwrap();
+        run.await.unwrap()
+    });
+    assert_eq!(b.orders.offered, 8, "only the requests in flight");
+    assert_eq!(b.orders.unknown, 8);
+    assert_eq!(b.units.unknown, 8);
+    assert!(
+        b.latency_us.max < 1_000_000.0,
+        "given up on at once: {}",
+        b.latency_us.max
+    );
 }

@@ -17,6 +17,17 @@ use std::time::Duration;
 use tokio::sync::watch;
 use tokio::time::Instant;
 
+/// How far an interrupt has gone. At `Drain` clients take no new orders and
+/// let those in flight finish; at `Abandon` they stop waiting for them too
+/// (a request already sent then ends `unknown`: it may have taken effect).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Stop {
+    #[default]
+    Run,
+    Drain,
+    Abandon,
+}
+
 /// What every client of one backend's run shares.
 pub struct Shared<B> {
     pub backend: B,
@@ -37,38 +48,51 @@ impl<B: Backend> Shared<B> {
     }
 
     /// Sleep until `intended_ns`; false when the run was stopped meanwhile.
-    async fn until(&self, intended_ns: u64, stop: &mut watch::Receiver<bool>) -> bool {
+    async fn until(&self, intended_ns: u64, stop: &mut watch::Receiver<Stop>) -> bool {
         let due = self.t0 + Duration::from_nanos(intended_ns);
         if due <= Instant::now() {
-            return !*stop.borrow();
+            return *stop.borrow() == Stop::Run;
         }
         let stopped = tokio::select! {
             _ = tokio::time::sleep_until(due) => false,
-            _ = stop.wait_for(|stopped| *stopped) => true,
+            _ = stop.wait_for(|s| *s != Stop::Run) => true,
         };
-        !stopped && !*stop.borrow()
+        !stopped && *stop.borrow() == Stop::Run
     }
 
-    /// Run one attempt, bounded by the timeout, classified at the boundary.
-    async fn attempt(&self, order: &Order) -> Reply {
+    /// Run one attempt, bounded by the timeout (or given up on when the run
+    /// is abandoned), classified at the boundary.
+    async fn attempt(&self, order: &Order, stop: &mut watch::Receiver<Stop>) -> Reply {
         let sent = SentFlag::default();
-        match tokio::time::timeout(
+        let reserve = tokio::time::timeout(
             self.timeout,
             self.backend.reserve(order.sku, order.qty, &sent),
-        )
-        .await
-        {
-            Ok(reply) => reply,
+        );
+        let answered = tokio::select! {
+            // The request first: an answer that is ready never waits on the signal.
+            biased;
+            result = reserve => result.ok(),
+            _ = stop.wait_for(|s| *s == Stop::Abandon) => None,
+        };
+        match answered {
+            Some(reply) => reply,
             // A dropped future does not undo a statement already sent.
-            Err(_) if sent.is_sent() => Reply::Unknown,
-            Err(_) => Reply::Error,
+            None if sent.is_sent() => Reply::Unknown,
+            None => Reply::Error,
         }
     }
 
     /// Send `order` (already due), retrying conflicts, then judge and record it.
-    async fn execute(&self, order: Order, free_ns: u64, open_loop: bool) {
+    async fn execute(
+        &self,
+        order: Order,
+        free_ns: u64,
+        open_loop: bool,
+        stop: &mut watch::Receiver<Stop>,
+    ) {
         let first_send_ns = self.now_ns();
-        let (outcome, done_ns, attempts) = self.send_with_retries(&order, first_send_ns).await;
+        let (outcome, done_ns, attempts) =
+            self.send_with_retries(&order, first_send_ns, stop).await;
         let verdict = self.judge(&order, outcome, done_ns);
         self.recorders.record(&OrderRecord {
             intended_ns: order.intended_ns,
@@ -88,7 +112,12 @@ impl<B: Backend> Shared<B> {
 
     /// Attempts until one is final: a conflict is retried while the budget
     /// lasts. Every attempt is traced. Returns (outcome, completion, attempts).
-    async fn send_with_retries(&self, order: &Order, first_send_ns: u64) -> (Outcome, u64, u32) {
+    async fn send_with_retries(
+        &self,
+        order: &Order,
+        first_send_ns: u64,
+        stop: &mut watch::Receiver<Stop>,
+    ) -> (Outcome, u64, u32) {
         let mut attempt = 0u32;
         loop {
             attempt += 1;
@@ -98,10 +127,10 @@ impl<B: Backend> Shared<B> {
                 self.now_ns()
             };
             self.ledger.sent(order.sku, order.qty);
-            let reply = self.attempt(order).await;
+            let reply = self.attempt(order, stop).await;
             let done_ns = self.now_ns();
             let outcome = match reply {
-                Reply::Conflict if attempt <= self.retries => None,
+                Reply::Conflict if attempt <= self.retries && *stop.borrow() == Stop::Run => None,
                 Reply::Granted => Some(Outcome::Granted),
                 Reply::SoldOut => Some(Outcome::SoldOut),
                 Reply::Conflict => Some(Outcome::Conflict),
@@ -155,9 +184,9 @@ impl<B: Backend> Shared<B> {
 }
 
 /// A long-lived open-loop client: take the next order when free, send it when due.
-pub async fn open_loop_client<B: Backend>(shared: &Shared<B>, mut stop: watch::Receiver<bool>) {
+pub async fn open_loop_client<B: Backend>(shared: &Shared<B>, mut stop: watch::Receiver<Stop>) {
     loop {
-        if *stop.borrow() {
+        if *stop.borrow() != Stop::Run {
             return;
         }
         let free_ns = shared.now_ns();
@@ -167,7 +196,7 @@ pub async fn open_loop_client<B: Backend>(shared: &Shared<B>, mut stop: watch::R
         if !shared.until(order.intended_ns, &mut stop).await {
             return;
         }
-        shared.execute(order, free_ns, true).await;
+        shared.execute(order, free_ns, true, &mut stop).await;
     }
 }
 
@@ -178,14 +207,14 @@ pub async fn closed_loop_client<B: Backend>(
     at_ns: u64,
     end_ns: u64,
     workload: &Mutex<Workload>,
-    mut stop: watch::Receiver<bool>,
+    mut stop: watch::Receiver<Stop>,
 ) {
     if !shared.until(at_ns, &mut stop).await {
         return;
     }
     loop {
         let now = shared.now_ns();
-        if now >= end_ns || *stop.borrow() {
+        if now >= end_ns || *stop.borrow() != Stop::Run {
             return;
         }
         let (sku, qty) = workload.lock().expect("workload lock").draw();
@@ -198,7 +227,7 @@ pub async fn closed_loop_client<B: Backend>(
             qty,
             phase,
         };
-        shared.execute(order, now, false).await;
+        shared.execute(order, now, false, &mut stop).await;
     }
 }
 

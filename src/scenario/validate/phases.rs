@@ -331,7 +331,10 @@ impl Validator<'_> {
         Err(self.loc.at(
             at,
             format!("{key}.{driver}"),
-            format!("this phase would send no orders ({product}); raise rate or duration"),
+            format!(
+                "this phase would send no orders ({product}); raise {} or duration",
+                if driver == "to" { "from/to" } else { "rate" }
+            ),
         ))
     }
 

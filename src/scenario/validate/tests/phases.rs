@@ -234,11 +234,7 @@ fn phases_that_send_no_orders() {
             &doc(HEAD, &phase, BACKEND),
             needle,
             key,
-            &[
-                "this phase would send no orders (",
-                words,
-                "raise rate or duration",
-            ],
+            &["this phase would send no orders (", words, "or duration"],
         );
     }
     // One order is enough.
