@@ -12,6 +12,13 @@ fn atpsim() -> Command {
     Command::cargo_bin("atpsim").expect("binary built")
 }
 
+/// `atpsim run SCENARIO --out OUT`, for more arguments to be added.
+fn run_into(scenario: &Path, out: &Path) -> Command {
+    let mut cmd = atpsim();
+    cmd.arg("run").arg(scenario).arg("--out").arg(out);
+    cmd
+}
+
 fn repo(path: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
 }
@@ -49,11 +56,7 @@ type TracedOrder = (String, u64, String, u64);
 fn flash_runs_and_its_trace_recomputes_the_audit() {
     let out = tempfile::tempdir().unwrap();
     let trace = out.path().join("trace.csv");
-    let assert = atpsim()
-        .arg("run")
-        .arg(repo("scenarios/flash.toml"))
-        .arg("--out")
-        .arg(out.path())
+    let assert = run_into(&repo("scenarios/flash.toml"), out.path())
         .arg("--trace")
         .arg(&trace)
         .arg("--quiet")
@@ -207,13 +210,7 @@ fn a_bad_scenario_exits_2_naming_file_line_and_key() {
     let bad = SMALL.replace("orders = 50", "orders = 50\nrate = 3");
     let path = write_scenario(dir.path(), &bad);
     let out = dir.path().join("out");
-    let assert = atpsim()
-        .arg("run")
-        .arg(&path)
-        .arg("--out")
-        .arg(&out)
-        .assert()
-        .code(2);
+    let assert = run_into(&path, &out).assert().code(2);
     let err = String::from_utf8_lossy(&assert.get_output().stderr).to_string();
     assert!(err.contains("s.toml:10:1: `phase[0].rate`"), "{err}");
     assert!(err.contains("rate"), "{err}");
@@ -241,13 +238,7 @@ fn an_unwritable_output_directory_exits_2_before_running() {
     let path = write_scenario(dir.path(), SMALL);
     let blocker = dir.path().join("file");
     std::fs::write(&blocker, "").unwrap();
-    let assert = atpsim()
-        .arg("run")
-        .arg(&path)
-        .arg("--out")
-        .arg(blocker.join("sub"))
-        .assert()
-        .code(2);
+    let assert = run_into(&path, &blocker.join("sub")).assert().code(2);
     let err = String::from_utf8_lossy(&assert.get_output().stderr).to_string();
     assert!(err.contains("cannot use"), "{err}");
 }
@@ -258,11 +249,7 @@ fn a_backend_that_cannot_be_set_up_exits_3_naming_it() {
     let path = write_scenario(dir.path(), SMALL);
     let out = dir.path().join("out");
     // SQLite keeps its database in a temporary directory: make that impossible.
-    let assert = atpsim()
-        .arg("run")
-        .arg(&path)
-        .arg("--out")
-        .arg(&out)
+    let assert = run_into(&path, &out)
         .env("TMPDIR", dir.path().join("missing"))
         .assert()
         .code(3);
@@ -394,11 +381,7 @@ fn a_bad_trace_path_exits_2_and_leaves_nothing_behind() {
     let dir = tempfile::tempdir().unwrap();
     let path = write_scenario(dir.path(), SMALL);
     let out = dir.path().join("out/nested");
-    let assert = atpsim()
-        .arg("run")
-        .arg(&path)
-        .arg("--out")
-        .arg(&out)
+    let assert = run_into(&path, &out)
         .arg("--trace")
         .arg(dir.path().join("missing/trace.csv"))
         .assert()
@@ -415,11 +398,7 @@ fn a_bad_trace_path_exits_2_and_leaves_nothing_behind() {
 fn a_trace_over_the_scenario_file_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let path = write_scenario(dir.path(), SMALL);
-    atpsim()
-        .arg("run")
-        .arg(&path)
-        .arg("--out")
-        .arg(dir.path().join("out"))
+    run_into(&path, &dir.path().join("out"))
         .arg("--trace")
         .arg(&path)
         .assert()
@@ -432,11 +411,7 @@ fn a_trace_over_the_scenario_file_is_refused() {
     // Under another name too: a hard link is the same file.
     let link = dir.path().join("link.toml");
     std::fs::hard_link(&path, &link).unwrap();
-    atpsim()
-        .arg("run")
-        .arg(&path)
-        .arg("--out")
-        .arg(dir.path().join("out2"))
+    run_into(&path, &dir.path().join("out2"))
         .arg("--trace")
         .arg(&link)
         .assert()
@@ -451,13 +426,7 @@ fn earlier_results_are_never_overwritten() {
     let out = dir.path().join("out");
     std::fs::create_dir(&out).unwrap();
     std::fs::write(out.join("run.json"), "earlier").unwrap();
-    let assert = atpsim()
-        .arg("run")
-        .arg(&path)
-        .arg("--out")
-        .arg(&out)
-        .assert()
-        .code(2);
+    let assert = run_into(&path, &out).assert().code(2);
     let err = String::from_utf8_lossy(&assert.get_output().stderr).to_string();
     assert!(err.contains("already holds a run.json"), "{err}");
     assert_eq!(
