@@ -186,13 +186,12 @@ impl<B: Backend> Shared<B> {
 /// A long-lived open-loop client: take the next order when free, send it when due.
 pub async fn open_loop_client<B: Backend>(shared: &Shared<B>, mut stop: watch::Receiver<Stop>) {
     loop {
-        if *stop.borrow() != Stop::Run {
-            return;
-        }
         let free_ns = shared.now_ns();
         let Some(order) = shared.schedule.lock().expect("schedule lock").next() else {
             return;
         };
+        // `until` is the one stop check per order (it reads shared state all
+        // clients contend on); an order taken but never sent is not offered.
         if !shared.until(order.intended_ns, &mut stop).await {
             return;
         }
