@@ -82,14 +82,15 @@ impl<B: Backend> Shared<B> {
         }
     }
 
-    /// Send `order` (already due), retrying conflicts, then judge and record it.
+    /// Send `order` (already due), retrying conflicts, then judge and record
+    /// it. Returns when its answer came: the moment the client became free.
     async fn execute(
         &self,
         order: Order,
         free_ns: u64,
         open_loop: bool,
         stop: &mut watch::Receiver<Stop>,
-    ) {
+    ) -> u64 {
         let first_send_ns = self.now_ns();
         let (outcome, done_ns, attempts) =
             self.send_with_retries(&order, first_send_ns, stop).await;
@@ -108,6 +109,7 @@ impl<B: Backend> Shared<B> {
             fairness_inversion: verdict.fairness_inversion,
             open_loop,
         });
+        done_ns
     }
 
     /// Attempts until one is final: a conflict is retried while the budget
@@ -185,8 +187,10 @@ impl<B: Backend> Shared<B> {
 
 /// A long-lived open-loop client: take the next order when free, send it when due.
 pub async fn open_loop_client<B: Backend>(shared: &Shared<B>, mut stop: watch::Receiver<Stop>) {
+    // Free since the run began, then since each answer came (recording the
+    // order is harness time, so it counts as dispatch lag of the next one).
+    let mut free_ns = shared.now_ns();
     loop {
-        let free_ns = shared.now_ns();
         let Some(order) = shared.schedule.lock().expect("schedule lock").next() else {
             return;
         };
@@ -195,7 +199,7 @@ pub async fn open_loop_client<B: Backend>(shared: &Shared<B>, mut stop: watch::R
         if !shared.until(order.intended_ns, &mut stop).await {
             return;
         }
-        shared.execute(order, free_ns, true, &mut stop).await;
+        free_ns = shared.execute(order, free_ns, true, &mut stop).await;
     }
 }
 
