@@ -160,6 +160,7 @@ fn run_runner(scenario: &Scenario, plan: &Plan, orders: u64) -> Result<RunnerSam
             hooks: Default::default(),
             trace: None,
             stop,
+            keep: false,
         };
         run_backend(scenario, plan, &scenario.backends[0], 0, &options).await
     });

@@ -12,6 +12,7 @@
 //! - `summary`  — `RunSummary`, the one contract every output reads (`run.json`)
 //! - `report`   — terminal table, `run.json`, `summary.md`
 //! - `trace`    — the per-attempt CSV, streamed
+//! - `redact`   — passwords out of every URL and message before it is printed
 //! - `app`, `cli`, `error` — commands, flags and exit codes
 
 pub mod app;
@@ -22,6 +23,7 @@ pub mod error;
 pub mod ledger;
 pub mod metrics;
 pub mod plan;
+pub mod redact;
 pub mod report;
 pub mod runner;
 pub mod scenario;

@@ -55,10 +55,11 @@ pub fn run(args: RunArgs) -> Result<i32, AppError> {
         hooks: Default::default(),
         trace: trace.as_ref().and_then(|t| t.sink()),
         stop: stop.clone(),
+        keep: args.keep,
     };
     let outcome = runtime.block_on(async {
         // Every backend must be reachable before the first one runs.
-        runner::check_backends(&scenario).await?;
+        runner::check_backends(&scenario, &plan).await?;
         let mut code = exit::OK;
         for (index, spec) in scenario.backends.iter().enumerate() {
             if *stop.borrow() != Stop::Run {

@@ -4,12 +4,15 @@
 //! `Reply`; it never reports oversell — the audit works that out from the ledger.
 
 pub mod memory;
+pub mod postgres;
+pub mod sql;
 pub mod sqlite;
 
 use crate::scenario::{BackendKind, BackendSpec, Sku, SkuIdx};
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::sync::Barrier;
 
 /// A backend's answer to one attempt, as classified at its boundary.
@@ -39,6 +42,19 @@ impl Hooks {
             barrier.wait().await;
         }
     }
+}
+
+/// What opening a backend needs to know beyond its spec.
+#[derive(Clone, Default)]
+pub struct OpenContext {
+    pub hooks: Hooks,
+    /// Clients that may call at once: a server backend's pool holds one
+    /// connection for each.
+    pub clients: u32,
+    /// The client's per-attempt timeout; server-side timeouts sit below it.
+    pub timeout: Duration,
+    /// Leave the run's tables on the server (`--keep`).
+    pub keep: bool,
 }
 
 /// Marks the moment a request leaves the harness, so a timeout can tell an
@@ -82,10 +98,16 @@ pub trait Backend: Send + Sync + 'static {
     fn reserve(&self, sku: SkuIdx, qty: u64, sent: &SentFlag)
         -> impl Future<Output = Reply> + Send;
 
+    /// Close the clients' connections and wait until the run is quiet (no
+    /// session of it left on the server); the final state is read after.
+    fn quiesce(&self) -> impl Future<Output = Result<(), BackendError>> + Send {
+        async { Ok(()) }
+    }
+
     /// The units the backend's own final state shows as reserved, per SKU (`R`).
     fn snapshot(&self) -> impl Future<Output = Result<Vec<u64>, BackendError>> + Send;
 
-    /// Close every connection; the run is quiet once this returns.
+    /// Close every connection and remove what the backend created (unless kept).
     fn close(&self) -> impl Future<Output = ()> + Send;
 
     /// Settings that change the answer (version, journal mode, …) for `run.json`.
@@ -97,29 +119,43 @@ pub trait Backend: Send + Sync + 'static {
 pub async fn with_backend<R>(
     spec: &BackendSpec,
     skus: &[Sku],
-    hooks: Hooks,
+    ctx: &OpenContext,
     run: impl AsyncBackendFn<R>,
 ) -> Result<R, BackendError> {
-    match spec.kind {
-        BackendKind::MemoryNaive => {
-            Ok(run.call(memory::MemoryNaive::open(spec, skus, hooks)).await)
-        }
-        BackendKind::MemoryAtomic => Ok(run
-            .call(memory::MemoryAtomic::open(spec, skus, hooks))
-            .await),
-        BackendKind::MemoryLock => Ok(run.call(memory::MemoryLock::open(spec, skus, hooks)).await),
-        BackendKind::MemoryQueue => {
-            Ok(run.call(memory::MemoryQueue::open(spec, skus, hooks)).await)
-        }
+    use postgres::{Postgres, Strategy as Pg};
+    let hooks = ctx.hooks.clone();
+    let pg = |strategy| Postgres::open(spec, skus, strategy, ctx);
+    Ok(match spec.kind {
+        BackendKind::MemoryNaive => run.call(memory::MemoryNaive::open(spec, skus, hooks)).await,
+        BackendKind::MemoryAtomic => run.call(memory::MemoryAtomic::open(spec, skus, hooks)).await,
+        BackendKind::MemoryLock => run.call(memory::MemoryLock::open(spec, skus, hooks)).await,
+        BackendKind::MemoryQueue => run.call(memory::MemoryQueue::open(spec, skus, hooks)).await,
         BackendKind::SqliteNaive => {
-            let backend = sqlite::Sqlite::open(spec, skus, sqlite::Strategy::Naive, hooks).await?;
-            Ok(run.call(backend).await)
+            run.call(sqlite::Sqlite::open(spec, skus, sqlite::Strategy::Naive, hooks).await?)
+                .await
         }
         BackendKind::SqliteAtomic => {
-            let backend = sqlite::Sqlite::open(spec, skus, sqlite::Strategy::Atomic, hooks).await?;
-            Ok(run.call(backend).await)
+            run.call(sqlite::Sqlite::open(spec, skus, sqlite::Strategy::Atomic, hooks).await?)
+                .await
         }
-    }
+        BackendKind::PostgresNaive => run.call(pg(Pg::Naive).await?).await,
+        BackendKind::PostgresAtomic => run.call(pg(Pg::Atomic).await?).await,
+        BackendKind::PostgresForUpdate => run.call(pg(Pg::ForUpdate).await?).await,
+        BackendKind::PostgresAdvisory => run.call(pg(Pg::Advisory).await?).await,
+        BackendKind::PostgresTx => run.call(pg(Pg::Tx(spec.options.isolation)).await?).await,
+        BackendKind::PostgresSharded => {
+            let buckets = spec.options.buckets;
+            run.call(pg(Pg::Sharded { buckets }).await?).await
+        }
+        BackendKind::PostgresCustom => run.call(pg(Pg::Custom).await?).await,
+        BackendKind::MysqlNaive
+        | BackendKind::MysqlAtomic
+        | BackendKind::MysqlForUpdate
+        | BackendKind::MysqlTx
+        | BackendKind::MysqlCustom => {
+            return Err(BackendError::new(&spec.name, "MySQL backends are not built yet"))
+        }
+    })
 }
 
 /// A generic async callback over any backend (closures cannot be generic).

@@ -10,7 +10,7 @@ mod ticker;
 pub mod worker;
 
 use crate::audit::audit;
-use crate::backend::{with_backend, AsyncBackendFn, Backend, BackendError, Hooks};
+use crate::backend::{with_backend, AsyncBackendFn, Backend, BackendError, Hooks, OpenContext};
 use crate::ledger::Ledger;
 use crate::metrics::Recorders;
 use crate::plan::Plan;
@@ -37,6 +37,25 @@ pub struct RunOptions {
     pub trace: Option<TraceSink>,
     /// Moves on at an interrupt: clients drain, then abandon requests in flight.
     pub stop: watch::Receiver<Stop>,
+    /// Leave each server backend's tables in place after the run.
+    pub keep: bool,
+}
+
+/// Clients of a run: open-loop ones (never more than orders) plus every
+/// closed-loop phase's. A server backend's pool has one connection each.
+pub fn clients(scenario: &Scenario, plan: &Plan) -> u32 {
+    let open = (scenario.concurrency as u64).min(plan.open_loop_orders) as u32;
+    let closed: u32 = closed_loop_phases(scenario).iter().map(|p| p.3).sum();
+    open + closed
+}
+
+fn open_context(scenario: &Scenario, plan: &Plan, hooks: Hooks, keep: bool) -> OpenContext {
+    OpenContext {
+        hooks,
+        clients: clients(scenario, plan),
+        timeout: scenario.timeout,
+        keep,
+    }
 }
 
 /// One backend's result.
@@ -47,9 +66,10 @@ pub struct BackendRun {
 
 /// Open every backend once, reset its stock and close it: a backend that cannot
 /// be reached fails the run before any measuring starts.
-pub async fn check_backends(scenario: &Scenario) -> Result<(), BackendError> {
+pub async fn check_backends(scenario: &Scenario, plan: &Plan) -> Result<(), BackendError> {
+    let ctx = open_context(scenario, plan, Hooks::default(), false);
     for spec in &scenario.backends {
-        with_backend(spec, &scenario.skus, Hooks::default(), Check).await??;
+        with_backend(spec, &scenario.skus, &ctx, Check).await??;
     }
     Ok(())
 }
@@ -80,7 +100,8 @@ pub async fn run_backend(
         index,
         options,
     };
-    with_backend(spec, &scenario.skus, options.hooks.clone(), job).await?
+    let ctx = open_context(scenario, plan, options.hooks.clone(), options.keep);
+    with_backend(spec, &scenario.skus, &ctx, job).await?
 }
 
 struct RunOne<'a> {
@@ -132,7 +153,11 @@ impl AsyncBackendFn<Result<BackendRun, BackendError>> for RunOne<'_> {
         if options.progress {
             ticker::clear();
         }
-        let snapshot = shared.backend.snapshot().await;
+        // Quiet first (no session of the run left), then read the final state.
+        let snapshot = match shared.backend.quiesce().await {
+            Ok(()) => shared.backend.snapshot().await,
+            Err(e) => Err(e),
+        };
         shared.backend.close().await;
         let totals = shared.ledger.totals(&scenario.skus);
         let (reserved, abort_reason) = match snapshot {
@@ -172,6 +197,7 @@ fn spawn_clients<B: Backend>(
     let mut handles = Vec::new();
     // No more open-loop clients than orders: each would only find the schedule empty.
     let open = (scenario.concurrency as u64).min(plan.open_loop_orders) as usize;
+    debug_assert!(open as u32 <= clients(scenario, plan));
     for _ in 0..open {
         let shared = Arc::clone(shared);
         let stop = options.stop.clone();

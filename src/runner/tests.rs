@@ -28,6 +28,7 @@ async fn run_with(s: &Scenario, hooks: Hooks) -> BackendSummary {
         hooks,
         trace: None,
         stop,
+        keep: false,
     };
     run_backend(s, &plan, &s.backends[0], 0, &options)
         .await
@@ -282,6 +283,7 @@ fn abandoned_requests_in_flight_end_unknown() {
             hooks: Hooks::default(),
             trace: None,
             stop,
+            keep: false,
         };
         let s2 = s.clone();
         let run = tokio::spawn(async move {

@@ -184,6 +184,19 @@ impl BackendSpec {
                     "rtt" => ms(self.options.rtt),
                     "pool" => serde_json::Value::from(self.options.pool),
                     "busy_timeout" => ms(self.options.busy_timeout),
+                    "url" => serde_json::Value::from(self.options.redacted_url()),
+                    "isolation" => serde_json::Value::from(self.options.isolation.as_str()),
+                    "buckets" => serde_json::Value::from(self.options.buckets),
+                    "schema" | "reset" | "reserve" | "snapshot" => {
+                        let custom = self.options.custom.as_ref().expect("custom kinds carry SQL");
+                        let file = match key {
+                            "schema" => &custom.schema,
+                            "reset" => &custom.reset,
+                            "reserve" => &custom.reserve,
+                            _ => &custom.snapshot,
+                        };
+                        serde_json::Value::from(file.path.display().to_string())
+                    }
                     other => unreachable!("option {other:?} has no field"),
                 };
                 (key.to_string(), value)
@@ -213,16 +226,80 @@ pub enum BackendKind {
     MemoryQueue,
     SqliteNaive,
     SqliteAtomic,
+    PostgresNaive,
+    PostgresAtomic,
+    PostgresForUpdate,
+    PostgresAdvisory,
+    PostgresTx,
+    PostgresSharded,
+    PostgresCustom,
+    MysqlNaive,
+    MysqlAtomic,
+    MysqlForUpdate,
+    MysqlTx,
+    MysqlCustom,
+}
+
+/// The server a backend kind talks to, if any.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Server {
+    Postgres,
+    Mysql,
+}
+
+impl Server {
+    /// The environment variable that overrides the default URL.
+    pub fn url_variable(self) -> &'static str {
+        match self {
+            Server::Postgres => "ATPSIM_POSTGRES_URL",
+            Server::Mysql => "ATPSIM_MYSQL_URL",
+        }
+    }
+
+    /// The local server every machine of the project runs.
+    pub fn default_url(self) -> &'static str {
+        match self {
+            Server::Postgres => "postgres://postgres@127.0.0.1:5432/test",
+            Server::Mysql => "mysql://root@127.0.0.1:3306/test",
+        }
+    }
+
+    /// URL schemes the driver accepts.
+    pub fn schemes(self) -> &'static [&'static str] {
+        match self {
+            Server::Postgres => &["postgres", "postgresql"],
+            Server::Mysql => &["mysql", "mariadb"],
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Server::Postgres => "PostgreSQL",
+            Server::Mysql => "MariaDB/MySQL",
+        }
+    }
 }
 
 impl BackendKind {
-    pub const ALL: [BackendKind; 6] = [
+    pub const ALL: [BackendKind; 18] = [
         BackendKind::MemoryNaive,
         BackendKind::MemoryAtomic,
         BackendKind::MemoryLock,
         BackendKind::MemoryQueue,
         BackendKind::SqliteNaive,
         BackendKind::SqliteAtomic,
+        BackendKind::PostgresNaive,
+        BackendKind::PostgresAtomic,
+        BackendKind::PostgresForUpdate,
+        BackendKind::PostgresAdvisory,
+        BackendKind::PostgresTx,
+        BackendKind::PostgresSharded,
+        BackendKind::PostgresCustom,
+        BackendKind::MysqlNaive,
+        BackendKind::MysqlAtomic,
+        BackendKind::MysqlForUpdate,
+        BackendKind::MysqlTx,
+        BackendKind::MysqlCustom,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -233,6 +310,18 @@ impl BackendKind {
             BackendKind::MemoryQueue => "memory-queue",
             BackendKind::SqliteNaive => "sqlite-naive",
             BackendKind::SqliteAtomic => "sqlite-atomic",
+            BackendKind::PostgresNaive => "postgres-naive",
+            BackendKind::PostgresAtomic => "postgres-atomic",
+            BackendKind::PostgresForUpdate => "postgres-for-update",
+            BackendKind::PostgresAdvisory => "postgres-advisory",
+            BackendKind::PostgresTx => "postgres-tx",
+            BackendKind::PostgresSharded => "postgres-sharded",
+            BackendKind::PostgresCustom => "postgres-custom",
+            BackendKind::MysqlNaive => "mysql-naive",
+            BackendKind::MysqlAtomic => "mysql-atomic",
+            BackendKind::MysqlForUpdate => "mysql-for-update",
+            BackendKind::MysqlTx => "mysql-tx",
+            BackendKind::MysqlCustom => "mysql-custom",
         }
     }
 
@@ -247,30 +336,111 @@ impl BackendKind {
         (store, strategy)
     }
 
+    /// The server this kind needs, `None` for the embedded stores.
+    pub fn server(self) -> Option<Server> {
+        match self.store_and_strategy().0 {
+            "postgres" => Some(Server::Postgres),
+            "mysql" => Some(Server::Mysql),
+            _ => None,
+        }
+    }
+
     /// The option keys this kind accepts in a `[[backend]]` table.
     pub fn supported_options(self) -> &'static [&'static str] {
+        use BackendKind::*;
         match self {
-            BackendKind::MemoryNaive
-            | BackendKind::MemoryAtomic
-            | BackendKind::MemoryLock
-            | BackendKind::MemoryQueue => &["rtt"],
-            BackendKind::SqliteNaive | BackendKind::SqliteAtomic => &["pool", "busy_timeout"],
+            MemoryNaive | MemoryAtomic | MemoryLock | MemoryQueue => &["rtt"],
+            SqliteNaive | SqliteAtomic => &["pool", "busy_timeout"],
+            PostgresNaive | PostgresAtomic | PostgresForUpdate | PostgresAdvisory | MysqlNaive
+            | MysqlAtomic | MysqlForUpdate => &["url"],
+            PostgresTx | MysqlTx => &["url", "isolation"],
+            PostgresSharded => &["url", "buckets"],
+            PostgresCustom | MysqlCustom => &["url", "schema", "reset", "reserve", "snapshot"],
         }
     }
 }
 
+/// Isolation level of the `-tx` backends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Isolation {
+    ReadCommitted,
+    RepeatableRead,
+    Serializable,
+}
+
+impl Isolation {
+    pub const ALL: [Isolation; 3] = [
+        Isolation::ReadCommitted,
+        Isolation::RepeatableRead,
+        Isolation::Serializable,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Isolation::ReadCommitted => "read-committed",
+            Isolation::RepeatableRead => "repeatable-read",
+            Isolation::Serializable => "serializable",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Isolation> {
+        Self::ALL.into_iter().find(|i| i.as_str() == s)
+    }
+
+    /// As SQL spells it (`ISOLATION LEVEL …`).
+    pub fn sql(self) -> &'static str {
+        match self {
+            Isolation::ReadCommitted => "READ COMMITTED",
+            Isolation::RepeatableRead => "REPEATABLE READ",
+            Isolation::Serializable => "SERIALIZABLE",
+        }
+    }
+
+    /// The level a server runs a transaction at when none is asked for.
+    pub fn server_default(server: Server) -> Isolation {
+        match server {
+            Server::Postgres => Isolation::ReadCommitted,
+            Server::Mysql => Isolation::RepeatableRead,
+        }
+    }
+}
+
+/// One SQL file of a custom backend: where it came from and what it says.
+#[derive(Debug, Clone)]
+pub struct SqlFile {
+    pub path: PathBuf,
+    pub text: String,
+}
+
+/// The team's own statements for a `-custom` backend (see `backends/README.md`).
+#[derive(Debug, Clone)]
+pub struct CustomSql {
+    pub schema: SqlFile,
+    pub reset: SqlFile,
+    pub reserve: SqlFile,
+    pub snapshot: SqlFile,
+}
+
 /// Options of one backend; each field applies to the kinds that list it in
 /// `BackendKind::supported_options`, the others keep their defaults.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct BackendOptions {
     /// Simulated round trip added once per memory-backend call.
-    #[serde(serialize_with = "as_ms")]
     pub rtt: Duration,
     /// SQLite connection pool size.
     pub pool: u32,
     /// SQLite busy timeout: how long a writer waits for the lock before `SQLITE_BUSY`.
-    #[serde(serialize_with = "as_ms")]
     pub busy_timeout: Duration,
+    /// Server URL, resolved at validation (scenario, then the environment
+    /// variable, then the local server). Holds the password: print `redacted_url`.
+    pub url: String,
+    /// Isolation level of the `-tx` kinds.
+    pub isolation: Isolation,
+    /// Bucket rows per SKU of `postgres-sharded`.
+    pub buckets: u32,
+    /// The statements of a `-custom` kind.
+    pub custom: Option<CustomSql>,
 }
 
 impl Default for BackendOptions {
@@ -279,7 +449,18 @@ impl Default for BackendOptions {
             rtt: Duration::ZERO,
             pool: 16,
             busy_timeout: Duration::from_millis(5000),
+            url: String::new(),
+            isolation: Isolation::ReadCommitted,
+            buckets: 8,
+            custom: None,
         }
+    }
+}
+
+impl BackendOptions {
+    /// The URL with any password replaced, fit for output.
+    pub fn redacted_url(&self) -> String {
+        crate::redact::url(&self.url)
     }
 }
 

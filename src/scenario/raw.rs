@@ -119,6 +119,13 @@ pub struct RawBackend {
     pub rtt: Option<RawDuration>,
     pub pool: Option<Spanned<i64>>,
     pub busy_timeout: Option<RawDuration>,
+    pub url: Option<Spanned<String>>,
+    pub isolation: Option<Spanned<String>>,
+    pub buckets: Option<Spanned<i64>>,
+    pub schema: Option<Spanned<String>>,
+    pub reset: Option<Spanned<String>>,
+    pub reserve: Option<Spanned<String>>,
+    pub snapshot: Option<Spanned<String>>,
 }
 
 /// A table read as key/value pairs in the order they are written, each key

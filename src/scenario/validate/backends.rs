@@ -57,6 +57,13 @@ impl Validator<'_> {
                     "busy_timeout",
                     r.busy_timeout.as_ref().map(|v| v.span().start),
                 ),
+                ("url", r.url.as_ref().map(|v| v.span().start)),
+                ("isolation", r.isolation.as_ref().map(|v| v.span().start)),
+                ("buckets", r.buckets.as_ref().map(|v| v.span().start)),
+                ("schema", r.schema.as_ref().map(|v| v.span().start)),
+                ("reset", r.reset.as_ref().map(|v| v.span().start)),
+                ("reserve", r.reserve.as_ref().map(|v| v.span().start)),
+                ("snapshot", r.snapshot.as_ref().map(|v| v.span().start)),
             ];
             for (option, at) in options {
                 if let (Some(at), false) = (at, supported.contains(&option)) {
@@ -92,8 +99,9 @@ impl Validator<'_> {
                     "SQLite takes it as a 32-bit count of milliseconds (the driver fails from 2^31 ms, about 24.8 days), and a writer waiting an hour for the lock is a stuck run, not a measurement",
                 )?;
             }
+            self.server_options(kind, r, &key, table_at, &mut opts)?;
             let (name, name_at, defaulted) = match &r.name {
-                None => (kind.as_str().to_string(), kind_raw.span().start, true),
+                None => (default_name(kind, &opts), kind_raw.span().start, true),
                 Some(n) => {
                     let value = n.get_ref();
                     let ok = !value.is_empty()
@@ -113,7 +121,7 @@ impl Validator<'_> {
             if let Some(&(first, first_at)) = names.get(&name) {
                 let (line, _) = line_column(self.loc.text, first_at);
                 let hint = if defaulted {
-                    " (a backend without `name` is named after its kind)"
+                    " (a backend without `name` is named after its kind, and a -tx one after its isolation too)"
                 } else {
                     ""
                 };
@@ -133,5 +141,16 @@ impl Validator<'_> {
             });
         }
         Ok(out)
+    }
+}
+
+/// A backend's name when the scenario gives none: its kind, and for the
+/// `-tx` kinds its isolation level too (`postgres-tx@serializable`).
+fn default_name(kind: BackendKind, opts: &BackendOptions) -> String {
+    match kind {
+        BackendKind::PostgresTx | BackendKind::MysqlTx => {
+            format!("{}@{}", kind.as_str(), opts.isolation.as_str())
+        }
+        _ => kind.as_str().to_string(),
     }
 }

@@ -12,6 +12,7 @@ mod backends;
 mod catalogue;
 mod phases;
 mod scalars;
+mod server_options;
 mod text;
 mod workload;
 

@@ -1,0 +1,7 @@
+-- One row per SKU. Signed columns: with an oversell buffer, on_hand - reserved may go negative.
+CREATE TABLE {{stock}} (
+    sku      bigint PRIMARY KEY,
+    on_hand  bigint NOT NULL,
+    buffer   bigint NOT NULL,
+    reserved bigint NOT NULL
+)

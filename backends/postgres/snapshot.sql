@@ -1,0 +1,2 @@
+-- The final state (R): reserved units per SKU.
+SELECT sku, reserved FROM {{stock}} ORDER BY sku

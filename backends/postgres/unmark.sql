@@ -1,0 +1,2 @@
+-- $1 run id
+DELETE FROM atpsim_meta WHERE run_id = $1

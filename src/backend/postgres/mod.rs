@@ -1,0 +1,180 @@
+//! The PostgreSQL backends over sqlx: naive, atomic, for-update, advisory,
+//! tx@isolation, sharded and custom, one strategy each (`strategies.rs`).
+//!
+//! Each run gets its own namespace (`atpsim_*_<run id>` tables and an
+//! `atpsim_meta` row), a pool of one connection per client (their pids
+//! recorded at connect, the run id in `application_name`, server timeouts
+//! below the client's) and a separate admin connection that sets up, checks
+//! for quiet, reads the final state and drops the namespace.
+//!
+//! Invariant: the final state is read after the pool is closed and none of
+//! its sessions remains (`quiesce`); only this run's namespace is touched.
+
+mod setup;
+mod strategies;
+pub mod sql;
+
+use super::sql::checkout::Checkout;
+use super::sql::custom::CustomStatements;
+use super::sql::session::{self, SessionIds};
+use super::{Backend, BackendError, Hooks, OpenContext, Reply, SentFlag};
+use crate::scenario::{BackendSpec, Isolation, Sku, SkuIdx};
+use sqlx::postgres::PgPool;
+use std::sync::atomic::AtomicU64;
+use std::time::Duration;
+
+/// Which pattern a `Postgres` backend runs.
+#[derive(Debug, Clone)]
+pub enum Strategy {
+    Naive,
+    Atomic,
+    ForUpdate,
+    Advisory,
+    Tx(Isolation),
+    Sharded { buckets: u32 },
+    /// The team's own statements (`BackendOptions::custom`).
+    Custom,
+}
+
+pub struct Postgres {
+    name: String,
+    /// Redacted, for messages.
+    url: String,
+    /// The raw URL, only to scrub its password out of driver messages.
+    raw_url: String,
+    strategy: Strategy,
+    pool: PgPool,
+    admin: PgPool,
+    sessions: SessionIds,
+    run_id: String,
+    sql: sql::Statements,
+    hooks: Hooks,
+    keep: bool,
+    client_timeout: Duration,
+    /// Bucket rows per SKU (`postgres-sharded`), decided from each SKU's stock.
+    buckets: Vec<u32>,
+    /// Spreads the first bucket a sharded reservation tries.
+    next_bucket: AtomicU64,
+    environment: serde_json::Value,
+    skus: usize,
+    /// SKU ids, for a custom reserve's `:sku_id`.
+    sku_ids: Vec<String>,
+    /// A custom backend's statements, rendered for this run's namespace.
+    custom: Option<CustomStatements>,
+    /// Whether a custom reserve's last statement returns a row that decides.
+    reserve_returns_rows: bool,
+}
+
+impl Postgres {
+    pub async fn open(
+        spec: &BackendSpec,
+        skus: &[Sku],
+        strategy: Strategy,
+        ctx: &OpenContext,
+    ) -> Result<Self, BackendError> {
+        setup::open(spec, skus, strategy, ctx).await
+    }
+
+    fn fail(&self, what: &str, e: &sqlx::Error) -> BackendError {
+        let message = crate::redact::message(&e.to_string(), &self.raw_url);
+        BackendError::new(&self.name, format!("{what} on {}: {message}", self.url))
+    }
+}
+
+/// The reply a failed statement stands for, by PostgreSQL's SQLSTATE.
+fn classify(error: &sqlx::Error) -> Reply {
+    match error {
+        sqlx::Error::Database(db) => match db.code().as_deref() {
+            // serialization_failure, deadlock_detected: the transaction was
+            // rolled back; lock_not_available (lock_timeout) and
+            // query_canceled (statement_timeout): the statement was.
+            Some("40001" | "40P01" | "55P03" | "57014") => Reply::Conflict,
+            // Any other refusal: the server answered and nothing applied.
+            _ => Reply::Error,
+        },
+        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed => Reply::Error,
+        // I/O or protocol trouble after sending: it may have applied.
+        _ => Reply::Unknown,
+    }
+}
+
+impl Backend for Postgres {
+    async fn prepare(&self, skus: &[Sku]) -> Result<(), BackendError> {
+        setup::load_stock(self, skus)
+            .await
+            .map_err(|e| self.fail("cannot reset stock", &e))
+    }
+
+    async fn reserve(&self, sku: SkuIdx, qty: u64, sent: &SentFlag) -> Reply {
+        let conn = match self.pool.acquire().await {
+            Ok(conn) => conn,
+            Err(_) => return Reply::Error,
+        };
+        let mut checkout = Checkout::new(conn);
+        sent.mark();
+        match strategies::reserve(self, checkout.conn(), sku, qty).await {
+            Ok(reply) => {
+                checkout.release();
+                reply
+            }
+            Err(failure) => {
+                let reply = classify(&failure.error);
+                // A connection is reused only when the server said no and
+                // any transaction was rolled back; otherwise it is closed.
+                if reply != Reply::Unknown && failure.idle {
+                    checkout.release();
+                }
+                reply
+            }
+        }
+    }
+
+    async fn quiesce(&self) -> Result<(), BackendError> {
+        self.pool.close().await;
+        let pids: Vec<i32> = self.sessions.all().iter().map(|&p| p as i32).collect();
+        let admin = &self.admin;
+        let raw_url = &self.raw_url;
+        let scrub = |e: sqlx::Error| crate::redact::message(&e.to_string(), raw_url);
+        session::wait_quiet(
+            &self.name,
+            session::quiet_deadline(self.client_timeout),
+            || async {
+                sqlx::query_scalar::<_, i64>(sql::SESSIONS)
+                    .bind(&pids)
+                    .fetch_one(admin)
+                    .await
+                    .map_err(scrub)
+            },
+            || async {
+                sqlx::query(sql::TERMINATE)
+                    .bind(&pids)
+                    .execute(admin)
+                    .await
+                    .map(|_| ())
+                    .map_err(scrub)
+            },
+        )
+        .await
+    }
+
+    async fn snapshot(&self) -> Result<Vec<u64>, BackendError> {
+        strategies::snapshot(self)
+            .await
+            .map_err(|e| BackendError::new(&self.name, format!("cannot read final stock: {e}")))
+    }
+
+    async fn close(&self) {
+        self.pool.close().await;
+        if let Err(e) = setup::drop_namespace(self).await {
+            eprintln!(
+                "warning: {}: could not drop tables atpsim_*_{} on {}: {e}",
+                self.name, self.run_id, self.url
+            );
+        }
+        self.admin.close().await;
+    }
+
+    fn environment(&self) -> serde_json::Value {
+        self.environment.clone()
+    }
+}

@@ -1,0 +1,316 @@
+//! Opening a PostgreSQL backend: connect, check the free connection slots,
+//! create the namespace, open and warm the pool, read the settings; and at
+//! the end, drop the namespace.
+
+use super::{sql, Postgres, Strategy};
+use crate::backend::sql::custom::CustomStatements;
+use crate::backend::sql::namespace::{self, new_run_id};
+use crate::backend::sql::session::{server_timeout, SessionIds};
+use crate::backend::sql::template::Dialect;
+use crate::backend::{BackendError, OpenContext};
+use crate::scenario::{BackendSpec, Sku};
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::{Executor, Row};
+use std::str::FromStr;
+use std::sync::atomic::AtomicU64;
+use std::time::Duration;
+
+pub(super) async fn open(
+    spec: &BackendSpec,
+    skus: &[Sku],
+    strategy: Strategy,
+    ctx: &OpenContext,
+) -> Result<Postgres, BackendError> {
+    let raw_url = spec.options.url.clone();
+    let url = spec.options.redacted_url();
+    let fail = |what: &str, e: &dyn std::fmt::Display| {
+        let message = crate::redact::message(&e.to_string(), &raw_url);
+        BackendError::new(&spec.name, format!("{what} {url}: {message}"))
+    };
+    let base = PgConnectOptions::from_str(&raw_url).map_err(|e| fail("invalid URL", &e))?;
+    let run_id = new_run_id();
+    let admin = PgPoolOptions::new()
+        .max_connections(1)
+        .acquire_timeout(Duration::from_secs(10))
+        .connect_with(base.clone().application_name(&format!("atpsim-{run_id}-admin")))
+        .await
+        .map_err(|e| fail("cannot connect to", &e))?;
+    let clients = ctx.clients.max(1);
+    check_free_slots(&admin, clients)
+        .await
+        .map_err(|e| fail("cannot use", &e))?;
+    let custom = spec
+        .options
+        .custom
+        .as_ref()
+        .filter(|_| matches!(strategy, Strategy::Custom))
+        .map(|sql| CustomStatements::render(sql, &run_id, Dialect::Postgres));
+    create_namespace(&admin, &run_id, &spec.name, &strategy, custom.as_ref())
+        .await
+        .map_err(|e| fail("cannot create tables on", &e))?;
+
+    let timeout = server_timeout(ctx.timeout);
+    let timeout_ms = format!("{}ms", timeout.as_millis().max(1));
+    let sessions = SessionIds::default();
+    let recorder = sessions.clone();
+    let client_options = base
+        .application_name(&format!("atpsim-{run_id}"))
+        .options([
+            ("statement_timeout", timeout_ms.as_str()),
+            ("lock_timeout", timeout_ms.as_str()),
+            ("idle_in_transaction_session_timeout", timeout_ms.as_str()),
+        ]);
+    let pool = PgPoolOptions::new()
+        .max_connections(clients)
+        .min_connections(0)
+        // One connection per client: a ping on every acquire would only add a round trip.
+        .test_before_acquire(false)
+        .acquire_timeout(ctx.timeout.max(Duration::from_secs(1)))
+        .after_connect(move |conn, _meta| {
+            let recorder = recorder.clone();
+            Box::pin(async move {
+                let pid: i32 = sqlx::query_scalar("SELECT pg_backend_pid()")
+                    .fetch_one(&mut *conn)
+                    .await?;
+                recorder.record(pid as i64);
+                Ok(())
+            })
+        })
+        .connect_lazy_with(client_options);
+    // Hold every connection at once, so all of them are open before t0.
+    let mut warm = Vec::with_capacity(clients as usize);
+    for _ in 0..clients {
+        match pool.acquire().await {
+            Ok(conn) => warm.push(conn),
+            Err(e) => {
+                drop(warm);
+                pool.close().await;
+                let _ = drop_tables(&admin, &run_id).await;
+                return Err(fail("cannot open a pooled connection to", &e));
+            }
+        }
+    }
+    drop(warm);
+    let environment = read_environment(&pool, &url, &run_id, clients, ctx.keep)
+        .await
+        .map_err(|e| fail("cannot read settings of", &e))?;
+    let reserve_returns_rows = match &custom {
+        Some(custom) => {
+            let last = custom.reserve.last().expect("validated: not empty");
+            let described = admin
+                .describe(last.sql.as_str())
+                .await
+                .map_err(|e| fail("the custom reserve statement does not prepare on", &e))?;
+            !described.columns().is_empty()
+        }
+        None => false,
+    };
+    let buckets = match &strategy {
+        Strategy::Sharded { buckets } => skus
+            .iter()
+            .map(|s| (*buckets as u64).min(s.stock.max(1)) as u32)
+            .collect(),
+        _ => Vec::new(),
+    };
+    let backend = Postgres {
+        name: spec.name.clone(),
+        url,
+        raw_url: raw_url.clone(),
+        strategy,
+        pool,
+        admin,
+        sessions,
+        sql: sql::Statements::render(&run_id),
+        hooks: ctx.hooks.clone(),
+        keep: ctx.keep,
+        client_timeout: ctx.timeout,
+        buckets,
+        next_bucket: AtomicU64::new(0),
+        environment,
+        skus: skus.len(),
+        sku_ids: skus.iter().map(|s| s.id.clone()).collect(),
+        reserve_returns_rows,
+        custom,
+        run_id,
+    };
+    Ok(backend)
+}
+
+/// Refuse up front a pool the server has no room for.
+async fn check_free_slots(admin: &PgPool, clients: u32) -> Result<(), String> {
+    let row = sqlx::query(sql::FREE_SLOTS)
+        .fetch_one(admin)
+        .await
+        .map_err(|e| e.to_string())?;
+    let max: i32 = row.get(0);
+    let reserved: i32 = row.get(1);
+    let used: i32 = row.get(2);
+    let free = (max - reserved - used).max(0);
+    if clients as i32 > free {
+        return Err(format!(
+            "the run needs {clients} connections (one per client) but the server has {free} free \
+             (max_connections {max}, {reserved} reserved for superusers, {used} in use); \
+             lower `concurrency` (or a closed phase's `clients`) or raise max_connections"
+        ));
+    }
+    Ok(())
+}
+
+async fn create_namespace(
+    admin: &PgPool,
+    run_id: &str,
+    backend: &str,
+    strategy: &Strategy,
+    custom: Option<&CustomStatements>,
+) -> Result<(), sqlx::Error> {
+    // Two runs creating atpsim_meta at once can race in the catalogue; the
+    // loser's IF NOT EXISTS fails with a unique violation, so try again.
+    if admin.execute(sql::META).await.is_err() {
+        admin.execute(sql::META).await?;
+    }
+    let tool = format!("atpsim {}", env!("CARGO_PKG_VERSION"));
+    sqlx::query(sql::MARK)
+        .bind(run_id)
+        .bind(backend)
+        .bind(tool)
+        .execute(admin)
+        .await?;
+    let statements = sql::Statements::render(run_id);
+    let schema: Vec<String> = match strategy {
+        Strategy::Sharded { .. } => vec![statements.bucket_schema],
+        Strategy::Custom => custom
+            .expect("custom SQL rendered")
+            .schema
+            .iter()
+            .map(|r| r.sql.clone())
+            .collect(),
+        _ => vec![statements.schema],
+    };
+    for statement in schema {
+        admin.execute(statement.as_str()).await?;
+    }
+    Ok(())
+}
+
+/// Reset the namespace's stock to the scenario's.
+pub(super) async fn load_stock(b: &Postgres, skus: &[Sku]) -> Result<(), sqlx::Error> {
+    let mut tx = b.admin.begin().await?;
+    match &b.strategy {
+        Strategy::Custom => {
+            load_custom(&mut tx, b.custom.as_ref().expect("custom SQL"), skus).await?
+        }
+        Strategy::Sharded { .. } => {
+            tx.execute(b.sql.bucket_reset.as_str()).await?;
+            let (mut sku, mut bucket, mut on_hand, mut buffer) = (vec![], vec![], vec![], vec![]);
+            for (i, s) in skus.iter().enumerate() {
+                let k = b.buckets[i] as u64;
+                for j in 0..k {
+                    // Spread stock and buffer evenly; the first buckets take the remainder.
+                    let share = |total: u64| (total / k + u64::from(j < total % k)) as i64;
+                    sku.push(i as i64);
+                    bucket.push(j as i32);
+                    on_hand.push(share(s.stock));
+                    buffer.push(share(s.buffer));
+                }
+            }
+            sqlx::query(&b.sql.bucket_load)
+                .bind(sku)
+                .bind(bucket)
+                .bind(on_hand)
+                .bind(buffer)
+                .execute(&mut *tx)
+                .await?;
+        }
+        _ => {
+            tx.execute(b.sql.reset.as_str()).await?;
+            let sku: Vec<i64> = (0..skus.len() as i64).collect();
+            let on_hand: Vec<i64> = skus.iter().map(|s| s.stock as i64).collect();
+            let buffer: Vec<i64> = skus.iter().map(|s| s.buffer as i64).collect();
+            sqlx::query(&b.sql.load)
+                .bind(sku)
+                .bind(on_hand)
+                .bind(buffer)
+                .execute(&mut *tx)
+                .await?;
+        }
+    }
+    tx.commit().await
+}
+
+async fn load_custom(
+    tx: &mut sqlx::PgConnection,
+    custom: &CustomStatements,
+    skus: &[Sku],
+) -> Result<(), sqlx::Error> {
+    for (i, s) in skus.iter().enumerate() {
+        for statement in &custom.reset {
+            let mut query = sqlx::query(&statement.sql);
+            for name in &statement.binds {
+                query = match name.as_str() {
+                    "sku" => query.bind(i as i64),
+                    "sku_id" => query.bind(s.id.as_str()),
+                    "on_hand" => query.bind(s.stock as i64),
+                    "buffer" => query.bind(s.buffer as i64),
+                    other => unreachable!("validated parameter {other}"),
+                };
+            }
+            query.execute(&mut *tx).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Drop every table of the namespace and its marker row, unless kept.
+pub(super) async fn drop_namespace(b: &Postgres) -> Result<(), String> {
+    if b.keep {
+        eprintln!(
+            "note: {}: kept tables atpsim_*_{} on {} (--keep)",
+            b.name, b.run_id, b.url
+        );
+        return Ok(());
+    }
+    drop_tables(&b.admin, &b.run_id)
+        .await
+        .map_err(|e| crate::redact::message(&e.to_string(), &b.raw_url))
+}
+
+async fn drop_tables(admin: &PgPool, run_id: &str) -> Result<(), sqlx::Error> {
+    let tables: Vec<String> = sqlx::query_scalar(sql::TABLES)
+        .bind(namespace::table_pattern(run_id))
+        .fetch_all(admin)
+        .await?;
+    for table in tables {
+        // Only names this run made: atpsim_<name>_<run id>, [a-z0-9_].
+        debug_assert!(table.ends_with(run_id));
+        admin
+            .execute(format!("DROP TABLE IF EXISTS \"{table}\"").as_str())
+            .await?;
+    }
+    sqlx::query(sql::UNMARK).bind(run_id).execute(admin).await?;
+    Ok(())
+}
+
+async fn read_environment(
+    pool: &PgPool,
+    url: &str,
+    run_id: &str,
+    clients: u32,
+    keep: bool,
+) -> Result<serde_json::Value, sqlx::Error> {
+    let row = sqlx::query(sql::SETTINGS).fetch_one(pool).await?;
+    let setting = |i: usize| -> String { row.get(i) };
+    Ok(serde_json::json!({
+        "store": "postgres",
+        "url": url,
+        "server_version": setting(0),
+        "default_isolation": setting(1),
+        "max_connections": setting(2).parse::<i64>().unwrap_or(-1),
+        "synchronous_commit": setting(3),
+        "statement_timeout": setting(4),
+        "lock_timeout": setting(5),
+        "pool": clients,
+        "namespace": run_id,
+        "application_name": format!("atpsim-{run_id}"),
+        "kept": keep,
+    }))
+}

@@ -1,0 +1,290 @@
+//! One reservation attempt per strategy, on a connection of the pool, and
+//! the final-state read. SQL from `backends/postgres/` (see `sql.rs`).
+//!
+//! Invariant: a failure says whether the connection was left idle (no
+//! transaction open); only then may it go back to the pool.
+
+use super::{Postgres, Strategy};
+use crate::backend::sql::custom::decide_by_value;
+use crate::backend::Reply;
+use crate::scenario::{Isolation, SkuIdx};
+use sqlx::postgres::PgRow;
+use sqlx::{Executor, PgConnection, Row};
+use std::sync::atomic::Ordering;
+
+/// A failed attempt: the error, and whether the connection is reusable.
+pub(super) struct Failure {
+    pub error: sqlx::Error,
+    pub idle: bool,
+}
+
+impl Failure {
+    /// Outside a transaction, the connection is idle after any answer from
+    /// the server; after I/O trouble nobody knows.
+    fn autocommit(error: sqlx::Error) -> Self {
+        let idle = matches!(error, sqlx::Error::Database(_));
+        Failure { error, idle }
+    }
+}
+
+type Attempt = Result<Reply, Failure>;
+
+pub(super) async fn reserve(b: &Postgres, conn: &mut PgConnection, sku: SkuIdx, qty: u64) -> Attempt {
+    match &b.strategy {
+        Strategy::Naive => naive(b, conn, sku, qty, true).await.map_err(Failure::autocommit),
+        Strategy::Atomic => atomic(&b.sql.atomic, conn, &[qty as i64, sku as i64])
+            .await
+            .map_err(Failure::autocommit),
+        Strategy::ForUpdate => transaction(b, conn, "BEGIN", Body::ForUpdate, sku, qty).await,
+        Strategy::Advisory => transaction(b, conn, "BEGIN", Body::Advisory, sku, qty).await,
+        Strategy::Tx(isolation) => {
+            transaction(b, conn, begin_at(*isolation), Body::Naive, sku, qty).await
+        }
+        Strategy::Sharded { .. } => sharded(b, conn, sku, qty).await.map_err(Failure::autocommit),
+        Strategy::Custom => custom(b, conn, sku, qty).await,
+    }
+}
+
+fn begin_at(isolation: Isolation) -> &'static str {
+    match isolation {
+        Isolation::ReadCommitted => "BEGIN ISOLATION LEVEL READ COMMITTED",
+        Isolation::RepeatableRead => "BEGIN ISOLATION LEVEL REPEATABLE READ",
+        Isolation::Serializable => "BEGIN ISOLATION LEVEL SERIALIZABLE",
+    }
+}
+
+/// Read, decide in the client, write an absolute value: the seed's race
+/// when run in autocommit. `hook`: let a test hold every client between
+/// read and write (only where the read takes no lock, or it would deadlock).
+async fn naive(
+    b: &Postgres,
+    conn: &mut PgConnection,
+    sku: SkuIdx,
+    qty: u64,
+    hook: bool,
+) -> Result<Reply, sqlx::Error> {
+    let (limit, reserved) = read(&b.sql.naive_read, conn, sku).await?;
+    if hook {
+        b.hooks.after_read().await;
+    }
+    write_if_fits(b, conn, sku, qty, limit, reserved).await
+}
+
+async fn read(statement: &str, conn: &mut PgConnection, sku: SkuIdx) -> Result<(i64, i64), sqlx::Error> {
+    let row: PgRow = sqlx::query(statement)
+        .bind(sku as i64)
+        .fetch_one(&mut *conn)
+        .await?;
+    Ok((row.try_get(0)?, row.try_get(1)?))
+}
+
+async fn write_if_fits(
+    b: &Postgres,
+    conn: &mut PgConnection,
+    sku: SkuIdx,
+    qty: u64,
+    limit: i64,
+    reserved: i64,
+) -> Result<Reply, sqlx::Error> {
+    if limit - reserved < qty as i64 {
+        return Ok(Reply::SoldOut);
+    }
+    sqlx::query(&b.sql.naive_write)
+        .bind(reserved + qty as i64)
+        .bind(sku as i64)
+        .execute(&mut *conn)
+        .await?;
+    Ok(Reply::Granted)
+}
+
+/// A conditional update: granted when it changed a row.
+async fn atomic(statement: &str, conn: &mut PgConnection, binds: &[i64]) -> Result<Reply, sqlx::Error> {
+    let mut query = sqlx::query(statement);
+    for &v in binds {
+        query = query.bind(v);
+    }
+    let done = query.execute(&mut *conn).await?;
+    Ok(if done.rows_affected() >= 1 {
+        Reply::Granted
+    } else {
+        Reply::SoldOut
+    })
+}
+
+/// What runs between BEGIN and COMMIT.
+#[derive(Clone, Copy)]
+enum Body {
+    /// The naive read-then-write, at the transaction's isolation level.
+    Naive,
+    /// `SELECT … FOR UPDATE`, then the write.
+    ForUpdate,
+    /// `pg_advisory_xact_lock(run, sku)`, then the naive read-then-write.
+    Advisory,
+}
+
+/// Run `body` in a transaction: COMMIT a grant, ROLLBACK anything else. On
+/// a server error the transaction is rolled back before the connection may
+/// be reused (a retry then starts clean).
+async fn transaction(
+    b: &Postgres,
+    conn: &mut PgConnection,
+    begin: &str,
+    body: Body,
+    sku: SkuIdx,
+    qty: u64,
+) -> Attempt {
+    conn.execute(begin).await.map_err(Failure::autocommit)?;
+    let result = match body {
+        Body::Naive => naive(b, conn, sku, qty, true).await,
+        Body::ForUpdate => match read(&b.sql.for_update_read, conn, sku).await {
+            Ok((limit, reserved)) => write_if_fits(b, conn, sku, qty, limit, reserved).await,
+            Err(e) => Err(e),
+        },
+        Body::Advisory => {
+            let locked = sqlx::query(super::sql::ADVISORY_LOCK)
+                .bind(crate::backend::sql::namespace::run_key(&b.run_id))
+                .bind(sku as i32)
+                .execute(&mut *conn)
+                .await;
+            match locked {
+                Ok(_) => naive(b, conn, sku, qty, false).await,
+                Err(e) => Err(e),
+            }
+        }
+    };
+    finish(conn, result).await
+}
+
+/// End a transaction after its body: COMMIT a grant (the commit itself may
+/// still fail, e.g. a serialization failure), ROLLBACK the rest.
+async fn finish(conn: &mut PgConnection, result: Result<Reply, sqlx::Error>) -> Attempt {
+    match result {
+        Ok(Reply::Granted) => match conn.execute("COMMIT").await {
+            Ok(_) => Ok(Reply::Granted),
+            Err(e) => Err(Failure::autocommit(e)),
+        },
+        Ok(reply) => match conn.execute("ROLLBACK").await {
+            Ok(_) => Ok(reply),
+            Err(e) => Err(Failure { error: e, idle: false }),
+        },
+        Err(error) => {
+            let idle = matches!(error, sqlx::Error::Database(_))
+                && conn.execute("ROLLBACK").await.is_ok();
+            Err(Failure { error, idle })
+        }
+    }
+}
+
+/// Try one bucket, then the others in turn, before declaring sold out.
+async fn sharded(b: &Postgres, conn: &mut PgConnection, sku: SkuIdx, qty: u64) -> Result<Reply, sqlx::Error> {
+    let k = b.buckets[sku as usize] as u64;
+    let first = splitmix(b.next_bucket.fetch_add(1, Ordering::Relaxed)) % k;
+    for i in 0..k {
+        let bucket = ((first + i) % k) as i64;
+        let reply = atomic(&b.sql.bucket_reserve, conn, &[qty as i64, sku as i64, bucket]).await?;
+        if reply == Reply::Granted {
+            return Ok(reply);
+        }
+    }
+    Ok(Reply::SoldOut)
+}
+
+/// A well-mixed 64-bit value from a counter, so consecutive reservations
+/// start at unrelated buckets.
+fn splitmix(x: u64) -> u64 {
+    let mut z = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// The team's statements: one in autocommit, several in one transaction;
+/// the last decides (`backend::sql::custom`).
+async fn custom(b: &Postgres, conn: &mut PgConnection, sku: SkuIdx, qty: u64) -> Attempt {
+    let custom = b.custom.as_ref().expect("custom SQL rendered");
+    let statements = &custom.reserve;
+    let many = statements.len() > 1;
+    if many {
+        conn.execute("BEGIN").await.map_err(Failure::autocommit)?;
+    }
+    let mut result = Ok(Reply::SoldOut);
+    for (i, statement) in statements.iter().enumerate() {
+        let mut query = sqlx::query(&statement.sql);
+        for name in &statement.binds {
+            query = match name.as_str() {
+                "sku" => query.bind(sku as i64),
+                "sku_id" => query.bind(b.sku_ids[sku as usize].as_str()),
+                "qty" => query.bind(qty as i64),
+                other => unreachable!("validated parameter {other}"),
+            };
+        }
+        let last = i + 1 == statements.len();
+        result = if !last {
+            query.execute(&mut *conn).await.map(|_| Reply::SoldOut)
+        } else if b.reserve_returns_rows {
+            match query.fetch_optional(&mut *conn).await {
+                Ok(Some(row)) => Ok(decide_row(&row)),
+                Ok(None) => Ok(Reply::SoldOut),
+                Err(e) => Err(e),
+            }
+        } else {
+            match query.execute(&mut *conn).await {
+                Ok(done) if done.rows_affected() >= 1 => Ok(Reply::Granted),
+                Ok(_) => Ok(Reply::SoldOut),
+                Err(e) => Err(e),
+            }
+        };
+        if result.is_err() {
+            break;
+        }
+    }
+    if many {
+        finish(conn, result).await
+    } else {
+        result.map_err(Failure::autocommit)
+    }
+}
+
+/// The first column of a custom reserve's row: 1/true granted, 0/false sold
+/// out; anything else is an error of the team's SQL.
+fn decide_row(row: &PgRow) -> Reply {
+    let value = row
+        .try_get::<i64, _>(0)
+        .or_else(|_| row.try_get::<i32, _>(0).map(i64::from))
+        .or_else(|_| row.try_get::<bool, _>(0).map(i64::from));
+    match value.ok().and_then(decide_by_value) {
+        Some(true) => Reply::Granted,
+        Some(false) => Reply::SoldOut,
+        None => Reply::Error,
+    }
+}
+
+/// `R` per SKU, read on the admin connection.
+pub(super) async fn snapshot(b: &Postgres) -> Result<Vec<u64>, String> {
+    let scrub = |e: sqlx::Error| crate::redact::message(&e.to_string(), &b.raw_url);
+    let statement: &str = match &b.strategy {
+        Strategy::Sharded { .. } => &b.sql.bucket_snapshot,
+        Strategy::Custom => {
+            let custom = b.custom.as_ref().expect("custom SQL rendered");
+            &custom.snapshot.last().expect("validated: not empty").sql
+        }
+        _ => &b.sql.snapshot,
+    };
+    let rows = sqlx::query(statement).fetch_all(&b.admin).await.map_err(scrub)?;
+    let mut reserved = vec![0u64; b.skus];
+    for row in &rows {
+        let int = |i: usize| {
+            row.try_get::<i64, _>(i)
+                .or_else(|_| row.try_get::<i32, _>(i).map(i64::from))
+                .map_err(|e| format!("the snapshot must return (sku, reserved) as integers: {e}"))
+        };
+        let sku = int(0)?;
+        let units = int(1)?;
+        let slot = usize::try_from(sku)
+            .ok()
+            .and_then(|s| reserved.get_mut(s))
+            .ok_or_else(|| format!("the snapshot returned sku {sku}, not an index of the catalogue (0..{})", b.skus))?;
+        *slot += units.max(0) as u64;
+    }
+    Ok(reserved)
+}

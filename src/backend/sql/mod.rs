@@ -1,0 +1,11 @@
+//! What the SQL backends share: templates, namespaces, server sessions.
+//!
+//! Invariant: every table a server backend creates lives in its run's
+//! namespace (`atpsim_<name>_<run id>`), so nothing else in the database is
+//! touched and parallel runs never collide.
+
+pub mod checkout;
+pub mod custom;
+pub mod namespace;
+pub mod session;
+pub mod template;

@@ -1,0 +1,138 @@
+//! Options of the server backends: `url`, `isolation`, `buckets` and the
+//! SQL files of the `-custom` kinds.
+//!
+//! Invariant: a validated server backend carries a URL that parses, with the
+//! right scheme, and a custom one carries SQL files that were read and whose
+//! placeholders all name something atpsim fills in.
+
+use super::text::quoted_list;
+use super::{Result, Validator};
+use crate::backend::sql::custom;
+use crate::backend::sql::template;
+use crate::scenario::model::*;
+use crate::scenario::raw::RawBackend;
+use toml::Spanned;
+
+impl Validator<'_> {
+    pub(super) fn server_options(
+        &self,
+        kind: BackendKind,
+        r: &RawBackend,
+        key: &str,
+        table_at: usize,
+        opts: &mut BackendOptions,
+    ) -> Result<()> {
+        let Some(server) = kind.server() else {
+            return Ok(());
+        };
+        opts.url = self.url(server, r.url.as_ref(), key, table_at)?;
+        opts.isolation = Isolation::server_default(server);
+        if let Some(iso) = &r.isolation {
+            let levels: Vec<&str> = Isolation::ALL.iter().map(|i| i.as_str()).collect();
+            opts.isolation = Isolation::parse(iso.get_ref()).ok_or_else(|| {
+                self.loc.span(
+                    iso.span(),
+                    format!("{key}.isolation"),
+                    format!(
+                        "unknown isolation level {:?}; expected one of {}",
+                        iso.get_ref(),
+                        quoted_list(&levels)
+                    ),
+                )
+            })?;
+        }
+        if let Some(b) = &r.buckets {
+            opts.buckets = self.int(b, &format!("{key}.buckets"), 1, 1024, " bucket rows")? as u32;
+        }
+        if matches!(kind, BackendKind::PostgresCustom | BackendKind::MysqlCustom) {
+            opts.custom = Some(CustomSql {
+                schema: self.sql_file(r.schema.as_ref(), key, "schema", table_at)?,
+                reset: self.sql_file(r.reset.as_ref(), key, "reset", table_at)?,
+                reserve: self.sql_file(r.reserve.as_ref(), key, "reserve", table_at)?,
+                snapshot: self.sql_file(r.snapshot.as_ref(), key, "snapshot", table_at)?,
+            });
+        }
+        Ok(())
+    }
+
+    /// The scenario's `url`, else the server's environment variable, else the local server.
+    fn url(
+        &self,
+        server: Server,
+        raw: Option<&Spanned<String>>,
+        key: &str,
+        table_at: usize,
+    ) -> Result<String> {
+        let variable = server.url_variable();
+        let (value, at, origin) = match raw {
+            Some(u) => (u.get_ref().clone(), u.span().start, "`url`".to_string()),
+            None => match std::env::var(variable) {
+                Ok(v) if !v.trim().is_empty() => (v, table_at, format!("${variable}")),
+                _ => return Ok(server.default_url().to_string()),
+            },
+        };
+        let shown = crate::redact::url(&value);
+        let parsed = url::Url::parse(&value).map_err(|e| {
+            self.loc.at(
+                at,
+                format!("{key}.url"),
+                format!("{origin} {shown} is not a URL ({e}); expected e.g. {}", server.default_url()),
+            )
+        })?;
+        if !server.schemes().contains(&parsed.scheme()) {
+            return Err(self.loc.at(
+                at,
+                format!("{key}.url"),
+                format!(
+                    "{origin} {shown} is not a {} URL: its scheme must be {}",
+                    server.as_str(),
+                    quoted_list(server.schemes())
+                ),
+            ));
+        }
+        Ok(value)
+    }
+
+    /// Read one SQL file of a custom backend, relative to the scenario file,
+    /// and check its placeholders.
+    fn sql_file(
+        &self,
+        raw: Option<&Spanned<String>>,
+        key: &str,
+        option: &str,
+        table_at: usize,
+    ) -> Result<SqlFile> {
+        let full_key = format!("{key}.{option}");
+        let Some(raw) = raw else {
+            return Err(self.missing(
+                table_at,
+                &full_key,
+                format!("missing `{option}`: a custom backend names its {option} SQL file (see backends/README.md)"),
+            ));
+        };
+        let base = self.loc.file.parent().unwrap_or(std::path::Path::new("."));
+        let path = base.join(raw.get_ref());
+        let text = std::fs::read_to_string(&path).map_err(|e| {
+            self.loc.span(
+                raw.span(),
+                &full_key,
+                format!("cannot read {}: {e}", path.display()),
+            )
+        })?;
+        let parsed = template::parse(&text, custom::params_of(option)).map_err(|e| {
+            self.loc.span(
+                raw.span(),
+                &full_key,
+                format!("{}:{}:{}: {}", path.display(), e.line, e.column, e.message),
+            )
+        })?;
+        if parsed.is_empty() {
+            return Err(self.loc.span(
+                raw.span(),
+                &full_key,
+                format!("{} holds no SQL statement", path.display()),
+            ));
+        }
+        Ok(SqlFile { path, text })
+    }
+}
