@@ -1,0 +1,1 @@
+//! MariaDB/MySQL backends against the real server.

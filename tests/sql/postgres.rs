@@ -1,0 +1,1 @@
+//! PostgreSQL backends against the real server.

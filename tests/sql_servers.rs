@@ -1,0 +1,10 @@
+//! Tests against the real PostgreSQL and MariaDB servers (README, "Tests").
+//! A missing server skips its tests with "skipped: no … at URL", unless
+//! `ATPSIM_REQUIRE_SERVICES=1` (set by `.ci/run`), where it fails them.
+
+#[path = "sql/common.rs"]
+mod common;
+#[path = "sql/mysql.rs"]
+mod mysql;
+#[path = "sql/postgres.rs"]
+mod postgres;
