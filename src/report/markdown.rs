@@ -1,6 +1,6 @@
 //! `summary.md`: the run in Markdown, for a pull request or a design review.
 
-use super::{human_us, row, warnings, window_span, COLUMNS};
+use super::{human_us, matrix, row, warnings, window_span, COLUMNS};
 use crate::summary::RunSummary;
 
 pub fn render(run: &RunSummary) -> String {
@@ -56,6 +56,15 @@ pub fn render(run: &RunSummary) -> String {
             worst_at,
             worst_p99
         ));
+    }
+    if let Some(rows) = matrix::rows(run) {
+        md.push_str("\n## Isolation matrix\n\n");
+        md.push_str(&format!("| {} |\n", matrix::COLUMNS.join(" | ")));
+        md.push_str(&format!("|{}\n", "---|".repeat(matrix::COLUMNS.len())));
+        for r in rows {
+            md.push_str(&format!("| {} |\n", r.join(" | ")));
+        }
+        md.push_str(&format!("\n{}\n", matrix::KEY));
     }
     let warnings = warnings(run);
     if !warnings.is_empty() {

@@ -2,6 +2,7 @@
 
 pub mod files;
 pub mod markdown;
+pub mod matrix;
 pub mod table;
 
 use crate::summary::{BackendSummary, RunSummary};

@@ -188,7 +188,11 @@ impl BackendSpec {
                     "isolation" => serde_json::Value::from(self.options.isolation.as_str()),
                     "buckets" => serde_json::Value::from(self.options.buckets),
                     "schema" | "reset" | "reserve" | "snapshot" => {
-                        let custom = self.options.custom.as_ref().expect("custom kinds carry SQL");
+                        let custom = self
+                            .options
+                            .custom
+                            .as_ref()
+                            .expect("custom kinds carry SQL");
                         let file = match key {
                             "schema" => &custom.schema,
                             "reset" => &custom.reset,

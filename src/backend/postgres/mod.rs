@@ -11,8 +11,8 @@
 //! its sessions remains (`quiesce`); only this run's namespace is touched.
 
 mod setup;
-mod strategies;
 pub mod sql;
+mod strategies;
 
 use super::sql::checkout::Checkout;
 use super::sql::custom::CustomStatements;
@@ -31,7 +31,9 @@ pub enum Strategy {
     ForUpdate,
     Advisory,
     Tx(Isolation),
-    Sharded { buckets: u32 },
+    Sharded {
+        buckets: u32,
+    },
     /// The team's own statements (`BackendOptions::custom`).
     Custom,
 }

@@ -32,7 +32,10 @@ pub(super) async fn open(
     let admin = PgPoolOptions::new()
         .max_connections(1)
         .acquire_timeout(Duration::from_secs(10))
-        .connect_with(base.clone().application_name(&format!("atpsim-{run_id}-admin")))
+        .connect_with(
+            base.clone()
+                .application_name(&format!("atpsim-{run_id}-admin")),
+        )
         .await
         .map_err(|e| fail("cannot connect to", &e))?;
     let clients = ctx.clients.max(1);
@@ -53,13 +56,11 @@ pub(super) async fn open(
     let timeout_ms = format!("{}ms", timeout.as_millis().max(1));
     let sessions = SessionIds::default();
     let recorder = sessions.clone();
-    let client_options = base
-        .application_name(&format!("atpsim-{run_id}"))
-        .options([
-            ("statement_timeout", timeout_ms.as_str()),
-            ("lock_timeout", timeout_ms.as_str()),
-            ("idle_in_transaction_session_timeout", timeout_ms.as_str()),
-        ]);
+    let client_options = base.application_name(&format!("atpsim-{run_id}")).options([
+        ("statement_timeout", timeout_ms.as_str()),
+        ("lock_timeout", timeout_ms.as_str()),
+        ("idle_in_transaction_session_timeout", timeout_ms.as_str()),
+    ]);
     let pool = PgPoolOptions::new()
         .max_connections(clients)
         .min_connections(0)

@@ -65,7 +65,11 @@ mod tests {
     #[test]
     fn every_statement_renders_into_the_namespace() {
         let s = Statements::render("abcdefghijkl");
-        assert!(s.atomic.contains("atpsim_stock_abcdefghijkl"), "{}", s.atomic);
+        assert!(
+            s.atomic.contains("atpsim_stock_abcdefghijkl"),
+            "{}",
+            s.atomic
+        );
         assert!(s.bucket_reserve.contains("atpsim_bucket_abcdefghijkl"));
         assert!(!s.schema.contains("{{"));
     }

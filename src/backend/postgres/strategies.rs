@@ -29,9 +29,16 @@ impl Failure {
 
 type Attempt = Result<Reply, Failure>;
 
-pub(super) async fn reserve(b: &Postgres, conn: &mut PgConnection, sku: SkuIdx, qty: u64) -> Attempt {
+pub(super) async fn reserve(
+    b: &Postgres,
+    conn: &mut PgConnection,
+    sku: SkuIdx,
+    qty: u64,
+) -> Attempt {
     match &b.strategy {
-        Strategy::Naive => naive(b, conn, sku, qty, true).await.map_err(Failure::autocommit),
+        Strategy::Naive => naive(b, conn, sku, qty, true)
+            .await
+            .map_err(Failure::autocommit),
         Strategy::Atomic => atomic(&b.sql.atomic, conn, &[qty as i64, sku as i64])
             .await
             .map_err(Failure::autocommit),
@@ -40,7 +47,9 @@ pub(super) async fn reserve(b: &Postgres, conn: &mut PgConnection, sku: SkuIdx, 
         Strategy::Tx(isolation) => {
             transaction(b, conn, begin_at(*isolation), Body::Naive, sku, qty).await
         }
-        Strategy::Sharded { .. } => sharded(b, conn, sku, qty).await.map_err(Failure::autocommit),
+        Strategy::Sharded { .. } => sharded(b, conn, sku, qty)
+            .await
+            .map_err(Failure::autocommit),
         Strategy::Custom => custom(b, conn, sku, qty).await,
     }
 }
@@ -70,7 +79,11 @@ async fn naive(
     write_if_fits(b, conn, sku, qty, limit, reserved).await
 }
 
-async fn read(statement: &str, conn: &mut PgConnection, sku: SkuIdx) -> Result<(i64, i64), sqlx::Error> {
+async fn read(
+    statement: &str,
+    conn: &mut PgConnection,
+    sku: SkuIdx,
+) -> Result<(i64, i64), sqlx::Error> {
     let row: PgRow = sqlx::query(statement)
         .bind(sku as i64)
         .fetch_one(&mut *conn)
@@ -98,7 +111,11 @@ async fn write_if_fits(
 }
 
 /// A conditional update: granted when it changed a row.
-async fn atomic(statement: &str, conn: &mut PgConnection, binds: &[i64]) -> Result<Reply, sqlx::Error> {
+async fn atomic(
+    statement: &str,
+    conn: &mut PgConnection,
+    binds: &[i64],
+) -> Result<Reply, sqlx::Error> {
     let mut query = sqlx::query(statement);
     for &v in binds {
         query = query.bind(v);
@@ -165,23 +182,36 @@ async fn finish(conn: &mut PgConnection, result: Result<Reply, sqlx::Error>) -> 
         },
         Ok(reply) => match conn.execute("ROLLBACK").await {
             Ok(_) => Ok(reply),
-            Err(e) => Err(Failure { error: e, idle: false }),
+            Err(e) => Err(Failure {
+                error: e,
+                idle: false,
+            }),
         },
         Err(error) => {
-            let idle = matches!(error, sqlx::Error::Database(_))
-                && conn.execute("ROLLBACK").await.is_ok();
+            let idle =
+                matches!(error, sqlx::Error::Database(_)) && conn.execute("ROLLBACK").await.is_ok();
             Err(Failure { error, idle })
         }
     }
 }
 
 /// Try one bucket, then the others in turn, before declaring sold out.
-async fn sharded(b: &Postgres, conn: &mut PgConnection, sku: SkuIdx, qty: u64) -> Result<Reply, sqlx::Error> {
+async fn sharded(
+    b: &Postgres,
+    conn: &mut PgConnection,
+    sku: SkuIdx,
+    qty: u64,
+) -> Result<Reply, sqlx::Error> {
     let k = b.buckets[sku as usize] as u64;
     let first = splitmix(b.next_bucket.fetch_add(1, Ordering::Relaxed)) % k;
     for i in 0..k {
         let bucket = ((first + i) % k) as i64;
-        let reply = atomic(&b.sql.bucket_reserve, conn, &[qty as i64, sku as i64, bucket]).await?;
+        let reply = atomic(
+            &b.sql.bucket_reserve,
+            conn,
+            &[qty as i64, sku as i64, bucket],
+        )
+        .await?;
         if reply == Reply::Granted {
             return Ok(reply);
         }
@@ -270,7 +300,10 @@ pub(super) async fn snapshot(b: &Postgres) -> Result<Vec<u64>, String> {
         }
         _ => &b.sql.snapshot,
     };
-    let rows = sqlx::query(statement).fetch_all(&b.admin).await.map_err(scrub)?;
+    let rows = sqlx::query(statement)
+        .fetch_all(&b.admin)
+        .await
+        .map_err(scrub)?;
     let mut reserved = vec![0u64; b.skus];
     for row in &rows {
         let int = |i: usize| {
@@ -283,7 +316,12 @@ pub(super) async fn snapshot(b: &Postgres) -> Result<Vec<u64>, String> {
         let slot = usize::try_from(sku)
             .ok()
             .and_then(|s| reserved.get_mut(s))
-            .ok_or_else(|| format!("the snapshot returned sku {sku}, not an index of the catalogue (0..{})", b.skus))?;
+            .ok_or_else(|| {
+                format!(
+                    "the snapshot returned sku {sku}, not an index of the catalogue (0..{})",
+                    b.skus
+                )
+            })?;
         *slot += units.max(0) as u64;
     }
     Ok(reserved)

@@ -242,7 +242,10 @@ impl Parser<'_> {
         let open = self.at;
         self.at += 1;
         let from = self.at;
-        while self.peek(0).is_some_and(|b| is_ident_start(b) || b.is_ascii_digit()) {
+        while self
+            .peek(0)
+            .is_some_and(|b| is_ident_start(b) || b.is_ascii_digit())
+        {
             self.at += 1;
         }
         let name = &self.text[from..self.at];
@@ -359,7 +362,9 @@ mod tests {
         );
         assert_eq!(pg.binds, ["qty", "sku"]);
         let my = render(&s[0], "abc123", Dialect::Mysql);
-        assert!(my.sql.ends_with("reserved + ? WHERE sku = ? AND on_hand - reserved >= ?"));
+        assert!(my
+            .sql
+            .ends_with("reserved + ? WHERE sku = ? AND on_hand - reserved >= ?"));
         assert_eq!(my.binds, ["qty", "sku", "qty"]);
     }
 

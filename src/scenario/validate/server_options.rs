@@ -76,7 +76,10 @@ impl Validator<'_> {
             self.loc.at(
                 at,
                 format!("{key}.url"),
-                format!("{origin} {shown} is not a URL ({e}); expected e.g. {}", server.default_url()),
+                format!(
+                    "{origin} {shown} is not a URL ({e}); expected e.g. {}",
+                    server.default_url()
+                ),
             )
         })?;
         if !server.schemes().contains(&parsed.scheme()) {

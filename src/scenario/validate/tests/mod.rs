@@ -7,6 +7,7 @@
 mod backends;
 mod catalogue;
 mod phases;
+mod servers;
 mod syntax;
 mod valid;
 

@@ -1,0 +1,132 @@
+//! Server backend options: URLs (never echoed with their password),
+//! isolation levels, buckets and the SQL files of custom backends.
+
+use super::*;
+
+fn backend(body: &str) -> String {
+    doc(HEAD, PHASE, &format!("\n[[backend]]\n{body}\n"))
+}
+
+#[test]
+fn a_url_of_the_wrong_scheme_is_refused_without_its_password() {
+    let e = assert_err(
+        &backend("kind = \"postgres-atomic\"\nurl = \"mysql://app:hunter2@db/shop\""),
+        "url =",
+        "backend[0].url",
+        &["not a PostgreSQL URL", "postgres", "app:redacted@db"],
+    );
+    assert!(!e.message.contains("hunter2"), "{e}");
+    assert_err(
+        &backend("kind = \"mysql-atomic\"\nurl = \"not a url\""),
+        "url =",
+        "backend[0].url",
+        &["is not a URL"],
+    );
+}
+
+#[test]
+fn tx_backends_are_named_after_their_level() {
+    let s = parse(
+        &backend("kind = \"postgres-tx\"\nisolation = \"serializable\""),
+        Path::new("s.toml"),
+    )
+    .unwrap();
+    assert_eq!(s.backends[0].name, "postgres-tx@serializable");
+    let s = parse(&backend("kind = \"mysql-tx\""), Path::new("s.toml")).unwrap();
+    assert_eq!(
+        s.backends[0].name, "mysql-tx@repeatable-read",
+        "MariaDB's default level"
+    );
+    assert_err(
+        &backend("kind = \"postgres-tx\"\nisolation = \"snapshot\""),
+        "isolation",
+        "backend[0].isolation",
+        &["unknown isolation level", "read-committed", "serializable"],
+    );
+}
+
+#[test]
+fn options_of_other_kinds_are_refused() {
+    assert_err(
+        &backend("kind = \"postgres-atomic\"\nisolation = \"serializable\""),
+        "isolation",
+        "backend[0].isolation",
+        &["not an option of postgres-atomic", "url"],
+    );
+    assert_err(
+        &backend("kind = \"mysql-atomic\"\nbuckets = 4"),
+        "buckets",
+        "backend[0].buckets",
+        &["not an option of mysql-atomic"],
+    );
+    assert_err(
+        &backend("kind = \"postgres-sharded\"\nbuckets = 0"),
+        "buckets",
+        "backend[0].buckets",
+        &["bucket"],
+    );
+}
+
+#[test]
+fn server_urls_default_to_the_local_servers() {
+    let s = parse(&backend("kind = \"postgres-atomic\""), Path::new("s.toml")).unwrap();
+    let expected = std::env::var("ATPSIM_POSTGRES_URL")
+        .ok()
+        .filter(|v| !v.trim().is_empty())
+        .unwrap_or_else(|| Server::Postgres.default_url().to_string());
+    assert_eq!(s.backends[0].options.url, expected);
+}
+
+fn custom_dir(reserve: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |n: &str, t: &str| std::fs::write(dir.path().join(n), t).unwrap();
+    write(
+        "schema.sql",
+        "CREATE TABLE {{stock}} (sku bigint, reserved bigint)",
+    );
+    write("reset.sql", "INSERT INTO {{stock}} VALUES (:sku, 0)");
+    write("reserve.sql", reserve);
+    write("snapshot.sql", "SELECT sku, reserved FROM {{stock}}");
+    dir
+}
+
+const CUSTOM: &str = "kind = \"postgres-custom\"\nschema = \"schema.sql\"\nreset = \"reset.sql\"\nreserve = \"reserve.sql\"\nsnapshot = \"snapshot.sql\"";
+
+#[test]
+fn custom_sql_files_are_read_relative_to_the_scenario() {
+    let dir = custom_dir("UPDATE {{stock}} SET reserved = reserved + :qty WHERE sku = :sku");
+    let s = parse(&backend(CUSTOM), &dir.path().join("s.toml")).unwrap();
+    let custom = s.backends[0].options.custom.as_ref().unwrap();
+    assert!(custom.reserve.text.contains(":qty"));
+    assert_eq!(custom.reserve.path, dir.path().join("reserve.sql"));
+}
+
+#[test]
+fn a_bad_custom_file_names_the_sql_file_line_and_column() {
+    let dir = custom_dir("-- reserve\nUPDATE {{stock}}\n   SET reserved = reserved + :quantity");
+    let text = backend(CUSTOM);
+    let e = parse(&text, &dir.path().join("s.toml")).unwrap_err();
+    assert_eq!(e.key, "backend[0].reserve", "{e}");
+    assert!(e.message.contains("reserve.sql:3:30"), "{e}");
+    assert!(e.message.contains("unknown parameter :quantity"), "{e}");
+
+    let dir = custom_dir("UPDATE {{stock}} SET reserved = reserved + :qty WHERE sku = :sku");
+    let missing = CUSTOM.replace("snapshot.sql", "nowhere.sql");
+    let e = parse(&backend(&missing), &dir.path().join("s.toml")).unwrap_err();
+    assert_eq!(e.key, "backend[0].snapshot", "{e}");
+    assert!(
+        e.message.contains("cannot read") && e.message.contains("nowhere.sql"),
+        "{e}"
+    );
+
+    let without = CUSTOM.replace("\nreset = \"reset.sql\"", "");
+    let e = parse(&backend(&without), &dir.path().join("s.toml")).unwrap_err();
+    assert_eq!(e.key, "backend[0].reset", "{e}");
+}
+
+#[test]
+fn an_empty_custom_file_is_refused() {
+    let dir = custom_dir("-- nothing here yet\n");
+    let e = parse(&backend(CUSTOM), &dir.path().join("s.toml")).unwrap_err();
+    assert!(e.message.contains("holds no SQL statement"), "{e}");
+}
