@@ -434,3 +434,32 @@ fn earlier_results_are_never_overwritten() {
         "earlier"
     );
 }
+
+#[test]
+fn an_unreachable_server_exits_3_naming_it_with_the_password_redacted() {
+    let dir = tempfile::tempdir().unwrap();
+    // Port 1 on loopback: nothing listens there, so the connect fails at once.
+    for (kind, url) in [
+        (
+            "postgres-atomic",
+            "postgres://shop:hunter2@127.0.0.1:1/test",
+        ),
+        ("mysql-atomic", "mysql://shop:hunter2@127.0.0.1:1/test"),
+    ] {
+        let body = SMALL.replace(
+            "kind = \"sqlite-atomic\"",
+            &format!("kind = \"{kind}\"\nurl = \"{url}\""),
+        );
+        let path = write_scenario(dir.path(), &body);
+        let out = dir.path().join(format!("out-{kind}"));
+        let assert = run_into(&path, &out).assert().code(3);
+        let err = String::from_utf8_lossy(&assert.get_output().stderr).to_string();
+        assert!(err.contains(&format!("backend {kind}")), "{err}");
+        assert!(err.contains("shop:redacted@127.0.0.1:1"), "{err}");
+        assert!(!err.contains("hunter2"), "the password leaked: {err}");
+        assert!(
+            !out.join("run.json").exists(),
+            "checked before anything ran"
+        );
+    }
+}

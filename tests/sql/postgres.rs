@@ -245,3 +245,71 @@ fn the_pool_opens_one_session_per_client_and_none_outlives_the_run() {
         pool.close().await;
     });
 }
+
+#[test]
+fn a_pool_larger_than_the_free_connection_slots_is_refused_up_front() {
+    let _one = one_at_a_time();
+    let Some(url) = url() else { return };
+    let s = scenario(&format!(
+        "name = \"big\"\nseed = 1\nconcurrency = 5000\n[[sku]]\nid = \"A\"\nstock = 10\n\
+         [[phase]]\nkind = \"instant\"\norders = 10000\n[[backend]]\n{}",
+        backend("postgres-atomic", &url, "")
+    ));
+    let plan = atpsim::plan::Plan::measure(&s);
+    let e = runtime()
+        .block_on(atpsim::runner::check_backends(&s, &plan))
+        .expect_err("5000 connections do not fit");
+    assert!(e.message.contains("needs 5000 connections"), "{e}");
+    assert!(e.message.contains("max_connections"), "{e}");
+}
+
+#[test]
+fn keep_leaves_the_tables_for_inspection() {
+    let _one = one_at_a_time();
+    let Some(url) = url() else { return };
+    let s = scenario(&format!(
+        "name = \"keep\"\nseed = 1\n[[sku]]\nid = \"A\"\nstock = 10\n\
+         [[phase]]\nkind = \"instant\"\norders = 20\n[[backend]]\n{}",
+        backend("postgres-atomic", &url, "")
+    ));
+    let plan = atpsim::plan::Plan::measure(&s);
+    let (_stop_tx, stop) = tokio::sync::watch::channel(atpsim::runner::Stop::Run);
+    let options = atpsim::runner::RunOptions {
+        progress: false,
+        hooks: Hooks::default(),
+        trace: None,
+        stop,
+        keep: true,
+    };
+    let rt = runtime();
+    let run = rt
+        .block_on(atpsim::runner::run_backend(
+            &s,
+            &plan,
+            &s.backends[0],
+            0,
+            &options,
+        ))
+        .expect("runs");
+    let id = run.environment["namespace"].as_str().unwrap().to_string();
+    assert_eq!(run.environment["kept"], true);
+    rt.block_on(async {
+        let pool = admin(&url).await;
+        let table = format!("atpsim_stock_{id}");
+        let reserved: i64 =
+            sqlx::query_scalar(&format!("SELECT reserved FROM {table} WHERE sku = 0"))
+                .fetch_one(&pool)
+                .await
+                .expect("kept table is readable");
+        assert_eq!(reserved, 10, "the final state is what the run left");
+        pool.execute(format!("DROP TABLE {table}").as_str())
+            .await
+            .unwrap();
+        sqlx::query("DELETE FROM atpsim_meta WHERE run_id = $1")
+            .bind(&id)
+            .execute(&pool)
+            .await
+            .unwrap();
+        pool.close().await;
+    });
+}

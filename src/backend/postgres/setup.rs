@@ -10,7 +10,7 @@ use crate::backend::sql::template::Dialect;
 use crate::backend::{BackendError, OpenContext};
 use crate::scenario::{BackendSpec, Sku};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
-use sqlx::{Executor, Row};
+use sqlx::{ConnectOptions, Connection, Executor, Row};
 use std::str::FromStr;
 use std::sync::atomic::AtomicU64;
 use std::time::Duration;
@@ -29,6 +29,13 @@ pub(super) async fn open(
     };
     let base = PgConnectOptions::from_str(&raw_url).map_err(|e| fail("invalid URL", &e))?;
     let run_id = new_run_id();
+    // One plain connection first: the pool would retry a refused connection
+    // until its acquire timeout, and an unreachable server should fail at once.
+    let probe = base
+        .connect()
+        .await
+        .map_err(|e| fail("cannot connect to", &e))?;
+    let _ = probe.close().await;
     let admin = PgPoolOptions::new()
         .max_connections(1)
         .acquire_timeout(Duration::from_secs(10))
