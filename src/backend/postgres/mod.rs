@@ -135,6 +135,8 @@ impl Backend for Postgres {
         self.pool.close().await;
         let pids: Vec<i32> = self.sessions.all().iter().map(|&p| p as i32).collect();
         let admin = &self.admin;
+        let application = format!("atpsim-{}", self.run_id);
+        let application = &application;
         let raw_url = &self.raw_url;
         let scrub = |e: sqlx::Error| crate::redact::message(&e.to_string(), raw_url);
         session::wait_quiet(
@@ -143,6 +145,7 @@ impl Backend for Postgres {
             || async {
                 sqlx::query_scalar::<_, i64>(sql::SESSIONS)
                     .bind(&pids)
+                    .bind(application)
                     .fetch_one(admin)
                     .await
                     .map_err(scrub)
@@ -150,6 +153,7 @@ impl Backend for Postgres {
             || async {
                 sqlx::query(sql::TERMINATE)
                     .bind(&pids)
+                    .bind(application)
                     .execute(admin)
                     .await
                     .map(|_| ())

@@ -129,6 +129,18 @@ impl Validator<'_> {
                 format!("{}:{}:{}: {}", path.display(), e.line, e.column, e.message),
             )
         })?;
+        if option == "snapshot" && parsed.len() > 1 {
+            return Err(self.loc.span(
+                raw.span(),
+                &full_key,
+                format!(
+                    "{}:{}: a snapshot is one statement returning (sku, reserved) rows; this file holds {}",
+                    path.display(),
+                    parsed[1].line,
+                    parsed.len()
+                ),
+            ));
+        }
         if parsed.is_empty() {
             return Err(self.loc.span(
                 raw.span(),

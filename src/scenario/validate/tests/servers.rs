@@ -130,3 +130,16 @@ fn an_empty_custom_file_is_refused() {
     let e = parse(&backend(CUSTOM), &dir.path().join("s.toml")).unwrap_err();
     assert!(e.message.contains("holds no SQL statement"), "{e}");
 }
+
+#[test]
+fn a_snapshot_is_one_statement() {
+    let dir = custom_dir("UPDATE {{stock}} SET reserved = reserved + :qty WHERE sku = :sku");
+    std::fs::write(
+        dir.path().join("snapshot.sql"),
+        "SELECT sku, reserved FROM {{stock}};\nSELECT 1",
+    )
+    .unwrap();
+    let e = parse(&backend(CUSTOM), &dir.path().join("s.toml")).unwrap_err();
+    assert_eq!(e.key, "backend[0].snapshot", "{e}");
+    assert!(e.message.contains("snapshot.sql:2") && e.message.contains("one statement"), "{e}");
+}
