@@ -4,6 +4,7 @@
 //! `Reply`; it never reports oversell — the audit works that out from the ledger.
 
 pub mod memory;
+pub mod mysql;
 pub mod postgres;
 pub mod sql;
 pub mod sqlite;
@@ -31,8 +32,10 @@ pub enum Reply {
 /// Test hooks that force an interleaving; production runs pass `Hooks::default()`.
 #[derive(Clone, Default)]
 pub struct Hooks {
-    /// Naive backends wait here between their read and their write, so a test
-    /// can make every client read before any writes.
+    /// Naive backends (and `-tx`, the naive pair in a transaction) wait here
+    /// between their read and their write, so a test can make every client
+    /// read before any writes. Backends whose read takes a lock never wait
+    /// here: the second client would block in its read and never arrive.
     pub between_read_and_write: Option<Arc<Barrier>>,
 }
 
@@ -122,12 +125,17 @@ pub async fn with_backend<R>(
     ctx: &OpenContext,
     run: impl AsyncBackendFn<R>,
 ) -> Result<R, BackendError> {
+    use mysql::{Mysql, Strategy as My};
     use postgres::{Postgres, Strategy as Pg};
     let hooks = ctx.hooks.clone();
     let pg = |strategy| Postgres::open(spec, skus, strategy, ctx);
+    let my = |strategy| Mysql::open(spec, skus, strategy, ctx);
     Ok(match spec.kind {
         BackendKind::MemoryNaive => run.call(memory::MemoryNaive::open(spec, skus, hooks)).await,
-        BackendKind::MemoryAtomic => run.call(memory::MemoryAtomic::open(spec, skus, hooks)).await,
+        BackendKind::MemoryAtomic => {
+            run.call(memory::MemoryAtomic::open(spec, skus, hooks))
+                .await
+        }
         BackendKind::MemoryLock => run.call(memory::MemoryLock::open(spec, skus, hooks)).await,
         BackendKind::MemoryQueue => run.call(memory::MemoryQueue::open(spec, skus, hooks)).await,
         BackendKind::SqliteNaive => {
@@ -148,13 +156,11 @@ pub async fn with_backend<R>(
             run.call(pg(Pg::Sharded { buckets }).await?).await
         }
         BackendKind::PostgresCustom => run.call(pg(Pg::Custom).await?).await,
-        BackendKind::MysqlNaive
-        | BackendKind::MysqlAtomic
-        | BackendKind::MysqlForUpdate
-        | BackendKind::MysqlTx
-        | BackendKind::MysqlCustom => {
-            return Err(BackendError::new(&spec.name, "MySQL backends are not built yet"))
-        }
+        BackendKind::MysqlNaive => run.call(my(My::Naive).await?).await,
+        BackendKind::MysqlAtomic => run.call(my(My::Atomic).await?).await,
+        BackendKind::MysqlForUpdate => run.call(my(My::ForUpdate).await?).await,
+        BackendKind::MysqlTx => run.call(my(My::Tx(spec.options.isolation)).await?).await,
+        BackendKind::MysqlCustom => run.call(my(My::Custom).await?).await,
     })
 }
 

@@ -134,7 +134,7 @@ impl Backend for Postgres {
     async fn quiesce(&self) -> Result<(), BackendError> {
         self.pool.close().await;
         let pids: Vec<i32> = self.sessions.all().iter().map(|&p| p as i32).collect();
-        let admin = &self.admin;
+        let (pool, admin) = (&self.pool, &self.admin);
         let application = format!("atpsim-{}", self.run_id);
         let application = &application;
         let raw_url = &self.raw_url;
@@ -143,6 +143,10 @@ impl Backend for Postgres {
             &self.name,
             session::quiet_deadline(self.client_timeout),
             || async {
+                // sqlx 0.8's close can miss a connection still on its way
+                // back to the pool and leave it idle there; closing again
+                // closes it, so the run goes quiet without waiting it out.
+                pool.close().await;
                 sqlx::query_scalar::<_, i64>(sql::SESSIONS)
                     .bind(&pids)
                     .bind(application)

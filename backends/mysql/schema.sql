@@ -1,0 +1,7 @@
+-- One row per SKU. Signed columns: with an oversell buffer, on_hand - reserved may go negative.
+CREATE TABLE {{stock}} (
+    sku      BIGINT NOT NULL PRIMARY KEY,
+    on_hand  BIGINT NOT NULL,
+    buffer   BIGINT NOT NULL,
+    reserved BIGINT NOT NULL
+) ENGINE = InnoDB

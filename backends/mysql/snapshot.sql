@@ -1,0 +1,2 @@
+-- The final state (R): reserved units per SKU. No binds.
+SELECT sku, reserved FROM {{stock}} ORDER BY sku

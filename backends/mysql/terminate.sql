@@ -1,0 +1,3 @@
+-- Last resort when the run will not go quiet. No binds: the caller appends
+-- one id recorded at connect (KILL takes one id, not a list).
+KILL CONNECTION

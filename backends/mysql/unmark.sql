@@ -1,0 +1,2 @@
+-- Binds: run id
+DELETE FROM atpsim_meta WHERE run_id = ?

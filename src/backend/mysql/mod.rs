@@ -1,0 +1,208 @@
+//! The MariaDB/MySQL backends over sqlx: naive, atomic, for-update,
+//! tx@isolation and custom, one strategy each (`strategies.rs`).
+//!
+//! Each run gets its own namespace (`atpsim_*_<run id>` InnoDB tables and an
+//! `atpsim_meta` row), a pool of one connection per client (their
+//! `CONNECTION_ID()`s recorded at connect, server timeouts below the
+//! client's, and for `mysql-tx` the session's isolation level) and a
+//! separate admin connection that sets up, checks for quiet, reads the final
+//! state and drops the namespace.
+//!
+//! Invariant: the final state is read after the pool is closed and none of
+//! its sessions remains (`quiesce`); only this run's namespace is touched.
+
+mod setup;
+pub mod sql;
+mod strategies;
+
+use super::sql::checkout::Checkout;
+use super::sql::custom::CustomStatements;
+use super::sql::session::{self, SessionIds};
+use super::{Backend, BackendError, Hooks, OpenContext, Reply, SentFlag};
+use crate::scenario::{BackendSpec, Isolation, Sku, SkuIdx};
+use sqlx::mysql::{MySqlDatabaseError, MySqlPool};
+use sqlx::Executor;
+use std::time::Duration;
+
+/// Which pattern a `Mysql` backend runs.
+#[derive(Debug, Clone)]
+pub enum Strategy {
+    Naive,
+    Atomic,
+    ForUpdate,
+    /// The naive read-then-write in a transaction at this level, set once
+    /// per session at connect.
+    Tx(Isolation),
+    /// The team's own statements (`BackendOptions::custom`).
+    Custom,
+}
+
+pub struct Mysql {
+    name: String,
+    /// Redacted, for messages.
+    url: String,
+    /// The raw URL, only to scrub its password out of driver messages.
+    raw_url: String,
+    strategy: Strategy,
+    pool: MySqlPool,
+    admin: MySqlPool,
+    sessions: SessionIds,
+    run_id: String,
+    sql: sql::Statements,
+    hooks: Hooks,
+    keep: bool,
+    client_timeout: Duration,
+    environment: serde_json::Value,
+    skus: usize,
+    /// SKU ids, for a custom reserve's `:sku_id`.
+    sku_ids: Vec<String>,
+    /// A custom backend's statements, rendered for this run's namespace.
+    custom: Option<CustomStatements>,
+    /// Whether a custom reserve's last statement returns a row that decides.
+    reserve_returns_rows: bool,
+}
+
+impl Mysql {
+    pub async fn open(
+        spec: &BackendSpec,
+        skus: &[Sku],
+        strategy: Strategy,
+        ctx: &OpenContext,
+    ) -> Result<Self, BackendError> {
+        setup::open(spec, skus, strategy, ctx).await
+    }
+
+    fn fail(&self, what: &str, e: &sqlx::Error) -> BackendError {
+        let message = crate::redact::message(&e.to_string(), &self.raw_url);
+        BackendError::new(&self.name, format!("{what} on {}: {message}", self.url))
+    }
+}
+
+/// The server's error number, if the server answered with an error.
+fn error_number(error: &sqlx::Error) -> Option<u16> {
+    match error {
+        sqlx::Error::Database(db) => db
+            .try_downcast_ref::<MySqlDatabaseError>()
+            .map(MySqlDatabaseError::number),
+        _ => None,
+    }
+}
+
+/// ER_UNKNOWN_SYSTEM_VARIABLE: a setting this server does not have.
+const UNKNOWN_VARIABLE: u16 = 1193;
+/// ER_NO_SUCH_THREAD: `KILL` of a session that has already gone.
+const NO_SUCH_THREAD: u16 = 1094;
+
+/// The reply a failed statement stands for, by the server's error number
+/// (SQLSTATE is too coarse here: HY000 covers most of them).
+fn classify(error: &sqlx::Error) -> Reply {
+    match error {
+        sqlx::Error::Database(_) => match error_number(error) {
+            // ER_LOCK_DEADLOCK: the transaction was rolled back.
+            // ER_LOCK_WAIT_TIMEOUT: only the statement was.
+            // ER_CHECKREAD: a snapshot-isolation write conflict (MariaDB's
+            // innodb_snapshot_isolation), the transaction rolled back.
+            // ER_STATEMENT_TIMEOUT (MariaDB max_statement_time),
+            // ER_QUERY_TIMEOUT (MySQL max_execution_time), ER_QUERY_INTERRUPTED.
+            Some(1213 | 1205 | 1020 | 1969 | 3024 | 1317) => Reply::Conflict,
+            // Any other refusal: the server answered and nothing applied.
+            _ => Reply::Error,
+        },
+        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed => Reply::Error,
+        // I/O or protocol trouble after sending: it may have applied.
+        _ => Reply::Unknown,
+    }
+}
+
+impl Backend for Mysql {
+    async fn prepare(&self, skus: &[Sku]) -> Result<(), BackendError> {
+        setup::load_stock(self, skus)
+            .await
+            .map_err(|e| self.fail("cannot reset stock", &e))
+    }
+
+    async fn reserve(&self, sku: SkuIdx, qty: u64, sent: &SentFlag) -> Reply {
+        let conn = match self.pool.acquire().await {
+            Ok(conn) => conn,
+            Err(_) => return Reply::Error,
+        };
+        let mut checkout = Checkout::new(conn);
+        sent.mark();
+        match strategies::reserve(self, checkout.conn(), sku, qty).await {
+            Ok(reply) => {
+                checkout.release();
+                reply
+            }
+            Err(failure) => {
+                let reply = classify(&failure.error);
+                // A connection is reused only when the server said no and
+                // any transaction was rolled back; otherwise it is closed.
+                if reply != Reply::Unknown && failure.idle {
+                    checkout.release();
+                }
+                reply
+            }
+        }
+    }
+
+    async fn quiesce(&self) -> Result<(), BackendError> {
+        self.pool.close().await;
+        let ids = self.sessions.all();
+        let Some(remaining) = sql::sessions(&ids) else {
+            return Ok(());
+        };
+        let (pool, admin) = (&self.pool, &self.admin);
+        let raw_url = &self.raw_url;
+        let scrub = |e: sqlx::Error| crate::redact::message(&e.to_string(), raw_url);
+        session::wait_quiet(
+            &self.name,
+            session::quiet_deadline(self.client_timeout),
+            || async {
+                // sqlx 0.8's close can miss a connection that was still on
+                // its way back to the pool (its release ping) and leave it
+                // idle in the closed pool; closing again closes those.
+                pool.close().await;
+                sqlx::query_scalar::<_, i64>(remaining.as_str())
+                    .fetch_one(admin)
+                    .await
+                    .map_err(scrub)
+            },
+            || async {
+                for &id in &ids {
+                    match admin.execute(sql::terminate(id).as_str()).await {
+                        Ok(_) => {}
+                        Err(e) if error_number(&e) == Some(NO_SUCH_THREAD) => {}
+                        Err(e) => return Err(scrub(e)),
+                    }
+                }
+                Ok(())
+            },
+        )
+        .await
+        .map_err(|e| BackendError::new(&self.name, format!("{} ({})", e.message, self.url)))
+    }
+
+    async fn snapshot(&self) -> Result<Vec<u64>, BackendError> {
+        strategies::snapshot(self).await.map_err(|e| {
+            BackendError::new(
+                &self.name,
+                format!("cannot read final stock on {}: {e}", self.url),
+            )
+        })
+    }
+
+    async fn close(&self) {
+        self.pool.close().await;
+        if let Err(e) = setup::drop_namespace(self).await {
+            eprintln!(
+                "warning: {}: could not drop tables atpsim_*_{} on {}: {e}",
+                self.name, self.run_id, self.url
+            );
+        }
+        self.admin.close().await;
+    }
+
+    fn environment(&self) -> serde_json::Value {
+        self.environment.clone()
+    }
+}
