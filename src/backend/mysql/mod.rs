@@ -128,25 +128,12 @@ impl Backend for Mysql {
         };
         let mut checkout = Checkout::new(conn);
         sent.mark();
-        match strategies::reserve(self, checkout.conn(), sku, qty).await {
-            Ok(reply) => {
-                checkout.release();
-                reply
-            }
-            Err(failure) => {
-                let reply = classify(&failure.error);
-                // A connection is reused only when the server said no and
-                // any transaction was rolled back; otherwise it is closed.
-                if reply != Reply::Unknown && failure.idle {
-                    checkout.release();
-                }
-                reply
-            }
-        }
+        let attempt = strategies::reserve(self, checkout.conn(), sku, qty).await;
+        checkout.settle(attempt, classify)
     }
 
     async fn quiesce(&self) -> Result<(), BackendError> {
-        self.pool.close().await;
+        session::close_fully(&self.pool).await;
         let ids = self.sessions.all();
         let Some(remaining) = sql::sessions(&ids) else {
             return Ok(());
@@ -158,9 +145,8 @@ impl Backend for Mysql {
             &self.name,
             session::quiet_deadline(self.client_timeout),
             || async {
-                // sqlx 0.8's close can miss a connection that was still on
-                // its way back to the pool (its release ping) and leave it
-                // idle in the closed pool; closing again closes those.
+                // A connection still on its way back when the pool closed
+                // can land in it afterwards, idle and open; close again.
                 pool.close().await;
                 sqlx::query_scalar::<_, i64>(remaining.as_str())
                     .fetch_one(admin)
@@ -192,14 +178,14 @@ impl Backend for Mysql {
     }
 
     async fn close(&self) {
-        self.pool.close().await;
+        session::close_fully(&self.pool).await;
         if let Err(e) = setup::drop_namespace(self).await {
             eprintln!(
                 "warning: {}: could not drop tables atpsim_*_{} on {}: {e}",
                 self.name, self.run_id, self.url
             );
         }
-        self.admin.close().await;
+        session::close_fully(&self.admin).await;
     }
 
     fn environment(&self) -> serde_json::Value {

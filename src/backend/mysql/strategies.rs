@@ -7,28 +7,12 @@
 //! so every error inside a transaction is followed by a ROLLBACK.
 
 use super::{Mysql, Strategy};
-use crate::backend::sql::custom::decide_by_value;
+use crate::backend::sql::attempt::{finish, Attempt, Failure};
+use crate::backend::sql::custom;
 use crate::backend::Reply;
 use crate::scenario::SkuIdx;
 use sqlx::mysql::MySqlRow;
 use sqlx::{Column, Executor, MySqlConnection, Row, TypeInfo};
-
-/// A failed attempt: the error, and whether the connection is reusable.
-pub(super) struct Failure {
-    pub error: sqlx::Error,
-    pub idle: bool,
-}
-
-impl Failure {
-    /// Outside a transaction, the connection is idle after any answer from
-    /// the server; after I/O trouble nobody knows.
-    fn autocommit(error: sqlx::Error) -> Self {
-        let idle = matches!(error, sqlx::Error::Database(_));
-        Failure { error, idle }
-    }
-}
-
-type Attempt = Result<Reply, Failure>;
 
 pub(super) async fn reserve(
     b: &Mysql,
@@ -137,85 +121,25 @@ async fn transaction(
             Err(e) => Err(e),
         },
     };
-    finish(conn, result).await
+    finish::<sqlx::MySql>(conn, result).await
 }
 
-/// End a transaction after its body: COMMIT a grant, ROLLBACK the rest. On
-/// a server error (a failed COMMIT included) the transaction is rolled back
-/// before the connection may be reused: after a lock wait timeout InnoDB
-/// has undone only the statement and the transaction is still open.
-async fn finish(conn: &mut MySqlConnection, result: Result<Reply, sqlx::Error>) -> Attempt {
-    let error = match result {
-        Ok(Reply::Granted) => match conn.execute("COMMIT").await {
-            Ok(_) => return Ok(Reply::Granted),
-            Err(e) => e,
-        },
-        Ok(reply) => {
-            return match conn.execute("ROLLBACK").await {
-                Ok(_) => Ok(reply),
-                Err(e) => Err(Failure {
-                    error: e,
-                    idle: false,
-                }),
-            }
-        }
-        Err(e) => e,
-    };
-    let idle = matches!(error, sqlx::Error::Database(_)) && conn.execute("ROLLBACK").await.is_ok();
-    Err(Failure { error, idle })
-}
-
-/// The team's statements: one in autocommit, several in one transaction;
-/// the last decides (`backend::sql::custom`).
+/// The team's statements, run by `backend::sql::custom::reserve`.
 async fn custom(b: &Mysql, conn: &mut MySqlConnection, sku: SkuIdx, qty: u64) -> Attempt {
     let custom = b.custom.as_ref().expect("custom SQL rendered");
-    let statements = &custom.reserve;
-    let many = statements.len() > 1;
-    if many {
-        conn.execute("BEGIN").await.map_err(Failure::autocommit)?;
-    }
-    let mut result = Ok(Reply::SoldOut);
-    for (i, statement) in statements.iter().enumerate() {
-        let mut query = sqlx::query(&statement.sql);
-        for name in &statement.binds {
-            query = match name.as_str() {
-                "sku" => query.bind(sku as i64),
-                "sku_id" => query.bind(b.sku_ids[sku as usize].as_str()),
-                "qty" => query.bind(qty as i64),
-                other => unreachable!("validated parameter {other}"),
-            };
-        }
-        let last = i + 1 == statements.len();
-        result = if !last {
-            query.execute(&mut *conn).await.map(|_| Reply::SoldOut)
-        } else if b.reserve_returns_rows {
-            match query.fetch_optional(&mut *conn).await {
-                Ok(Some(row)) => Ok(decide_row(&row)),
-                Ok(None) => Ok(Reply::SoldOut),
-                Err(e) => Err(e),
-            }
-        } else {
-            match query.execute(&mut *conn).await {
-                Ok(done) if done.rows_affected() >= 1 => Ok(Reply::Granted),
-                Ok(_) => Ok(Reply::SoldOut),
-                Err(e) => Err(e),
-            }
-        };
-        if result.is_err() {
-            break;
-        }
-    }
-    if many {
-        finish(conn, result).await
-    } else {
-        result.map_err(Failure::autocommit)
-    }
+    let reading = custom::Reading::<sqlx::MySql> {
+        returns_rows: b.reserve_returns_rows,
+        decide_row,
+        rows_affected: sqlx::mysql::MySqlQueryResult::rows_affected,
+    };
+    let args = custom::reserve_args(sku, &b.sku_ids[sku as usize], qty);
+    custom::reserve(conn, &custom.reserve, &reading, args).await
 }
 
 /// The first column of a custom reserve's row: 1/true granted, 0/false sold
 /// out; anything else is an error of the team's SQL.
 fn decide_row(row: &MySqlRow) -> Reply {
-    match integer(row, 0).ok().and_then(decide_by_value) {
+    match integer(row, 0).ok().and_then(custom::decide_by_value) {
         Some(true) => Reply::Granted,
         Some(false) => Reply::SoldOut,
         None => Reply::Error,

@@ -205,7 +205,9 @@ pub(super) async fn load_stock(b: &Postgres, skus: &[Sku]) -> Result<(), sqlx::E
     let mut tx = b.admin.begin().await?;
     match &b.strategy {
         Strategy::Custom => {
-            load_custom(&mut tx, b.custom.as_ref().expect("custom SQL"), skus).await?
+            let custom = b.custom.as_ref().expect("custom SQL");
+            crate::backend::sql::custom::reset::<sqlx::Postgres>(&mut tx, &custom.reset, skus)
+                .await?
         }
         Strategy::Sharded { .. } => {
             tx.execute(b.sql.bucket_reset.as_str()).await?;
@@ -243,29 +245,6 @@ pub(super) async fn load_stock(b: &Postgres, skus: &[Sku]) -> Result<(), sqlx::E
         }
     }
     tx.commit().await
-}
-
-async fn load_custom(
-    tx: &mut sqlx::PgConnection,
-    custom: &CustomStatements,
-    skus: &[Sku],
-) -> Result<(), sqlx::Error> {
-    for (i, s) in skus.iter().enumerate() {
-        for statement in &custom.reset {
-            let mut query = sqlx::query(&statement.sql);
-            for name in &statement.binds {
-                query = match name.as_str() {
-                    "sku" => query.bind(i as i64),
-                    "sku_id" => query.bind(s.id.as_str()),
-                    "on_hand" => query.bind(s.stock as i64),
-                    "buffer" => query.bind(s.buffer as i64),
-                    other => unreachable!("validated parameter {other}"),
-                };
-            }
-            query.execute(&mut *tx).await?;
-        }
-    }
-    Ok(())
 }
 
 /// Drop every table of the namespace and its marker row, unless kept.

@@ -5,29 +5,13 @@
 //! transaction open); only then may it go back to the pool.
 
 use super::{Postgres, Strategy};
-use crate::backend::sql::custom::decide_by_value;
+use crate::backend::sql::attempt::{finish, Attempt, Failure};
+use crate::backend::sql::custom;
 use crate::backend::Reply;
 use crate::scenario::{Isolation, SkuIdx};
 use sqlx::postgres::PgRow;
 use sqlx::{Executor, PgConnection, Row};
 use std::sync::atomic::Ordering;
-
-/// A failed attempt: the error, and whether the connection is reusable.
-pub(super) struct Failure {
-    pub error: sqlx::Error,
-    pub idle: bool,
-}
-
-impl Failure {
-    /// Outside a transaction, the connection is idle after any answer from
-    /// the server; after I/O trouble nobody knows.
-    fn autocommit(error: sqlx::Error) -> Self {
-        let idle = matches!(error, sqlx::Error::Database(_));
-        Failure { error, idle }
-    }
-}
-
-type Attempt = Result<Reply, Failure>;
 
 pub(super) async fn reserve(
     b: &Postgres,
@@ -169,30 +153,7 @@ async fn transaction(
             }
         }
     };
-    finish(conn, result).await
-}
-
-/// End a transaction after its body: COMMIT a grant (the commit itself may
-/// still fail, e.g. a serialization failure), ROLLBACK the rest.
-async fn finish(conn: &mut PgConnection, result: Result<Reply, sqlx::Error>) -> Attempt {
-    match result {
-        Ok(Reply::Granted) => match conn.execute("COMMIT").await {
-            Ok(_) => Ok(Reply::Granted),
-            Err(e) => Err(Failure::autocommit(e)),
-        },
-        Ok(reply) => match conn.execute("ROLLBACK").await {
-            Ok(_) => Ok(reply),
-            Err(e) => Err(Failure {
-                error: e,
-                idle: false,
-            }),
-        },
-        Err(error) => {
-            let idle =
-                matches!(error, sqlx::Error::Database(_)) && conn.execute("ROLLBACK").await.is_ok();
-            Err(Failure { error, idle })
-        }
-    }
+    finish::<sqlx::Postgres>(conn, result).await
 }
 
 /// Try one bucket, then the others in turn, before declaring sold out.
@@ -228,51 +189,16 @@ fn splitmix(x: u64) -> u64 {
     z ^ (z >> 31)
 }
 
-/// The team's statements: one in autocommit, several in one transaction;
-/// the last decides (`backend::sql::custom`).
+/// The team's statements, run by `backend::sql::custom::reserve`.
 async fn custom(b: &Postgres, conn: &mut PgConnection, sku: SkuIdx, qty: u64) -> Attempt {
     let custom = b.custom.as_ref().expect("custom SQL rendered");
-    let statements = &custom.reserve;
-    let many = statements.len() > 1;
-    if many {
-        conn.execute("BEGIN").await.map_err(Failure::autocommit)?;
-    }
-    let mut result = Ok(Reply::SoldOut);
-    for (i, statement) in statements.iter().enumerate() {
-        let mut query = sqlx::query(&statement.sql);
-        for name in &statement.binds {
-            query = match name.as_str() {
-                "sku" => query.bind(sku as i64),
-                "sku_id" => query.bind(b.sku_ids[sku as usize].as_str()),
-                "qty" => query.bind(qty as i64),
-                other => unreachable!("validated parameter {other}"),
-            };
-        }
-        let last = i + 1 == statements.len();
-        result = if !last {
-            query.execute(&mut *conn).await.map(|_| Reply::SoldOut)
-        } else if b.reserve_returns_rows {
-            match query.fetch_optional(&mut *conn).await {
-                Ok(Some(row)) => Ok(decide_row(&row)),
-                Ok(None) => Ok(Reply::SoldOut),
-                Err(e) => Err(e),
-            }
-        } else {
-            match query.execute(&mut *conn).await {
-                Ok(done) if done.rows_affected() >= 1 => Ok(Reply::Granted),
-                Ok(_) => Ok(Reply::SoldOut),
-                Err(e) => Err(e),
-            }
-        };
-        if result.is_err() {
-            break;
-        }
-    }
-    if many {
-        finish(conn, result).await
-    } else {
-        result.map_err(Failure::autocommit)
-    }
+    let reading = custom::Reading::<sqlx::Postgres> {
+        returns_rows: b.reserve_returns_rows,
+        decide_row,
+        rows_affected: sqlx::postgres::PgQueryResult::rows_affected,
+    };
+    let args = custom::reserve_args(sku, &b.sku_ids[sku as usize], qty);
+    custom::reserve(conn, &custom.reserve, &reading, args).await
 }
 
 /// The first column of a custom reserve's row: 1/true granted, 0/false sold
@@ -282,7 +208,7 @@ fn decide_row(row: &PgRow) -> Reply {
         .try_get::<i64, _>(0)
         .or_else(|_| row.try_get::<i32, _>(0).map(i64::from))
         .or_else(|_| row.try_get::<bool, _>(0).map(i64::from));
-    match value.ok().and_then(decide_by_value) {
+    match value.ok().and_then(custom::decide_by_value) {
         Some(true) => Reply::Granted,
         Some(false) => Reply::SoldOut,
         None => Reply::Error,

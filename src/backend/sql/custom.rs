@@ -12,8 +12,11 @@
 //!
 //! Invariant: a parameter name a file may not use is an error at validation.
 
+use super::attempt::{bind_named, finish, Arg, Attempt, Failure};
 use super::template::{self, Dialect, Rendered};
+use crate::backend::Reply;
 use crate::scenario::SqlFile;
+use sqlx::{Database, Encode, Executor, IntoArguments, Type};
 
 /// The named parameters the file of `option` may use.
 pub fn params_of(option: &str) -> &'static [&'static str] {
@@ -57,6 +60,104 @@ pub fn decide_by_value(value: i64) -> Option<bool> {
         1 => Some(true),
         0 => Some(false),
         _ => None,
+    }
+}
+
+/// What a custom reserve needs from its dialect: how to read its results.
+pub struct Reading<DB: Database> {
+    /// Whether the last statement returns columns (found by `describe` at open).
+    pub returns_rows: bool,
+    /// The decision a returned row stands for.
+    pub decide_row: fn(&DB::Row) -> Reply,
+    pub rows_affected: fn(&DB::QueryResult) -> u64,
+}
+
+/// Run a custom reserve: one statement in autocommit, several in one
+/// transaction; the last decides. `value` gives each named parameter.
+pub async fn reserve<'q, DB>(
+    conn: &mut DB::Connection,
+    statements: &'q [Rendered],
+    reading: &Reading<DB>,
+    value: impl Fn(&str) -> Arg<'q>,
+) -> Attempt
+where
+    DB: Database,
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+    i64: Encode<'q, DB> + Type<DB>,
+    &'q str: Encode<'q, DB> + Type<DB>,
+    <DB as Database>::Arguments<'q>: IntoArguments<'q, DB>,
+{
+    let many = statements.len() > 1;
+    if many {
+        conn.execute("BEGIN").await.map_err(Failure::autocommit)?;
+    }
+    let mut result = Ok(Reply::SoldOut);
+    for (i, statement) in statements.iter().enumerate() {
+        let query = bind_named::<DB>(&statement.sql, &statement.binds, &value);
+        let last = i + 1 == statements.len();
+        result = if !last {
+            query.execute(&mut *conn).await.map(|_| Reply::SoldOut)
+        } else if reading.returns_rows {
+            match query.fetch_optional(&mut *conn).await {
+                Ok(Some(row)) => Ok((reading.decide_row)(&row)),
+                Ok(None) => Ok(Reply::SoldOut),
+                Err(e) => Err(e),
+            }
+        } else {
+            match query.execute(&mut *conn).await {
+                Ok(done) if (reading.rows_affected)(&done) >= 1 => Ok(Reply::Granted),
+                Ok(_) => Ok(Reply::SoldOut),
+                Err(e) => Err(e),
+            }
+        };
+        if result.is_err() {
+            break;
+        }
+    }
+    if many {
+        finish::<DB>(conn, result).await
+    } else {
+        result.map_err(Failure::autocommit)
+    }
+}
+
+/// Run the `reset` statements for every SKU (the caller holds the transaction).
+pub async fn reset<'q, DB>(
+    conn: &mut DB::Connection,
+    statements: &'q [Rendered],
+    skus: &'q [crate::scenario::Sku],
+) -> Result<(), sqlx::Error>
+where
+    DB: Database,
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+    i64: Encode<'q, DB> + Type<DB>,
+    &'q str: Encode<'q, DB> + Type<DB>,
+    <DB as Database>::Arguments<'q>: IntoArguments<'q, DB>,
+{
+    for (i, s) in skus.iter().enumerate() {
+        for statement in statements {
+            let value = |name: &str| match name {
+                "sku" => Arg::Int(i as i64),
+                "sku_id" => Arg::Text(s.id.as_str()),
+                "on_hand" => Arg::Int(s.stock as i64),
+                "buffer" => Arg::Int(s.buffer as i64),
+                other => unreachable!("validated parameter {other}"),
+            };
+            bind_named::<DB>(&statement.sql, &statement.binds, value)
+                .execute(&mut *conn)
+                .await?;
+        }
+    }
+    Ok(())
+}
+
+/// The named parameters of one reserve attempt.
+pub fn reserve_args<'a>(sku: u32, sku_id: &'a str, qty: u64) -> impl Fn(&str) -> Arg<'a> + 'a {
+    move |name| match name {
+        "sku" => Arg::Int(sku as i64),
+        "sku_id" => Arg::Text(sku_id),
+        "qty" => Arg::Int(qty as i64),
+        other => unreachable!("validated parameter {other}"),
     }
 }
 

@@ -4,6 +4,7 @@
 //! namespace (`atpsim_<name>_<run id>`), so nothing else in the database is
 //! touched and parallel runs never collide.
 
+pub mod attempt;
 pub mod checkout;
 pub mod custom;
 pub mod namespace;

@@ -81,6 +81,19 @@ where
     }
 }
 
+/// Close `pool`, then close it again.
+///
+/// sqlx 0.8's `Pool::close` pops the idle connections, waits for the
+/// checked-out ones to come back and returns without popping again, so a
+/// connection that was just being returned (a dropped `PoolConnection`
+/// pings the server on its way back) can be left idle and open in the
+/// closed pool; the second close pops it. The quiet check closes again on
+/// every poll for the same reason.
+pub async fn close_fully<DB: sqlx::Database>(pool: &sqlx::Pool<DB>) {
+    pool.close().await;
+    pool.close().await;
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,0 +1,104 @@
+//! What both server dialects do the same way around one reservation
+//! attempt: the failure type, ending a transaction, binding named
+//! parameters, and settling the borrowed connection.
+//!
+//! Invariant: a connection goes back to the pool only when the server
+//! answered and no transaction is left open on it.
+
+use super::checkout::Checkout;
+use crate::backend::Reply;
+use sqlx::{Database, Encode, Executor, IntoArguments, Type};
+
+/// A failed attempt: the error, and whether the connection is reusable.
+pub struct Failure {
+    pub error: sqlx::Error,
+    pub idle: bool,
+}
+
+impl Failure {
+    /// Outside a transaction, the connection is idle after any answer from
+    /// the server; after I/O trouble nobody knows.
+    pub fn autocommit(error: sqlx::Error) -> Self {
+        let idle = matches!(error, sqlx::Error::Database(_));
+        Failure { error, idle }
+    }
+}
+
+pub type Attempt = Result<Reply, Failure>;
+
+/// End a transaction after its body: COMMIT a grant (the commit itself may
+/// still fail, e.g. a serialization failure), ROLLBACK the rest. After a
+/// server error the transaction is rolled back before the connection may be
+/// reused — InnoDB's lock wait timeout undoes only the statement and leaves
+/// the transaction open, and PostgreSQL's aborted transaction refuses
+/// everything until it is.
+pub async fn finish<DB>(conn: &mut DB::Connection, result: Result<Reply, sqlx::Error>) -> Attempt
+where
+    DB: Database,
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+{
+    let error = match result {
+        Ok(Reply::Granted) => match conn.execute("COMMIT").await {
+            Ok(_) => return Ok(Reply::Granted),
+            Err(e) => e,
+        },
+        Ok(reply) => {
+            return match conn.execute("ROLLBACK").await {
+                Ok(_) => Ok(reply),
+                Err(error) => Err(Failure { error, idle: false }),
+            }
+        }
+        Err(e) => e,
+    };
+    let idle = matches!(error, sqlx::Error::Database(_)) && conn.execute("ROLLBACK").await.is_ok();
+    Err(Failure { error, idle })
+}
+
+impl<DB: Database> Checkout<DB> {
+    /// Turn an attempt into its reply, and give the connection back to the
+    /// pool or close it.
+    pub fn settle(self, attempt: Attempt, classify: fn(&sqlx::Error) -> Reply) -> Reply {
+        match attempt {
+            Ok(reply) => {
+                self.release();
+                reply
+            }
+            Err(failure) => {
+                let reply = classify(&failure.error);
+                if reply != Reply::Unknown && failure.idle {
+                    self.release();
+                }
+                reply
+            }
+        }
+    }
+}
+
+/// A value for a named parameter of a custom statement.
+#[derive(Debug, Clone, Copy)]
+pub enum Arg<'a> {
+    Int(i64),
+    Text(&'a str),
+}
+
+/// `sql` with its parameters bound in order, each name's value from `value`.
+pub fn bind_named<'q, DB>(
+    sql: &'q str,
+    names: &[String],
+    value: impl Fn(&str) -> Arg<'q>,
+) -> sqlx::query::Query<'q, DB, <DB as Database>::Arguments<'q>>
+where
+    DB: Database,
+    i64: Encode<'q, DB> + Type<DB>,
+    &'q str: Encode<'q, DB> + Type<DB>,
+    <DB as Database>::Arguments<'q>: IntoArguments<'q, DB>,
+{
+    let mut query = sqlx::query::<DB>(sql);
+    for name in names {
+        query = match value(name) {
+            Arg::Int(v) => query.bind(v),
+            Arg::Text(v) => query.bind(v),
+        };
+    }
+    query
+}
