@@ -141,5 +141,8 @@ fn a_snapshot_is_one_statement() {
     .unwrap();
     let e = parse(&backend(CUSTOM), &dir.path().join("s.toml")).unwrap_err();
     assert_eq!(e.key, "backend[0].snapshot", "{e}");
-    assert!(e.message.contains("snapshot.sql:2") && e.message.contains("one statement"), "{e}");
+    assert!(
+        e.message.contains("snapshot.sql:2") && e.message.contains("one statement"),
+        "{e}"
+    );
 }
