@@ -4,6 +4,8 @@
 
 #[path = "sql/common.rs"]
 mod common;
+#[path = "sql/conformance.rs"]
+mod conformance;
 #[path = "sql/mysql.rs"]
 mod mysql;
 #[path = "sql/postgres.rs"]

@@ -1,10 +1,10 @@
 //! MariaDB/MySQL backends against the real server.
 
 use super::common::*;
+use super::conformance::{self, Store};
 use atpsim::backend::Hooks;
 use atpsim::runner::BackendRun;
 use atpsim::scenario::Server;
-use sqlx::Executor;
 use std::path::Path;
 
 fn url() -> Option<String> {
@@ -13,66 +13,6 @@ fn url() -> Option<String> {
 
 fn backend(kind: &str, url: &str, extra: &str) -> String {
     format!("kind = \"{kind}\"\nurl = \"{url}\"\n{extra}")
-}
-
-async fn admin(url: &str) -> sqlx::MySqlPool {
-    sqlx::mysql::MySqlPoolOptions::new()
-        .max_connections(1)
-        .connect(url)
-        .await
-        .expect("admin connection")
-}
-
-async fn tables_of(url: &str, run_id: &str) -> Vec<String> {
-    let pool = admin(url).await;
-    let tables = sqlx::query_scalar(
-        "SELECT CAST(TABLE_NAME AS CHAR) FROM information_schema.TABLES \
-         WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME LIKE CONCAT('atpsim\\_%\\_', ?)",
-    )
-    .bind(run_id)
-    .fetch_all(&pool)
-    .await
-    .expect("list tables");
-    pool.close().await;
-    tables
-}
-
-#[test]
-fn naive_read_then_write_oversells_when_every_client_reads_first() {
-    let _one = one_at_a_time();
-    let Some(url) = url() else { return };
-    let run = forced_race(&backend("mysql-naive", &url, ""), 8, 4);
-    let s = &run.summary;
-    assert!(s.units.oversold > 0, "{:?}", s.units);
-    assert!(s.units.lost_updates > 0, "{:?}", s.units);
-    // Every write set reserved to 1: the table shows 1 of 8 grants.
-    assert_eq!(s.orders.granted, 8, "{:?}", s.orders);
-    assert_eq!((s.units.oversold, s.units.lost_updates), (4, 7));
-}
-
-#[test]
-fn safe_backends_never_oversell_across_contended_runs() {
-    let _one = one_at_a_time();
-    let Some(url) = url() else { return };
-    let safe = [
-        backend("mysql-atomic", &url, ""),
-        backend("mysql-for-update", &url, ""),
-        backend("mysql-tx", &url, "isolation = \"serializable\""),
-    ];
-    for spec in &safe {
-        for seed in 1..=3 {
-            let s = contended(spec, 400, 60, seed).summary;
-            let u = &s.units;
-            assert_eq!(
-                (u.oversold, u.lost_updates, u.phantom, u.unknown),
-                (0, 0, 0, 0),
-                "{} seed {seed}: {u:?}",
-                s.name
-            );
-            assert!(u.granted > 0, "{} seed {seed} sold nothing", s.name);
-            assert_eq!(s.orders.error, 0, "{}: {:?}", s.name, s.orders);
-        }
-    }
 }
 
 /// The isolation levels under two sessions that both read before either
@@ -227,144 +167,48 @@ const RACY_RESERVE: &str = "-- Check, then add: the check is a snapshot read wit
     SELECT on_hand + buffer - reserved INTO @free FROM {{stock}} WHERE sku = :sku;\n\
     UPDATE {{stock}} SET reserved = reserved + :qty WHERE sku = :sku AND @free >= :qty";
 
+fn store() -> Option<Store> {
+    Store::find(Server::Mysql)
+}
+
+#[test]
+fn naive_read_then_write_oversells_when_every_client_reads_first() {
+    let _one = one_at_a_time();
+    let Some(store) = store() else { return };
+    conformance::naive_oversells_under_a_forced_interleaving(&store);
+}
+
+#[test]
+fn safe_backends_never_oversell_across_contended_runs() {
+    let _one = one_at_a_time();
+    let Some(store) = store() else { return };
+    conformance::safe_backends_never_oversell(
+        &store,
+        &[
+            ("atomic", ""),
+            ("for-update", ""),
+            ("tx", "isolation = \"serializable\""),
+        ],
+    );
+}
+
 #[test]
 fn a_namespace_left_by_another_run_is_untouched() {
     let _one = one_at_a_time();
-    let Some(url) = url() else { return };
-    let rt = runtime();
-    let foreign = "atpsim_stock_zzzzzzzzzzzz";
-    rt.block_on(async {
-        let pool = admin(&url).await;
-        pool.execute(include_str!("../../backends/mysql/meta.sql"))
-            .await
-            .unwrap();
-        pool.execute(format!("DROP TABLE IF EXISTS {foreign}").as_str())
-            .await
-            .unwrap();
-        pool.execute(
-            format!(
-                "CREATE TABLE {foreign} (sku BIGINT PRIMARY KEY, reserved BIGINT) ENGINE = InnoDB"
-            )
-            .as_str(),
-        )
-        .await
-        .unwrap();
-        pool.execute(format!("INSERT INTO {foreign} VALUES (0, 42)").as_str())
-            .await
-            .unwrap();
-        sqlx::query(
-            "INSERT IGNORE INTO atpsim_meta (run_id, backend, tool) \
-             VALUES ('zzzzzzzzzzzz', 'other', 'other')",
-        )
-        .execute(&pool)
-        .await
-        .unwrap();
-        pool.close().await;
-    });
-    let run = contended(&backend("mysql-atomic", &url, ""), 100, 30, 1);
-    let own = run.environment["namespace"]
-        .as_str()
-        .expect("namespace")
-        .to_string();
-    rt.block_on(async {
-        assert!(
-            tables_of(&url, &own).await.is_empty(),
-            "the run's own tables are dropped"
-        );
-        let pool = admin(&url).await;
-        let reserved: i64 =
-            sqlx::query_scalar(&format!("SELECT reserved FROM {foreign} WHERE sku = 0"))
-                .fetch_one(&pool)
-                .await
-                .expect("the other run's table is still there");
-        assert_eq!(reserved, 42);
-        let marker: i64 =
-            sqlx::query_scalar("SELECT COUNT(*) FROM atpsim_meta WHERE run_id = 'zzzzzzzzzzzz'")
-                .fetch_one(&pool)
-                .await
-                .unwrap();
-        assert_eq!(marker, 1, "the other run's marker row is still there");
-        let ours: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM atpsim_meta WHERE run_id = ?")
-            .bind(&own)
-            .fetch_one(&pool)
-            .await
-            .unwrap();
-        assert_eq!(ours, 0, "the run's own marker row is removed");
-        pool.execute(format!("DROP TABLE {foreign}").as_str())
-            .await
-            .unwrap();
-        pool.execute("DELETE FROM atpsim_meta WHERE run_id = 'zzzzzzzzzzzz'")
-            .await
-            .unwrap();
-        pool.close().await;
-    });
+    let Some(store) = store() else { return };
+    conformance::another_runs_namespace_is_untouched(&store);
 }
 
 #[test]
 fn a_pool_larger_than_the_free_connection_slots_is_refused_up_front() {
     let _one = one_at_a_time();
-    let Some(url) = url() else { return };
-    let s = scenario(&format!(
-        "name = \"big\"\nseed = 1\nconcurrency = 5000\n[[sku]]\nid = \"A\"\nstock = 10\n\
-         [[phase]]\nkind = \"instant\"\norders = 10000\n[[backend]]\n{}",
-        backend("mysql-atomic", &url, "")
-    ));
-    let plan = atpsim::plan::Plan::measure(&s);
-    let e = runtime()
-        .block_on(atpsim::runner::check_backends(&s, &plan))
-        .expect_err("5000 connections do not fit");
-    assert!(e.message.contains("needs 5000 connections"), "{e}");
-    assert!(e.message.contains("max_connections"), "{e}");
-    assert!(e.message.contains(&atpsim::redact::url(&url)), "{e}");
+    let Some(store) = store() else { return };
+    conformance::a_pool_beyond_the_free_slots_is_refused(&store);
 }
 
 #[test]
 fn keep_leaves_the_tables_for_inspection() {
     let _one = one_at_a_time();
-    let Some(url) = url() else { return };
-    let s = scenario(&format!(
-        "name = \"keep\"\nseed = 1\n[[sku]]\nid = \"A\"\nstock = 10\n\
-         [[phase]]\nkind = \"instant\"\norders = 20\n[[backend]]\n{}",
-        backend("mysql-atomic", &url, "")
-    ));
-    let plan = atpsim::plan::Plan::measure(&s);
-    let (_stop_tx, stop) = tokio::sync::watch::channel(atpsim::runner::Stop::Run);
-    let options = atpsim::runner::RunOptions {
-        progress: false,
-        hooks: Hooks::default(),
-        trace: None,
-        stop,
-        keep: true,
-    };
-    let rt = runtime();
-    let run = rt
-        .block_on(atpsim::runner::run_backend(
-            &s,
-            &plan,
-            &s.backends[0],
-            0,
-            &options,
-        ))
-        .expect("runs");
-    let id = run.environment["namespace"].as_str().unwrap().to_string();
-    assert_eq!(run.environment["kept"], true);
-    rt.block_on(async {
-        let pool = admin(&url).await;
-        let table = format!("atpsim_stock_{id}");
-        let reserved: i64 =
-            sqlx::query_scalar(&format!("SELECT reserved FROM {table} WHERE sku = 0"))
-                .fetch_one(&pool)
-                .await
-                .expect("kept table is readable");
-        assert_eq!(reserved, 10, "the final state is what the run left");
-        pool.execute(format!("DROP TABLE {table}").as_str())
-            .await
-            .unwrap();
-        sqlx::query("DELETE FROM atpsim_meta WHERE run_id = ?")
-            .bind(&id)
-            .execute(&pool)
-            .await
-            .unwrap();
-        pool.close().await;
-    });
+    let Some(store) = store() else { return };
+    conformance::keep_leaves_the_tables(&store);
 }
