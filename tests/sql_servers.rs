@@ -5,6 +5,7 @@
 #[path = "sql/common.rs"]
 mod common;
 #[path = "sql/conformance.rs"]
+#[macro_use]
 mod conformance;
 #[path = "sql/mysql.rs"]
 mod mysql;

@@ -247,3 +247,42 @@ pub fn keep_leaves_the_tables(store: &Store) {
         admin.close().await;
     });
 }
+
+/// The conformance tests for one store, as `#[test]`s of the calling module:
+/// `conformance_tests!(Server::Postgres, &[("atomic", ""), …])`, the list
+/// naming the safe strategies (and their options) of that store.
+macro_rules! conformance_tests {
+    ($server:expr, $safe:expr) => {
+        fn with_store(test: impl FnOnce(&$crate::conformance::Store)) {
+            let _one = $crate::common::one_at_a_time();
+            if let Some(store) = $crate::conformance::Store::find($server) {
+                test(&store);
+            }
+        }
+
+        #[test]
+        fn naive_read_then_write_oversells_when_every_client_reads_first() {
+            with_store($crate::conformance::naive_oversells_under_a_forced_interleaving);
+        }
+
+        #[test]
+        fn safe_backends_never_oversell_across_contended_runs() {
+            with_store(|store| $crate::conformance::safe_backends_never_oversell(store, $safe));
+        }
+
+        #[test]
+        fn a_namespace_left_by_another_run_is_untouched() {
+            with_store($crate::conformance::another_runs_namespace_is_untouched);
+        }
+
+        #[test]
+        fn a_pool_larger_than_the_free_connection_slots_is_refused_up_front() {
+            with_store($crate::conformance::a_pool_beyond_the_free_slots_is_refused);
+        }
+
+        #[test]
+        fn keep_leaves_the_tables_for_inspection() {
+            with_store($crate::conformance::keep_leaves_the_tables);
+        }
+    };
+}

@@ -1,7 +1,6 @@
 //! PostgreSQL backends against the real server.
 
 use super::common::*;
-use super::conformance::{self, Store};
 use atpsim::backend::Hooks;
 use atpsim::scenario::Server;
 
@@ -130,51 +129,14 @@ fn the_pool_opens_one_session_per_client_and_none_outlives_the_run() {
     });
 }
 
-fn store() -> Option<Store> {
-    Store::find(Server::Postgres)
-}
-
-#[test]
-fn naive_read_then_write_oversells_when_every_client_reads_first() {
-    let _one = one_at_a_time();
-    let Some(store) = store() else { return };
-    conformance::naive_oversells_under_a_forced_interleaving(&store);
-}
-
-#[test]
-fn safe_backends_never_oversell_across_contended_runs() {
-    let _one = one_at_a_time();
-    let Some(store) = store() else { return };
-    conformance::safe_backends_never_oversell(
-        &store,
-        &[
-            ("atomic", ""),
-            ("for-update", ""),
-            ("advisory", ""),
-            ("tx", "isolation = \"repeatable-read\""),
-            ("tx", "isolation = \"serializable\""),
-            ("sharded", "buckets = 4"),
-        ],
-    );
-}
-
-#[test]
-fn a_namespace_left_by_another_run_is_untouched() {
-    let _one = one_at_a_time();
-    let Some(store) = store() else { return };
-    conformance::another_runs_namespace_is_untouched(&store);
-}
-
-#[test]
-fn a_pool_larger_than_the_free_connection_slots_is_refused_up_front() {
-    let _one = one_at_a_time();
-    let Some(store) = store() else { return };
-    conformance::a_pool_beyond_the_free_slots_is_refused(&store);
-}
-
-#[test]
-fn keep_leaves_the_tables_for_inspection() {
-    let _one = one_at_a_time();
-    let Some(store) = store() else { return };
-    conformance::keep_leaves_the_tables(&store);
-}
+conformance_tests!(
+    Server::Postgres,
+    &[
+        ("atomic", ""),
+        ("for-update", ""),
+        ("advisory", ""),
+        ("tx", "isolation = \"repeatable-read\""),
+        ("tx", "isolation = \"serializable\""),
+        ("sharded", "buckets = 4"),
+    ]
+);
