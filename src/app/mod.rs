@@ -91,5 +91,30 @@ pub fn describe_plan(s: &Scenario, plan: &Plan) -> String {
             .join(", "),
         plan.schedule_hash
     ));
+    out.push_str(&describe_servers(s, plan));
     out
+}
+
+/// One line per server URL the backends use, with the connections each of
+/// its backends opens (one per client), so a run that will not fit the
+/// server's free slots is visible before it starts.
+fn describe_servers(s: &crate::scenario::Scenario, plan: &crate::plan::Plan) -> String {
+    let mut servers: Vec<(String, Vec<&str>)> = Vec::new();
+    for b in s.backends.iter().filter(|b| b.kind.server().is_some()) {
+        let url = b.options.redacted_url();
+        match servers.iter_mut().find(|(u, _)| *u == url) {
+            Some((_, names)) => names.push(&b.name),
+            None => servers.push((url, vec![&b.name])),
+        }
+    }
+    let clients = crate::runner::clients(s, plan);
+    servers
+        .iter()
+        .map(|(url, names)| {
+            format!(
+                "  server {url}: {} backend(s), one at a time, {clients} connections each (+1 admin)\n",
+                names.len()
+            )
+        })
+        .collect()
 }
