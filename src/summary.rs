@@ -64,6 +64,8 @@ pub struct BackendSummary {
     pub options: serde_json::Value,
     pub aborted: bool,
     pub abort_reason: Option<String>,
+    /// The first message behind an `error` or `unknown` outcome.
+    pub first_error: Option<String>,
     pub orders: Orders,
     pub units: Units,
     pub unknowns: Unknowns,

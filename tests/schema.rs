@@ -376,6 +376,7 @@ fn built_summary() -> atpsim::summary::RunSummary {
         options: serde_json::json!({}),
         aborted: false,
         abort_reason: None,
+        first_error: None,
         orders: Orders {
             offered: 1000,
             granted: 900,

@@ -113,6 +113,12 @@ pub trait Backend: Send + Sync + 'static {
     /// Close every connection and remove what the backend created (unless kept).
     fn close(&self) -> impl Future<Output = ()> + Send;
 
+    /// The first message behind a reply of `Error` or `Unknown`, credentials
+    /// redacted, so the report can show what went wrong.
+    fn first_error(&self) -> Option<String> {
+        None
+    }
+
     /// Settings that change the answer (version, journal mode, …) for `run.json`.
     fn environment(&self) -> serde_json::Value;
 }

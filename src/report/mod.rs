@@ -117,9 +117,24 @@ pub fn warnings(run: &RunSummary) -> Vec<String> {
                 b.name, b.orders.offered, b.orders.error, b.orders.unknown
             ));
         }
+        if let Some(first) = &b.first_error {
+            w.push(format!("{}: first error: {first}", b.name));
+        }
+        if b.units.undersold > 0 {
+            w.push(format!(
+                "{}: {} units undersold: {} orders were refused while the SKU's free stock could cover them",
+                b.name, b.units.undersold, b.orders.wrongly_refused
+            ));
+        }
+        if b.units.phantom > 0 {
+            w.push(format!(
+                "{}: its final state shows {} reserved units that no grant or unknown explains (phantom)",
+                b.name, b.units.phantom
+            ));
+        }
         if b.units.unknown > 0 {
             w.push(format!(
-                "{}: {} units had unknown outcomes (timeouts); oversold could be as high as {}",
+                "{}: {} units had unknown outcomes (sent, no intelligible answer: a timeout or a lost connection); oversold could be as high as {}",
                 b.name, b.units.unknown, b.units.oversold_possible
             ));
         }

@@ -69,16 +69,21 @@ pub struct BackendRun {
 pub async fn check_backends(scenario: &Scenario, plan: &Plan) -> Result<(), BackendError> {
     let ctx = open_context(scenario, plan, Hooks::default(), false);
     for spec in &scenario.backends {
-        with_backend(spec, &scenario.skus, &ctx, Check).await??;
+        with_backend(spec, &scenario.skus, &ctx, Check(&scenario.skus)).await??;
     }
     Ok(())
 }
 
-struct Check;
+struct Check<'a>(&'a [crate::scenario::Sku]);
 
-impl AsyncBackendFn<Result<(), BackendError>> for Check {
+impl AsyncBackendFn<Result<(), BackendError>> for Check<'_> {
     async fn call<B: Backend>(self, backend: B) -> Result<(), BackendError> {
-        let result = backend.snapshot().await.map(|_| ());
+        // The same steps a run takes before t0, so a reset or snapshot that
+        // cannot work fails the run before anything is measured.
+        let result = match backend.prepare(self.0).await {
+            Ok(()) => backend.snapshot().await.map(|_| ()),
+            Err(e) => Err(e),
+        };
         backend.close().await;
         result
     }
@@ -121,9 +126,16 @@ impl AsyncBackendFn<Result<BackendRun, BackendError>> for RunOne<'_> {
             index,
             options,
         } = self;
-        backend.prepare(&scenario.skus).await?;
-        // Warm: one read through the same path the audit will use.
-        backend.snapshot().await?;
+        // Reset, then warm with one read through the path the audit will use;
+        // a backend that fails here still gets to drop what it created.
+        let ready = match backend.prepare(&scenario.skus).await {
+            Ok(()) => backend.snapshot().await.map(|_| ()),
+            Err(e) => Err(e),
+        };
+        if let Err(e) = ready {
+            backend.close().await;
+            return Err(e);
+        }
         let environment = backend.environment();
         let shared = Arc::new(Shared {
             backend,
@@ -180,6 +192,7 @@ impl AsyncBackendFn<Result<BackendRun, BackendError>> for RunOne<'_> {
             samples: &samples,
             duration_ns: duration.as_nanos() as u64,
             abort_reason,
+            first_error: shared.backend.first_error(),
         });
         Ok(BackendRun {
             summary,
@@ -247,6 +260,7 @@ pub fn not_run(
         samples: &[],
         duration_ns: 0,
         abort_reason: Some(format!("not run: {reason}")),
+        first_error: None,
     })
 }
 

@@ -25,6 +25,7 @@ pub struct Measured<'a> {
     /// From `t0` to the last completion.
     pub duration_ns: u64,
     pub abort_reason: Option<String>,
+    pub first_error: Option<String>,
 }
 
 pub fn backend_summary(m: &Measured) -> BackendSummary {
@@ -44,6 +45,7 @@ pub fn backend_summary(m: &Measured) -> BackendSummary {
         options: m.spec.options_json(),
         aborted: m.abort_reason.is_some(),
         abort_reason: m.abort_reason.clone(),
+        first_error: m.first_error.clone(),
         orders: Orders {
             offered: c.offered,
             granted: c.granted,

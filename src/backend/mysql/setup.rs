@@ -20,11 +20,27 @@ use std::time::Duration;
 /// the protocol's 65,535 per statement.
 const LOAD_BATCH: usize = 1000;
 
+/// A namespace created on the server by an `open` that may still fail.
+pub(super) struct Namespace {
+    admin: MySqlPool,
+    run_id: String,
+}
+
+impl Namespace {
+    /// Undo a failed open: drop the namespace's tables and marker row, close
+    /// the admin connection. Best effort: the open's own error is what counts.
+    pub(super) async fn abandon(self) {
+        let _ = drop_tables(&self.admin, &self.run_id).await;
+        crate::backend::sql::session::close_fully(&self.admin).await;
+    }
+}
+
 pub(super) async fn open(
     spec: &BackendSpec,
     skus: &[Sku],
     strategy: Strategy,
     ctx: &OpenContext,
+    created: &mut Option<Namespace>,
 ) -> Result<Mysql, BackendError> {
     let raw_url = spec.options.url.clone();
     let url = spec.options.redacted_url();
@@ -57,6 +73,11 @@ pub(super) async fn open(
         .as_ref()
         .filter(|_| matches!(strategy, Strategy::Custom))
         .map(|sql| CustomStatements::render(sql, &run_id, Dialect::Mysql));
+    // From here on, a failure drops what was created (see `Namespace`).
+    *created = Some(Namespace {
+        admin: admin.clone(),
+        run_id: run_id.clone(),
+    });
     create_namespace(&admin, &run_id, &spec.name, &strategy, custom.as_ref())
         .await
         .map_err(|e| fail("cannot create tables on", &e))?;
@@ -88,10 +109,15 @@ pub(super) async fn open(
         match pool.acquire().await {
             Ok(conn) => warm.push(conn),
             Err(e) => {
+                let opened = warm.len();
                 drop(warm);
                 pool.close().await;
-                let _ = drop_tables(&admin, &run_id).await;
-                return Err(fail("cannot open a pooled connection to", &e));
+                let what = format!(
+                    "opened only {opened} of the {clients} connections the run needs (the free \
+                     slots were checked a moment before: another client or a parallel run may \
+                     have taken them; lower `concurrency` or run one at a time) on"
+                );
+                return Err(fail(&what, &e));
             }
         }
     }
@@ -100,7 +126,6 @@ pub(super) async fn open(
         Ok(environment) => environment,
         Err(e) => {
             pool.close().await;
-            let _ = drop_tables(&admin, &run_id).await;
             return Err(fail("cannot read settings of", &e));
         }
     };
@@ -111,7 +136,6 @@ pub(super) async fn open(
                 Ok(described) => !described.columns().is_empty(),
                 Err(e) => {
                     pool.close().await;
-                    let _ = drop_tables(&admin, &run_id).await;
                     return Err(fail("the custom reserve statement does not prepare on", &e));
                 }
             }
@@ -131,6 +155,7 @@ pub(super) async fn open(
         keep: ctx.keep,
         client_timeout: ctx.timeout,
         environment,
+        first_error: Default::default(),
         skus: skus.len(),
         sku_ids: skus.iter().map(|s| s.id.clone()).collect(),
         reserve_returns_rows,

@@ -138,12 +138,8 @@ async fn custom(b: &Mysql, conn: &mut MySqlConnection, sku: SkuIdx, qty: u64) ->
 
 /// The first column of a custom reserve's row: 1/true granted, 0/false sold
 /// out; anything else is an error of the team's SQL.
-fn decide_row(row: &MySqlRow) -> Reply {
-    match integer(row, 0).ok().and_then(custom::decide_by_value) {
-        Some(true) => Reply::Granted,
-        Some(false) => Reply::SoldOut,
-        None => Reply::Error,
-    }
+fn decide_row(row: &MySqlRow) -> Result<Reply, sqlx::Error> {
+    custom::decide(integer(row, 0))
 }
 
 /// Column `i` as an integer: any signed or unsigned integer type, or a

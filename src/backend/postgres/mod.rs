@@ -58,6 +58,8 @@ pub struct Postgres {
     /// Spreads the first bucket a sharded reservation tries.
     next_bucket: AtomicU64,
     environment: serde_json::Value,
+    /// The first message behind an `Error` or `Unknown` reply.
+    first_error: std::sync::OnceLock<String>,
     skus: usize,
     /// SKU ids, for a custom reserve's `:sku_id`.
     sku_ids: Vec<String>,
@@ -74,7 +76,12 @@ impl Postgres {
         strategy: Strategy,
         ctx: &OpenContext,
     ) -> Result<Self, BackendError> {
-        setup::open(spec, skus, strategy, ctx).await
+        let mut created = None;
+        let opened = setup::open(spec, skus, strategy, ctx, &mut created).await;
+        if let (Err(_), Some(namespace)) = (&opened, created) {
+            namespace.abandon().await;
+        }
+        opened
     }
 
     fn fail(&self, what: &str, e: &sqlx::Error) -> BackendError {
@@ -110,12 +117,17 @@ impl Backend for Postgres {
     async fn reserve(&self, sku: SkuIdx, qty: u64, sent: &SentFlag) -> Reply {
         let conn = match self.pool.acquire().await {
             Ok(conn) => conn,
-            Err(_) => return Reply::Error,
+            Err(e) => {
+                let _ = self
+                    .first_error
+                    .set(format!("no connection from the pool: {e}"));
+                return Reply::Error;
+            }
         };
         let mut checkout = Checkout::new(conn);
         sent.mark();
         let attempt = strategies::reserve(self, checkout.conn(), sku, qty).await;
-        checkout.settle(attempt, classify)
+        checkout.settle(attempt, classify, &self.first_error)
     }
 
     async fn quiesce(&self) -> Result<(), BackendError> {
@@ -168,6 +180,11 @@ impl Backend for Postgres {
             );
         }
         session::close_fully(&self.admin).await;
+    }
+
+    fn first_error(&self) -> Option<String> {
+        let message = self.first_error.get()?;
+        Some(crate::redact::message(message, &self.raw_url))
     }
 
     fn environment(&self) -> serde_json::Value {

@@ -203,16 +203,13 @@ async fn custom(b: &Postgres, conn: &mut PgConnection, sku: SkuIdx, qty: u64) ->
 
 /// The first column of a custom reserve's row: 1/true granted, 0/false sold
 /// out; anything else is an error of the team's SQL.
-fn decide_row(row: &PgRow) -> Reply {
+fn decide_row(row: &PgRow) -> Result<Reply, sqlx::Error> {
     let value = row
         .try_get::<i64, _>(0)
         .or_else(|_| row.try_get::<i32, _>(0).map(i64::from))
-        .or_else(|_| row.try_get::<bool, _>(0).map(i64::from));
-    match value.ok().and_then(custom::decide_by_value) {
-        Some(true) => Reply::Granted,
-        Some(false) => Reply::SoldOut,
-        None => Reply::Error,
-    }
+        .or_else(|_| row.try_get::<bool, _>(0).map(i64::from))
+        .map_err(|e| e.to_string());
+    custom::decide(value)
 }
 
 /// `R` per SKU, read on the admin connection.

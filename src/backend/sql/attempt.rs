@@ -56,8 +56,14 @@ where
 
 impl<DB: Database> Checkout<DB> {
     /// Turn an attempt into its reply, and give the connection back to the
-    /// pool or close it.
-    pub fn settle(self, attempt: Attempt, classify: fn(&sqlx::Error) -> Reply) -> Reply {
+    /// pool or close it. The first error behind an `Error` or `Unknown`
+    /// reply is kept in `first_error`.
+    pub fn settle(
+        self,
+        attempt: Attempt,
+        classify: fn(&sqlx::Error) -> Reply,
+        first_error: &std::sync::OnceLock<String>,
+    ) -> Reply {
         match attempt {
             Ok(reply) => {
                 self.release();
@@ -65,6 +71,9 @@ impl<DB: Database> Checkout<DB> {
             }
             Err(failure) => {
                 let reply = classify(&failure.error);
+                if matches!(reply, Reply::Error | Reply::Unknown) {
+                    let _ = first_error.set(failure.error.to_string());
+                }
                 if reply != Reply::Unknown && failure.idle {
                     self.release();
                 }

@@ -54,12 +54,20 @@ impl CustomStatements {
     }
 }
 
-/// The decision a reserve's last statement stands for.
-pub fn decide_by_value(value: i64) -> Option<bool> {
+/// The reply a custom reserve's first column stands for: 1 granted, 0 sold
+/// out. Anything else is an answer atpsim cannot read, so the attempt may or
+/// may not have taken effect: a decode error, classified `unknown`.
+pub fn decide(value: Result<i64, String>) -> Result<Reply, sqlx::Error> {
     match value {
-        1 => Some(true),
-        0 => Some(false),
-        _ => None,
+        Ok(1) => Ok(Reply::Granted),
+        Ok(0) => Ok(Reply::SoldOut),
+        Ok(v) => Err(sqlx::Error::Decode(
+            format!("the reserve's first column is {v}; expected 1 (granted) or 0 (sold out)")
+                .into(),
+        )),
+        Err(e) => Err(sqlx::Error::Decode(
+            format!("the reserve's first column is not 0/1 or a boolean: {e}").into(),
+        )),
     }
 }
 
@@ -68,7 +76,7 @@ pub struct Reading<DB: Database> {
     /// Whether the last statement returns columns (found by `describe` at open).
     pub returns_rows: bool,
     /// The decision a returned row stands for.
-    pub decide_row: fn(&DB::Row) -> Reply,
+    pub decide_row: fn(&DB::Row) -> Result<Reply, sqlx::Error>,
     pub rows_affected: fn(&DB::QueryResult) -> u64,
 }
 
@@ -99,7 +107,7 @@ where
             query.execute(&mut *conn).await.map(|_| Reply::SoldOut)
         } else if reading.returns_rows {
             match query.fetch_optional(&mut *conn).await {
-                Ok(Some(row)) => Ok((reading.decide_row)(&row)),
+                Ok(Some(row)) => (reading.decide_row)(&row),
                 Ok(None) => Ok(Reply::SoldOut),
                 Err(e) => Err(e),
             }
@@ -161,9 +169,77 @@ pub fn reserve_args<'a>(sku: u32, sku_id: &'a str, qty: u64) -> impl Fn(&str) ->
     }
 }
 
+/// The first `CREATE TABLE` of a schema that names its table literally
+/// instead of through `{{name}}`, as the line of its statement: such a table
+/// would live outside the run's namespace and never be dropped.
+pub fn literal_table(statements: &[template::Statement]) -> Option<usize> {
+    use template::Piece;
+    for statement in statements {
+        for (i, piece) in statement.pieces.iter().enumerate() {
+            let Piece::Text(text) = piece else { continue };
+            let words: Vec<String> = text
+                .split(|c: char| c.is_whitespace() || c == '(')
+                .filter(|w| !w.is_empty())
+                .map(|w| w.to_ascii_lowercase())
+                .collect();
+            let Some(create) = words.iter().position(|w| w == "create") else {
+                continue;
+            };
+            let mut rest = words[create + 1..].iter().map(String::as_str);
+            let mut word = rest.next();
+            while matches!(
+                word,
+                Some("temporary" | "temp" | "unlogged" | "global" | "local")
+            ) {
+                word = rest.next();
+            }
+            if word != Some("table") {
+                continue;
+            }
+            let mut name = rest.next();
+            if name == Some("if") {
+                // IF NOT EXISTS
+                rest.next();
+                rest.next();
+                name = rest.next();
+            }
+            let next_is_placeholder = matches!(statement.pieces.get(i + 1), Some(Piece::Table(_)));
+            if name.is_some() || !next_is_placeholder {
+                return Some(statement.line);
+            }
+        }
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn schema_tables_must_be_placeholders() {
+        let parse = |t: &str| template::parse(t, &[]).unwrap();
+        assert_eq!(
+            literal_table(&parse("CREATE TABLE {{stock}} (sku bigint)")),
+            None
+        );
+        assert_eq!(
+            literal_table(&parse(
+                "CREATE TABLE IF NOT EXISTS {{a}} (x int);\nCREATE INDEX i ON {{a}} (x)"
+            )),
+            None
+        );
+        assert_eq!(
+            literal_table(&parse(
+                "CREATE TABLE {{a}} (x int);\n\ncreate table audit (x int)"
+            )),
+            Some(3)
+        );
+        assert_eq!(
+            literal_table(&parse("CREATE UNLOGGED TABLE IF NOT EXISTS log(x int)")),
+            Some(1)
+        );
+    }
 
     #[test]
     fn reserve_may_not_use_reset_parameters() {

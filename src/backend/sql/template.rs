@@ -56,14 +56,25 @@ impl fmt::Display for TemplateError {
     }
 }
 
-/// Split `text` into statements and placeholders. `params` lists the named
-/// parameters allowed (empty: `:name` is left as text, as in built-in SQL).
+/// Split a custom file into statements and placeholders. `params` lists the
+/// named parameters it may use; any other `:name` is an error.
 pub fn parse(text: &str, params: &[&str]) -> Result<Vec<Statement>, TemplateError> {
     Parser {
         text,
         bytes: text.as_bytes(),
         at: 0,
-        params,
+        params: Some(params),
+    }
+    .statements()
+}
+
+/// Split a built-in file (native `$1` / `?` placeholders; `:name` is text).
+pub fn parse_builtin(text: &str) -> Result<Vec<Statement>, TemplateError> {
+    Parser {
+        text,
+        bytes: text.as_bytes(),
+        at: 0,
+        params: None,
     }
     .statements()
 }
@@ -72,7 +83,8 @@ struct Parser<'a> {
     text: &'a str,
     bytes: &'a [u8],
     at: usize,
-    params: &'a [&'a str],
+    /// `None` for built-in SQL, where `:name` is not a placeholder.
+    params: Option<&'a [&'a str]>,
 }
 
 impl Parser<'_> {
@@ -124,7 +136,7 @@ impl Parser<'_> {
                     continue;
                 }
                 b':' if self.peek(1) == Some(b':') => self.at += 2,
-                b':' if !self.params.is_empty() && self.peek(1).is_some_and(is_ident_start) => {
+                b':' if self.params.is_some() && self.peek(1).is_some_and(is_ident_start) => {
                     let name = self.param()?;
                     flush(&mut text, &mut pieces);
                     pieces.push(Piece::Param(name));
@@ -249,15 +261,15 @@ impl Parser<'_> {
             self.at += 1;
         }
         let name = &self.text[from..self.at];
-        if !self.params.contains(&name) {
-            let known: Vec<String> = self.params.iter().map(|p| format!(":{p}")).collect();
-            return Err(self.error(
-                open,
-                format!(
-                    "unknown parameter :{name}; this statement may use {}",
-                    known.join(", ")
-                ),
-            ));
+        let params = self.params.unwrap_or_default();
+        if !params.contains(&name) {
+            let known: Vec<String> = params.iter().map(|p| format!(":{p}")).collect();
+            let allowed = if known.is_empty() {
+                "this file takes no parameters".to_string()
+            } else {
+                format!("this statement may use {}", known.join(", "))
+            };
+            return Err(self.error(open, format!("unknown parameter :{name}; {allowed}")));
         }
         Ok(name.to_string())
     }
@@ -337,7 +349,7 @@ pub fn table_name(name: &str, run_id: &str) -> String {
 
 /// Render a built-in statement file that holds exactly one statement.
 pub fn render_one(text: &str, run_id: &str, dialect: Dialect) -> String {
-    let statements = parse(text, &[]).expect("built-in SQL parses");
+    let statements = parse_builtin(text).expect("built-in SQL parses");
     assert_eq!(statements.len(), 1, "built-in SQL files hold one statement");
     render(&statements[0], run_id, dialect).sql
 }
@@ -398,6 +410,13 @@ mod tests {
         assert!(parse("SELECT * FROM {{stock", RESERVE).is_err());
         let long = format!("SELECT * FROM {{{{{}}}}}", "a".repeat(MAX_TABLE_NAME + 1));
         assert!(parse(&long, RESERVE).is_err());
+    }
+
+    #[test]
+    fn files_without_parameters_refuse_any() {
+        let e = parse("SELECT sku, reserved FROM {{stock}} WHERE sku = :sku", &[]).unwrap_err();
+        assert!(e.message.contains("takes no parameters"), "{}", e.message);
+        assert!(parse_builtin("SELECT x::bigint, ':a' FROM t WHERE y = :z").is_ok());
     }
 
     #[test]

@@ -141,6 +141,18 @@ impl Validator<'_> {
                 ),
             ));
         }
+        if option == "schema" {
+            if let Some(line) = custom::literal_table(&parsed) {
+                return Err(self.loc.span(
+                    raw.span(),
+                    &full_key,
+                    format!(
+                        "{}:{line}: CREATE TABLE names its table literally; write it as {{{{name}}}} so it lives in the run's namespace and is dropped with it",
+                        path.display()
+                    ),
+                ));
+            }
+        }
         if parsed.is_empty() {
             return Err(self.loc.span(
                 raw.span(),
