@@ -53,8 +53,13 @@ fn isolation_levels_under_a_forced_two_session_interleaving() {
     }
 }
 
-/// A team's own SQL in a temporary directory, run as `postgres-custom`.
-fn custom_run(url: &str, reserve: &str, seed: u64) -> atpsim::runner::BackendRun {
+/// A team's own SQL in a temporary directory, as a `postgres-custom` scenario.
+fn custom_scenario(
+    url: &str,
+    reserve: &str,
+    snapshot: &str,
+    seed: u64,
+) -> (tempfile::TempDir, atpsim::scenario::Scenario) {
     let dir = tempfile::tempdir().expect("tempdir");
     let write = |name: &str, text: &str| std::fs::write(dir.path().join(name), text).unwrap();
     write(
@@ -68,7 +73,7 @@ fn custom_run(url: &str, reserve: &str, seed: u64) -> atpsim::runner::BackendRun
          INSERT INTO {{stock}} (sku, code, on_hand, reserved) VALUES (:sku, :sku_id, :on_hand + :buffer, 0)",
     );
     write("reserve.sql", reserve);
-    write("snapshot.sql", "SELECT sku, reserved FROM {{stock}}");
+    write("snapshot.sql", snapshot);
     let body = format!(
         "name = \"custom\"\nseed = {seed}\nconcurrency = 16\ntimeout = \"10s\"\n\
          [[sku]]\nid = \"HOT\"\nstock = 50\n\
@@ -77,7 +82,89 @@ fn custom_run(url: &str, reserve: &str, seed: u64) -> atpsim::runner::BackendRun
          schema = \"schema.sql\"\nreset = \"reset.sql\"\nreserve = \"reserve.sql\"\nsnapshot = \"snapshot.sql\"\n"
     );
     let s = scenario_at(&body, &dir.path().join("custom.toml"));
+    (dir, s)
+}
+
+const SNAPSHOT: &str = "SELECT sku, reserved FROM {{stock}}";
+
+fn custom_run(url: &str, reserve: &str, seed: u64) -> atpsim::runner::BackendRun {
+    let (_dir, s) = custom_scenario(url, reserve, SNAPSHOT, seed);
     run(&s, 0, Hooks::default())
+}
+
+/// Tables and marker rows of every atpsim namespace on the server.
+fn atpsim_objects(url: &str) -> (i64, i64) {
+    runtime().block_on(async {
+        let pool = admin(url).await;
+        let tables: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM pg_tables WHERE tablename LIKE 'atpsim\\_%\\_%' AND tablename <> 'atpsim_meta'",
+        )
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+        let marks: i64 = sqlx::query_scalar("SELECT count(*) FROM atpsim_meta")
+            .fetch_one(&pool)
+            .await
+            .unwrap_or(0);
+        pool.close().await;
+        (tables, marks)
+    })
+}
+
+#[test]
+fn a_custom_backend_that_fails_to_open_leaves_nothing_behind() {
+    let _one = one_at_a_time();
+    let Some(url) = url() else { return };
+    let before = atpsim_objects(&url);
+    let cases = [
+        (
+            "UPDATE {{stock}} SET nosuchcol = 1 WHERE sku = :sku",
+            SNAPSHOT,
+            "does not prepare",
+        ),
+        (
+            "UPDATE {{stock}} SET reserved = reserved + :qty WHERE sku = :sku",
+            "SELECT code, reserved FROM {{stock}}",
+            "cannot read final stock",
+        ),
+    ];
+    for (reserve, snapshot, expected) in cases {
+        let (_dir, s) = custom_scenario(&url, reserve, snapshot, 1);
+        let plan = atpsim::plan::Plan::measure(&s);
+        let e = runtime()
+            .block_on(atpsim::runner::check_backends(&s, &plan))
+            .expect_err("the backend cannot work");
+        assert!(e.message.contains(expected), "{e}");
+        assert_eq!(atpsim_objects(&url), before, "after the check: {e}");
+        // The run's own path (open, reset, warm-up) cleans up the same way.
+        let (_stop, stop) = tokio::sync::watch::channel(atpsim::runner::Stop::Run);
+        let options = atpsim::runner::RunOptions {
+            progress: false,
+            hooks: Hooks::default(),
+            trace: None,
+            stop,
+            keep: false,
+        };
+        let run = runtime().block_on(atpsim::runner::run_backend(
+            &s,
+            &plan,
+            &s.backends[0],
+            0,
+            &options,
+        ));
+        assert!(run.is_err(), "the run cannot start either");
+        assert_eq!(atpsim_objects(&url), before, "after the run: {expected}");
+    }
+}
+
+#[test]
+fn a_reserve_that_fails_at_run_time_reports_the_database_message() {
+    let _one = one_at_a_time();
+    let Some(url) = url() else { return };
+    let s = custom_run(&url, "SELECT 1 / (:qty - 1)", 1).summary;
+    assert_eq!(s.orders.error, s.orders.offered, "{:?}", s.orders);
+    let first = s.first_error.expect("a first error");
+    assert!(first.contains("division by zero"), "{first}");
 }
 
 #[test]
