@@ -76,8 +76,9 @@ impl Validator<'_> {
             self.loc.at(
                 at,
                 format!("{key}.url"),
+                // Not echoed: text that does not parse may hold a password.
                 format!(
-                    "{origin} {shown} is not a URL ({e}); expected e.g. {}",
+                    "{origin} is not a URL ({e}); expected e.g. {}",
                     server.default_url()
                 ),
             )
