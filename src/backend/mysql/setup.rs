@@ -103,25 +103,9 @@ pub(super) async fn open(
             })
         })
         .connect_lazy_with(base);
-    // Hold every connection at once, so all of them are open before t0.
-    let mut warm = Vec::with_capacity(clients as usize);
-    for _ in 0..clients {
-        match pool.acquire().await {
-            Ok(conn) => warm.push(conn),
-            Err(e) => {
-                let opened = warm.len();
-                drop(warm);
-                pool.close().await;
-                let what = format!(
-                    "opened only {opened} of the {clients} connections the run needs (the free \
-                     slots were checked a moment before: another client or a parallel run may \
-                     have taken them; lower `concurrency` or run one at a time) on"
-                );
-                return Err(fail(&what, &e));
-            }
-        }
-    }
-    drop(warm);
+    crate::backend::sql::session::warm(&pool, clients)
+        .await
+        .map_err(|e| fail("cannot fill the pool on", &e))?;
     let environment = match read_environment(&pool, &url, &run_id, clients, ctx.keep).await {
         Ok(environment) => environment,
         Err(e) => {

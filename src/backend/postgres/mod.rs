@@ -115,16 +115,9 @@ impl Backend for Postgres {
     }
 
     async fn reserve(&self, sku: SkuIdx, qty: u64, sent: &SentFlag) -> Reply {
-        let conn = match self.pool.acquire().await {
-            Ok(conn) => conn,
-            Err(e) => {
-                let _ = self
-                    .first_error
-                    .set(format!("no connection from the pool: {e}"));
-                return Reply::Error;
-            }
+        let Some(mut checkout) = Checkout::acquire(&self.pool, &self.first_error).await else {
+            return Reply::Error;
         };
-        let mut checkout = Checkout::new(conn);
         sent.mark();
         let attempt = strategies::reserve(self, checkout.conn(), sku, qty).await;
         checkout.settle(attempt, classify, &self.first_error)

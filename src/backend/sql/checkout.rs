@@ -17,6 +17,21 @@ impl<DB: Database> Checkout<DB> {
         Checkout { conn: Some(conn) }
     }
 
+    /// A connection of `pool` for one attempt, or `None` (the attempt is
+    /// an `error`: nothing was sent), the reason kept in `first_error`.
+    pub async fn acquire(
+        pool: &sqlx::Pool<DB>,
+        first_error: &std::sync::OnceLock<String>,
+    ) -> Option<Self> {
+        match pool.acquire().await {
+            Ok(conn) => Some(Checkout::new(conn)),
+            Err(e) => {
+                let _ = first_error.set(format!("no connection from the pool: {e}"));
+                None
+            }
+        }
+    }
+
     pub fn conn(&mut self) -> &mut DB::Connection {
         self.conn.as_mut().expect("checked out")
     }

@@ -81,6 +81,29 @@ where
     }
 }
 
+/// Open all `clients` connections of `pool` at once, so every one is open
+/// before t0 (a pool fills its minimum in the background). On failure, the
+/// message says how far it got and why that can happen after the slot check.
+pub async fn warm<DB: sqlx::Database>(pool: &sqlx::Pool<DB>, clients: u32) -> Result<(), String> {
+    let mut held = Vec::with_capacity(clients as usize);
+    for _ in 0..clients {
+        match pool.acquire().await {
+            Ok(conn) => held.push(conn),
+            Err(e) => {
+                let opened = held.len();
+                drop(held);
+                pool.close().await;
+                return Err(format!(
+                    "opened only {opened} of the {clients} connections the run needs (the free \
+                     slots were checked a moment before: another client or a parallel run may \
+                     have taken them; lower `concurrency` or run one at a time): {e}"
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Close `pool`, then close it again.
 ///
 /// sqlx 0.8's `Pool::close` pops the idle connections, waits for the
