@@ -128,6 +128,7 @@ pub fn run(args: RunArgs) -> Result<i32, AppError> {
     if summary.backends.is_empty() {
         // Interrupted before the first backend started.
         results.discard();
+        eprintln!("interrupted before the first backend ran: nothing measured, nothing written");
     } else {
         print!("{}", report::table::render(&summary));
         eprintln!("results: {}", results.path().display());
