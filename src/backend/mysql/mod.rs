@@ -55,7 +55,6 @@ pub struct Mysql {
     environment: serde_json::Value,
     /// The first message behind an `Error` or `Unknown` reply.
     first_error: std::sync::OnceLock<String>,
-    skus: usize,
     /// SKU ids, for a custom reserve's `:sku_id`.
     sku_ids: Vec<String>,
     /// A custom backend's statements, rendered for this run's namespace.

@@ -140,7 +140,6 @@ pub(super) async fn open(
         client_timeout: ctx.timeout,
         environment,
         first_error: Default::default(),
-        skus: skus.len(),
         sku_ids: skus.iter().map(|s| s.id.clone()).collect(),
         reserve_returns_rows,
         custom,

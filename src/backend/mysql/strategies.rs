@@ -7,7 +7,7 @@
 //! so every error inside a transaction is followed by a ROLLBACK.
 
 use super::{Mysql, Strategy};
-use crate::backend::sql::attempt::{finish, Attempt, Failure};
+use crate::backend::sql::attempt::{finish, tally, Attempt, Failure};
 use crate::backend::sql::custom;
 use crate::backend::Reply;
 use crate::scenario::SkuIdx;
@@ -180,24 +180,9 @@ pub(super) async fn snapshot(b: &Mysql) -> Result<Vec<u64>, String> {
         .fetch_all(&b.admin)
         .await
         .map_err(scrub)?;
-    let mut reserved = vec![0u64; b.skus];
-    for row in &rows {
-        let int = |i: usize| {
-            integer(row, i)
-                .map_err(|e| format!("the snapshot must return (sku, reserved) as integers: {e}"))
-        };
-        let sku = int(0)?;
-        let units = int(1)?;
-        let slot = usize::try_from(sku)
-            .ok()
-            .and_then(|s| reserved.get_mut(s))
-            .ok_or_else(|| {
-                format!(
-                    "the snapshot returned sku {sku}, not an index of the catalogue (0..{})",
-                    b.skus
-                )
-            })?;
-        *slot += units.max(0) as u64;
-    }
-    Ok(reserved)
+    tally(
+        rows.iter()
+            .map(|row| Ok((integer(row, 0)?, integer(row, 1)?))),
+        b.sku_ids.len(),
+    )
 }

@@ -146,7 +146,6 @@ pub(super) async fn open(
         next_bucket: AtomicU64::new(0),
         environment,
         first_error: Default::default(),
-        skus: skus.len(),
         sku_ids: skus.iter().map(|s| s.id.clone()).collect(),
         reserve_returns_rows,
         custom,

@@ -5,7 +5,7 @@
 //! transaction open); only then may it go back to the pool.
 
 use super::{Postgres, Strategy};
-use crate::backend::sql::attempt::{finish, Attempt, Failure};
+use crate::backend::sql::attempt::{finish, tally, Attempt, Failure};
 use crate::backend::sql::custom;
 use crate::backend::Reply;
 use crate::scenario::{Isolation, SkuIdx};
@@ -227,25 +227,13 @@ pub(super) async fn snapshot(b: &Postgres) -> Result<Vec<u64>, String> {
         .fetch_all(&b.admin)
         .await
         .map_err(scrub)?;
-    let mut reserved = vec![0u64; b.skus];
-    for row in &rows {
-        let int = |i: usize| {
-            row.try_get::<i64, _>(i)
-                .or_else(|_| row.try_get::<i32, _>(i).map(i64::from))
-                .map_err(|e| format!("the snapshot must return (sku, reserved) as integers: {e}"))
-        };
-        let sku = int(0)?;
-        let units = int(1)?;
-        let slot = usize::try_from(sku)
-            .ok()
-            .and_then(|s| reserved.get_mut(s))
-            .ok_or_else(|| {
-                format!(
-                    "the snapshot returned sku {sku}, not an index of the catalogue (0..{})",
-                    b.skus
-                )
-            })?;
-        *slot += units.max(0) as u64;
-    }
-    Ok(reserved)
+    let int = |row: &PgRow, i: usize| {
+        row.try_get::<i64, _>(i)
+            .or_else(|_| row.try_get::<i32, _>(i).map(i64::from))
+            .map_err(|e| e.to_string())
+    };
+    tally(
+        rows.iter().map(|row| Ok((int(row, 0)?, int(row, 1)?))),
+        b.sku_ids.len(),
+    )
 }

@@ -83,6 +83,29 @@ impl<DB: Database> Checkout<DB> {
     }
 }
 
+/// `R` per SKU from a snapshot's `(sku, reserved)` rows, over a catalogue of
+/// `skus`: several rows of one SKU add up, a negative `reserved` counts as 0.
+pub fn tally(
+    rows: impl IntoIterator<Item = Result<(i64, i64), String>>,
+    skus: usize,
+) -> Result<Vec<u64>, String> {
+    let mut reserved = vec![0u64; skus];
+    for row in rows {
+        let (sku, units) =
+            row.map_err(|e| format!("the snapshot must return (sku, reserved) as integers: {e}"))?;
+        let slot = usize::try_from(sku)
+            .ok()
+            .and_then(|s| reserved.get_mut(s))
+            .ok_or_else(|| {
+                format!(
+                    "the snapshot returned sku {sku}, not an index of the catalogue (0..{skus})"
+                )
+            })?;
+        *slot += units.max(0) as u64;
+    }
+    Ok(reserved)
+}
+
 /// A value for a named parameter of a custom statement.
 #[derive(Debug, Clone, Copy)]
 pub enum Arg<'a> {
