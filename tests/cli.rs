@@ -445,6 +445,7 @@ fn an_unreachable_server_exits_3_naming_it_with_the_password_redacted() {
             "postgres://shop:hunter2@127.0.0.1:1/test",
         ),
         ("mysql-atomic", "mysql://shop:hunter2@127.0.0.1:1/test"),
+        ("redis-lua", "redis://shop:hunter2@127.0.0.1:1/0"),
     ] {
         let body = SMALL.replace(
             "kind = \"sqlite-atomic\"",

@@ -1,4 +1,4 @@
-//! Tests against the real PostgreSQL and MariaDB servers (README, "Tests").
+//! Tests against the real PostgreSQL, MariaDB and Redis servers (README, "Tests").
 //! A missing server skips its tests with "skipped: no … at URL", unless
 //! `ATPSIM_REQUIRE_SERVICES=1` (set by `.ci/run`), where it fails them.
 
@@ -11,3 +11,5 @@ mod conformance;
 mod mysql;
 #[path = "sql/postgres.rs"]
 mod postgres;
+#[path = "sql/redis.rs"]
+mod redis;

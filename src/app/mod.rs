@@ -99,21 +99,28 @@ pub fn describe_plan(s: &Scenario, plan: &Plan) -> String {
 /// its backends opens (one per client), so a run that will not fit the
 /// server's free slots is visible before it starts.
 fn describe_servers(s: &crate::scenario::Scenario, plan: &crate::plan::Plan) -> String {
-    let mut servers: Vec<(String, Vec<&str>)> = Vec::new();
+    use crate::scenario::ConnectionMode;
+    let clients = crate::runner::clients(s, plan);
+    // Per server URL: its backends, and the most connections one of them opens.
+    let mut servers: Vec<(String, usize, u32)> = Vec::new();
     for b in s.backends.iter().filter(|b| b.kind.server().is_some()) {
         let url = b.options.redacted_url();
-        match servers.iter_mut().find(|(u, _)| *u == url) {
-            Some((_, names)) => names.push(&b.name),
-            None => servers.push((url, vec![&b.name])),
+        let shared = b.kind.supported_options().contains(&"connection")
+            && b.options.connection == ConnectionMode::Multiplexed;
+        let opens = if shared { 1 } else { clients };
+        match servers.iter_mut().find(|(u, _, _)| *u == url) {
+            Some((_, count, most)) => {
+                *count += 1;
+                *most = (*most).max(opens);
+            }
+            None => servers.push((url, 1, opens)),
         }
     }
-    let clients = crate::runner::clients(s, plan);
     servers
         .iter()
-        .map(|(url, names)| {
+        .map(|(url, count, most)| {
             format!(
-                "  server {url}: {} backend(s), one at a time, {clients} connections each (+1 admin)\n",
-                names.len()
+                "  server {url}: {count} backend(s), one at a time, at most {most} connections each (+1 admin)\n"
             )
         })
         .collect()

@@ -6,6 +6,7 @@
 pub mod memory;
 pub mod mysql;
 pub mod postgres;
+pub mod redis;
 pub mod sql;
 pub mod sqlite;
 
@@ -133,9 +134,11 @@ pub async fn with_backend<R>(
 ) -> Result<R, BackendError> {
     use mysql::{Mysql, Strategy as My};
     use postgres::{Postgres, Strategy as Pg};
+    use redis::{Redis, Strategy as Rd};
     let hooks = ctx.hooks.clone();
     let pg = |strategy| Postgres::open(spec, skus, strategy, ctx);
     let my = |strategy| Mysql::open(spec, skus, strategy, ctx);
+    let rd = |strategy| Redis::open(spec, skus, strategy, ctx);
     Ok(match spec.kind {
         BackendKind::MemoryNaive => run.call(memory::MemoryNaive::open(spec, skus, hooks)).await,
         BackendKind::MemoryAtomic => {
@@ -167,6 +170,10 @@ pub async fn with_backend<R>(
         BackendKind::MysqlForUpdate => run.call(my(My::ForUpdate).await?).await,
         BackendKind::MysqlTx => run.call(my(My::Tx(spec.options.isolation)).await?).await,
         BackendKind::MysqlCustom => run.call(my(My::Custom).await?).await,
+        BackendKind::RedisNaive => run.call(rd(Rd::Naive).await?).await,
+        BackendKind::RedisWatch => run.call(rd(Rd::Watch).await?).await,
+        BackendKind::RedisLua => run.call(rd(Rd::Lua).await?).await,
+        BackendKind::RedisDecr => run.call(rd(Rd::Decr).await?).await,
     })
 }
 

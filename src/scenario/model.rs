@@ -187,6 +187,7 @@ impl BackendSpec {
                     "url" => serde_json::Value::from(self.options.redacted_url()),
                     "isolation" => serde_json::Value::from(self.options.isolation.as_str()),
                     "buckets" => serde_json::Value::from(self.options.buckets),
+                    "connection" => serde_json::Value::from(self.options.connection.as_str()),
                     "schema" | "reset" | "reserve" | "snapshot" => {
                         let custom = self
                             .options
@@ -242,6 +243,10 @@ pub enum BackendKind {
     MysqlForUpdate,
     MysqlTx,
     MysqlCustom,
+    RedisNaive,
+    RedisWatch,
+    RedisLua,
+    RedisDecr,
 }
 
 /// The server a backend kind talks to, if any.
@@ -249,6 +254,7 @@ pub enum BackendKind {
 pub enum Server {
     Postgres,
     Mysql,
+    Redis,
 }
 
 impl Server {
@@ -257,6 +263,7 @@ impl Server {
         match self {
             Server::Postgres => "ATPSIM_POSTGRES_URL",
             Server::Mysql => "ATPSIM_MYSQL_URL",
+            Server::Redis => "ATPSIM_REDIS_URL",
         }
     }
 
@@ -265,6 +272,7 @@ impl Server {
         match self {
             Server::Postgres => "postgres://postgres@127.0.0.1:5432/test",
             Server::Mysql => "mysql://root@127.0.0.1:3306/test",
+            Server::Redis => "redis://127.0.0.1:6379/0",
         }
     }
 
@@ -273,6 +281,7 @@ impl Server {
         match self {
             Server::Postgres => &["postgres", "postgresql"],
             Server::Mysql => &["mysql", "mariadb"],
+            Server::Redis => &["redis", "rediss"],
         }
     }
 
@@ -280,12 +289,13 @@ impl Server {
         match self {
             Server::Postgres => "PostgreSQL",
             Server::Mysql => "MariaDB/MySQL",
+            Server::Redis => "Redis",
         }
     }
 }
 
 impl BackendKind {
-    pub const ALL: [BackendKind; 18] = [
+    pub const ALL: [BackendKind; 22] = [
         BackendKind::MemoryNaive,
         BackendKind::MemoryAtomic,
         BackendKind::MemoryLock,
@@ -304,6 +314,10 @@ impl BackendKind {
         BackendKind::MysqlForUpdate,
         BackendKind::MysqlTx,
         BackendKind::MysqlCustom,
+        BackendKind::RedisNaive,
+        BackendKind::RedisWatch,
+        BackendKind::RedisLua,
+        BackendKind::RedisDecr,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -326,6 +340,10 @@ impl BackendKind {
             BackendKind::MysqlForUpdate => "mysql-for-update",
             BackendKind::MysqlTx => "mysql-tx",
             BackendKind::MysqlCustom => "mysql-custom",
+            BackendKind::RedisNaive => "redis-naive",
+            BackendKind::RedisWatch => "redis-watch",
+            BackendKind::RedisLua => "redis-lua",
+            BackendKind::RedisDecr => "redis-decr",
         }
     }
 
@@ -345,6 +363,7 @@ impl BackendKind {
         match self.store_and_strategy().0 {
             "postgres" => Some(Server::Postgres),
             "mysql" => Some(Server::Mysql),
+            "redis" => Some(Server::Redis),
             _ => None,
         }
     }
@@ -360,6 +379,7 @@ impl BackendKind {
             PostgresTx | MysqlTx => &["url", "isolation"],
             PostgresSharded => &["url", "buckets"],
             PostgresCustom | MysqlCustom => &["url", "schema", "reset", "reserve", "snapshot"],
+            RedisNaive | RedisWatch | RedisLua | RedisDecr => &["url", "connection"],
         }
     }
 }
@@ -406,7 +426,34 @@ impl Isolation {
         match server {
             Server::Postgres => Isolation::ReadCommitted,
             Server::Mysql => Isolation::RepeatableRead,
+            // Not a transactional store: a script or MULTI/EXEC runs alone.
+            Server::Redis => Isolation::Serializable,
         }
+    }
+}
+
+/// How the Redis backends connect: a connection per client, or one shared.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ConnectionMode {
+    /// One connection per client, used by that client alone (the default).
+    Dedicated,
+    /// One multiplexed connection shared by every client.
+    Multiplexed,
+}
+
+impl ConnectionMode {
+    pub const ALL: [ConnectionMode; 2] = [ConnectionMode::Dedicated, ConnectionMode::Multiplexed];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConnectionMode::Dedicated => "dedicated",
+            ConnectionMode::Multiplexed => "multiplexed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<ConnectionMode> {
+        Self::ALL.into_iter().find(|m| m.as_str() == s)
     }
 }
 
@@ -445,6 +492,8 @@ pub struct BackendOptions {
     pub buckets: u32,
     /// The statements of a `-custom` kind.
     pub custom: Option<CustomSql>,
+    /// How the Redis kinds connect.
+    pub connection: ConnectionMode,
 }
 
 impl Default for BackendOptions {
@@ -457,6 +506,7 @@ impl Default for BackendOptions {
             isolation: Isolation::ReadCommitted,
             buckets: 8,
             custom: None,
+            connection: ConnectionMode::Dedicated,
         }
     }
 }

@@ -126,6 +126,7 @@ pub struct RawBackend {
     pub reset: Option<Spanned<String>>,
     pub reserve: Option<Spanned<String>>,
     pub snapshot: Option<Spanned<String>>,
+    pub connection: Option<Spanned<String>>,
 }
 
 /// A table read as key/value pairs in the order they are written, each key

@@ -29,6 +29,7 @@ pub fn server_url(server: Server) -> Option<String> {
     let port = parsed.port().unwrap_or(match server {
         Server::Postgres => 5432,
         Server::Mysql => 3306,
+        Server::Redis => 6379,
     });
     let reachable = std::net::ToSocketAddrs::to_socket_addrs(&(host.as_str(), port))
         .ok()

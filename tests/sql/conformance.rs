@@ -22,6 +22,7 @@ impl Store {
         match self.server {
             Server::Postgres => "postgres",
             Server::Mysql => "mysql",
+            Server::Redis => unreachable!("the SQL conformance bodies run on SQL servers"),
         }
     }
 
@@ -38,6 +39,7 @@ impl Store {
         match self.server {
             Server::Postgres => include_str!("../../backends/postgres/meta.sql"),
             Server::Mysql => include_str!("../../backends/mysql/meta.sql"),
+            Server::Redis => unreachable!("the SQL conformance bodies run on SQL servers"),
         }
     }
 
@@ -57,6 +59,7 @@ impl Store {
                     .await
                     .expect("admin connection"),
             ),
+            Server::Redis => unreachable!("the SQL conformance bodies run on SQL servers"),
         }
     }
 }

@@ -64,6 +64,7 @@ impl Validator<'_> {
                 ("reset", r.reset.as_ref().map(|v| v.span().start)),
                 ("reserve", r.reserve.as_ref().map(|v| v.span().start)),
                 ("snapshot", r.snapshot.as_ref().map(|v| v.span().start)),
+                ("connection", r.connection.as_ref().map(|v| v.span().start)),
             ];
             for (option, at) in options {
                 if let (Some(at), false) = (at, supported.contains(&option)) {

@@ -1,5 +1,5 @@
-//! Options of the server backends: `url`, `isolation`, `buckets` and the
-//! SQL files of the `-custom` kinds.
+//! Options of the server backends: `url`, `isolation`, `buckets`, the
+//! SQL files of the `-custom` kinds and the Redis kinds' `connection`.
 //!
 //! Invariant: a validated server backend carries a URL that parses, with the
 //! right scheme, and a custom one carries SQL files that were read and whose
@@ -43,6 +43,30 @@ impl Validator<'_> {
         }
         if let Some(b) = &r.buckets {
             opts.buckets = self.int(b, &format!("{key}.buckets"), 1, 1024, " bucket rows")? as u32;
+        }
+        if let Some(mode) = &r.connection {
+            let modes: Vec<&str> = ConnectionMode::ALL.iter().map(|m| m.as_str()).collect();
+            opts.connection = ConnectionMode::parse(mode.get_ref()).ok_or_else(|| {
+                self.loc.span(
+                    mode.span(),
+                    format!("{key}.connection"),
+                    format!(
+                        "unknown connection mode {:?}; expected one of {}",
+                        mode.get_ref(),
+                        quoted_list(&modes)
+                    ),
+                )
+            })?;
+            if kind == BackendKind::RedisWatch && opts.connection == ConnectionMode::Multiplexed {
+                return Err(self.loc.span(
+                    mode.span(),
+                    format!("{key}.connection"),
+                    "redis-watch needs `connection = \"dedicated\"`: WATCH belongs to the \
+                     connection, so on one connection shared by every client one client's \
+                     MULTI/EXEC would run under another's WATCH (or its UNWATCH), and the check \
+                     would no longer guard the write",
+                ));
+            }
         }
         if matches!(kind, BackendKind::PostgresCustom | BackendKind::MysqlCustom) {
             opts.custom = Some(CustomSql {

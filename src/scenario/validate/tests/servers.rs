@@ -146,3 +146,66 @@ fn a_snapshot_is_one_statement() {
         "{e}"
     );
 }
+
+#[test]
+fn redis_backends_default_to_the_local_server_and_dedicated_connections() {
+    for kind in ["redis-naive", "redis-watch", "redis-lua", "redis-decr"] {
+        let s = parse(&backend(&format!("kind = \"{kind}\"")), Path::new("s.toml")).unwrap();
+        let b = &s.backends[0];
+        assert_eq!(b.kind.server(), Some(Server::Redis));
+        let expected = std::env::var("ATPSIM_REDIS_URL")
+            .ok()
+            .filter(|v| !v.trim().is_empty())
+            .unwrap_or_else(|| Server::Redis.default_url().to_string());
+        assert_eq!(b.options.url, expected);
+        assert_eq!(b.options.connection, ConnectionMode::Dedicated);
+        assert_eq!(b.options_json()["connection"], "dedicated");
+    }
+    let s = parse(
+        &backend("kind = \"redis-lua\"\nurl = \"rediss://:hunter2@cache:6380/1\"\nconnection = \"multiplexed\""),
+        Path::new("s.toml"),
+    )
+    .unwrap();
+    assert_eq!(
+        s.backends[0].options.connection,
+        ConnectionMode::Multiplexed
+    );
+    let json = s.backends[0].options_json().to_string();
+    assert!(!json.contains("hunter2"), "{json}");
+}
+
+#[test]
+fn redis_options_are_checked() {
+    let e = assert_err(
+        &backend("kind = \"redis-watch\"\nconnection = \"multiplexed\""),
+        "connection",
+        "backend[0].connection",
+        &["redis-watch needs `connection = \"dedicated\"`", "WATCH"],
+    );
+    assert!(e.message.contains("EXEC"), "{e}");
+    assert_err(
+        &backend("kind = \"redis-lua\"\nconnection = \"pooled\""),
+        "connection",
+        "backend[0].connection",
+        &["unknown connection mode", "dedicated", "multiplexed"],
+    );
+    assert_err(
+        &backend("kind = \"postgres-atomic\"\nconnection = \"dedicated\""),
+        "connection",
+        "backend[0].connection",
+        &["not an option of postgres-atomic"],
+    );
+    assert_err(
+        &backend("kind = \"redis-decr\"\nisolation = \"serializable\""),
+        "isolation",
+        "backend[0].isolation",
+        &["not an option of redis-decr", "url", "connection"],
+    );
+    let e = assert_err(
+        &backend("kind = \"redis-lua\"\nurl = \"postgres://app:hunter2@db/shop\""),
+        "url =",
+        "backend[0].url",
+        &["not a Redis URL", "redis", "rediss", "app:redacted@db"],
+    );
+    assert!(!e.message.contains("hunter2"), "{e}");
+}

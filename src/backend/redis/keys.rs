@@ -1,0 +1,106 @@
+//! The keys of one run: `atpsim:<run id>:` and what hangs below it.
+//!
+//! Invariant: every key a Redis backend writes starts with its run's prefix
+//! (run ids are `[a-z0-9]`, so the prefix is also a literal SCAN pattern),
+//! and removing the run's keys finds them by `SCAN MATCH`, never `KEYS`.
+
+use redis::aio::MultiplexedConnection;
+use redis::RedisResult;
+
+/// Keys per SCAN step and per DEL.
+const BATCH: usize = 1000;
+
+#[derive(Debug, Clone)]
+pub struct Keys {
+    prefix: String,
+}
+
+impl Keys {
+    pub fn new(run_id: &str) -> Self {
+        Keys {
+            prefix: format!("atpsim:{run_id}:"),
+        }
+    }
+
+    pub fn prefix(&self) -> &str {
+        &self.prefix
+    }
+
+    /// The marker: a hash holding the backend's name and the tool.
+    pub fn meta(&self) -> String {
+        format!("{}meta", self.prefix)
+    }
+
+    /// Stock of one SKU: a hash of `on_hand`, `buffer`, `reserved`.
+    pub fn sku(&self, index: u32) -> String {
+        format!("{}sku:{index}", self.prefix)
+    }
+
+    /// `redis-decr`'s counter of one SKU: `on_hand + buffer` less what was taken.
+    pub fn avail(&self, index: u32) -> String {
+        format!("{}avail:{index}", self.prefix)
+    }
+
+    /// Write the marker.
+    pub async fn mark(&self, conn: &mut MultiplexedConnection, backend: &str) -> RedisResult<()> {
+        let tool = format!("atpsim {}", env!("CARGO_PKG_VERSION"));
+        redis::cmd("HSET")
+            .arg(self.meta())
+            .arg("backend")
+            .arg(backend)
+            .arg("tool")
+            .arg(tool)
+            .query_async(conn)
+            .await
+    }
+
+    /// Every key of the run, found by `SCAN MATCH <prefix>*`.
+    pub async fn all(&self, conn: &mut MultiplexedConnection) -> RedisResult<Vec<String>> {
+        let pattern = format!("{}*", self.prefix);
+        let mut cursor: u64 = 0;
+        let mut found = Vec::new();
+        loop {
+            let (next, keys): (u64, Vec<String>) = redis::cmd("SCAN")
+                .arg(cursor)
+                .arg("MATCH")
+                .arg(&pattern)
+                .arg("COUNT")
+                .arg(BATCH)
+                .query_async(conn)
+                .await?;
+            found.extend(keys.into_iter().filter(|k| k.starts_with(&self.prefix)));
+            if next == 0 {
+                break;
+            }
+            cursor = next;
+        }
+        found.sort();
+        found.dedup();
+        Ok(found)
+    }
+
+    /// Remove every key of the run, the marker with them.
+    pub async fn remove_all(&self, conn: &mut MultiplexedConnection) -> RedisResult<()> {
+        let keys = self.all(conn).await?;
+        for chunk in keys.chunks(BATCH) {
+            redis::cmd("DEL").arg(chunk).query_async::<()>(conn).await?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_key_is_under_the_prefix() {
+        let k = Keys::new("abc123def456");
+        assert_eq!(k.prefix(), "atpsim:abc123def456:");
+        for key in [k.meta(), k.sku(7), k.avail(7)] {
+            assert!(key.starts_with(k.prefix()), "{key}");
+        }
+        assert_eq!(k.sku(7), "atpsim:abc123def456:sku:7");
+        assert_eq!(k.avail(0), "atpsim:abc123def456:avail:0");
+    }
+}

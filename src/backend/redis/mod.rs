@@ -1,0 +1,240 @@
+//! The Redis backends over the `redis` crate: naive, watch, lua and decr,
+//! one strategy each (`strategies.rs`).
+//!
+//! Each run gets its own keys (`atpsim:<run id>:*`, with a marker hash
+//! `atpsim:<run id>:meta`), client connections named `atpsim-<run id>`
+//! (one per client, or one shared multiplexed connection) and a separate
+//! admin connection that sets up, checks for quiet, reads the final state
+//! and removes the keys.
+//!
+//! Invariant: a client connection is used by one attempt at a time in the
+//! dedicated mode, and dropped — never reused — after I/O trouble or, for
+//! `redis-watch`, after any error, so a stale WATCH is never followed by an
+//! EXEC; the final state is read after no client connection of the run is
+//! left on the server (`quiesce`).
+
+mod connections;
+mod keys;
+mod strategies;
+
+use super::sql::namespace::new_run_id;
+use super::sql::session;
+use super::{Backend, BackendError, Hooks, OpenContext, Reply, SentFlag};
+use crate::scenario::{BackendSpec, ConnectionMode, Sku, SkuIdx};
+use keys::Keys;
+use redis::aio::MultiplexedConnection;
+use redis::{AsyncConnectionConfig, ErrorKind, RedisError, RedisResult};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, OnceLock};
+use std::time::Duration;
+
+/// The check-and-reserve script of `redis-lua`.
+const RESERVE_LUA: &str = include_str!("../../../backends/redis/reserve.lua");
+
+/// Which pattern a `Redis` backend runs.
+#[derive(Debug, Clone, Copy)]
+pub enum Strategy {
+    Naive,
+    Watch,
+    Lua,
+    Decr,
+}
+
+pub struct Redis {
+    name: String,
+    /// Redacted, for messages.
+    url: String,
+    /// The raw URL, only to scrub its password out of driver messages.
+    raw_url: String,
+    strategy: Strategy,
+    mode: ConnectionMode,
+    client: redis::Client,
+    config: AsyncConnectionConfig,
+    /// `atpsim-<run id>`, set on every client connection.
+    client_name: String,
+    admin: MultiplexedConnection,
+    /// Dedicated mode: the idle client connections.
+    free: Mutex<Vec<MultiplexedConnection>>,
+    /// Multiplexed mode: the one connection every client shares.
+    shared: Mutex<Option<MultiplexedConnection>>,
+    /// Set by `quiesce`: no client connection is opened after it.
+    closed: AtomicBool,
+    keys: Keys,
+    run_id: String,
+    script: redis::Script,
+    hooks: Hooks,
+    keep: bool,
+    client_timeout: Duration,
+    environment: serde_json::Value,
+    /// The first message behind an `Error` or `Unknown` reply.
+    first_error: OnceLock<String>,
+    skus: u32,
+}
+
+/// The reply a failed command stands for.
+fn classify(error: &RedisError) -> Reply {
+    if error.is_io_error() || error.is_timeout() || error.is_connection_dropped() {
+        // Sent, and the answer was lost: it may have applied.
+        return Reply::Unknown;
+    }
+    match error.kind() {
+        // EXECABORT: the transaction was discarded.
+        ErrorKind::ExecAbortError => Reply::Conflict,
+        // The server refused (or the client found no stock): nothing applied.
+        _ => Reply::Error,
+    }
+}
+
+impl Backend for Redis {
+    async fn prepare(&self, skus: &[Sku]) -> Result<(), BackendError> {
+        let mut admin = self.admin.clone();
+        for (n, chunk) in skus.chunks(1000).enumerate() {
+            let mut pipe = redis::pipe();
+            for (j, s) in chunk.iter().enumerate() {
+                let i = (n * 1000 + j) as u32;
+                pipe.cmd("HSET")
+                    .arg(self.keys.sku(i))
+                    .arg("on_hand")
+                    .arg(s.stock)
+                    .arg("buffer")
+                    .arg(s.buffer)
+                    .arg("reserved")
+                    .arg(0)
+                    .ignore();
+                if matches!(self.strategy, Strategy::Decr) {
+                    pipe.cmd("SET")
+                        .arg(self.keys.avail(i))
+                        .arg(s.stock + s.buffer)
+                        .ignore();
+                }
+            }
+            pipe.query_async::<()>(&mut admin).await.map_err(|e| {
+                BackendError::new(
+                    &self.name,
+                    format!("cannot reset stock on {}: {}", self.url, self.scrub(&e)),
+                )
+            })?;
+        }
+        Ok(())
+    }
+
+    async fn reserve(&self, sku: SkuIdx, qty: u64, sent: &SentFlag) -> Reply {
+        let mut conn = match self.lease().await {
+            Ok(conn) => conn,
+            Err(e) => {
+                let _ = self.first_error.set(format!("no connection: {e}"));
+                return Reply::Error;
+            }
+        };
+        sent.mark();
+        match strategies::reserve(self, &mut conn, sku, qty).await {
+            Ok(reply) => {
+                self.give_back(conn, true);
+                reply
+            }
+            Err(e) => {
+                let reply = classify(&e);
+                if matches!(reply, Reply::Error | Reply::Unknown) {
+                    let _ = self.first_error.set(e.to_string());
+                }
+                // WATCH state belongs to the connection: after any error
+                // it is dropped rather than trusted.
+                let reusable = reply != Reply::Unknown && !matches!(self.strategy, Strategy::Watch);
+                self.give_back(conn, reusable);
+                reply
+            }
+        }
+    }
+
+    async fn quiesce(&self) -> Result<(), BackendError> {
+        self.drop_clients();
+        let scrub = |e: RedisError| self.scrub(&e);
+        session::wait_quiet(
+            &self.name,
+            session::quiet_deadline(self.client_timeout),
+            || async {
+                // A connection an attempt still held may come back after the
+                // first drop; drop again.
+                self.drop_clients();
+                self.run_clients()
+                    .await
+                    .map(|ids| ids.len() as i64)
+                    .map_err(scrub)
+            },
+            || async {
+                for id in self.run_clients().await.map_err(scrub)? {
+                    redis::cmd("CLIENT")
+                        .arg("KILL")
+                        .arg("ID")
+                        .arg(&id)
+                        .query_async::<i64>(&mut self.admin.clone())
+                        .await
+                        .map_err(scrub)?;
+                }
+                Ok(())
+            },
+        )
+        .await
+    }
+
+    async fn snapshot(&self) -> Result<Vec<u64>, BackendError> {
+        strategies::snapshot(self, &mut self.admin.clone())
+            .await
+            .map_err(|e| {
+                let e = crate::redact::message(&e, &self.raw_url);
+                BackendError::new(&self.name, format!("cannot read final stock: {e}"))
+            })
+    }
+
+    async fn close(&self) {
+        self.drop_clients();
+        if self.keep {
+            eprintln!(
+                "note: {}: kept keys {}* on {} (--keep)",
+                self.name,
+                self.keys.prefix(),
+                self.url
+            );
+            return;
+        }
+        if let Err(e) = self.keys.remove_all(&mut self.admin.clone()).await {
+            eprintln!(
+                "warning: {}: could not remove keys {}* on {}: {}",
+                self.name,
+                self.keys.prefix(),
+                self.url,
+                self.scrub(&e)
+            );
+        }
+    }
+
+    fn first_error(&self) -> Option<String> {
+        let message = self.first_error.get()?;
+        Some(crate::redact::message(message, &self.raw_url))
+    }
+
+    fn environment(&self) -> serde_json::Value {
+        self.environment.clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn server_refusals_apply_nothing_and_lost_answers_are_unknown() {
+        let refused = RedisError::from((ErrorKind::ResponseError, "ERR", "wrong".to_string()));
+        assert_eq!(classify(&refused), Reply::Error);
+        let aborted = RedisError::from((ErrorKind::ExecAbortError, "EXECABORT"));
+        assert_eq!(classify(&aborted), Reply::Conflict);
+        let lost = RedisError::from(std::io::Error::new(
+            std::io::ErrorKind::ConnectionReset,
+            "reset",
+        ));
+        assert_eq!(classify(&lost), Reply::Unknown);
+        let timed_out = RedisError::from(std::io::Error::new(std::io::ErrorKind::TimedOut, "t"));
+        assert_eq!(classify(&timed_out), Reply::Unknown);
+    }
+}

@@ -1,0 +1,205 @@
+//! One reservation attempt per strategy, on a connection the attempt holds
+//! alone, and the final-state read.
+//!
+//! Invariant: only `redis-lua` and `redis-decr` decide on the server;
+//! `redis-naive` decides in the client and writes an absolute value (the
+//! race), `redis-watch` does the same under WATCH, so EXEC applies the
+//! write only if no other client changed the hash since the read.
+
+use super::{Redis, Strategy};
+use crate::backend::Reply;
+use crate::scenario::SkuIdx;
+use redis::aio::MultiplexedConnection;
+use redis::{RedisResult, Value};
+
+pub(super) async fn reserve(
+    b: &Redis,
+    conn: &mut MultiplexedConnection,
+    sku: SkuIdx,
+    qty: u64,
+) -> RedisResult<Reply> {
+    match b.strategy {
+        Strategy::Naive => naive(b, conn, sku, qty).await,
+        Strategy::Watch => watch(b, conn, sku, qty).await,
+        Strategy::Lua => lua(b, conn, sku, qty).await,
+        Strategy::Decr => decr(b, conn, sku, qty).await,
+    }
+}
+
+/// `HMGET on_hand buffer reserved`: the limit (`on_hand + buffer`) and what is reserved.
+async fn read(conn: &mut MultiplexedConnection, key: &str) -> RedisResult<(i64, i64)> {
+    let (on_hand, buffer, reserved): (Option<i64>, Option<i64>, Option<i64>) = redis::cmd("HMGET")
+        .arg(key)
+        .arg("on_hand")
+        .arg("buffer")
+        .arg("reserved")
+        .query_async(conn)
+        .await?;
+    match (on_hand, buffer, reserved) {
+        (Some(on_hand), Some(buffer), Some(reserved)) => Ok((on_hand + buffer, reserved)),
+        _ => Err(redis::RedisError::from((
+            redis::ErrorKind::ClientError,
+            "no stock hash",
+            key.to_string(),
+        ))),
+    }
+}
+
+/// HMGET, decide in the client, `HSET reserved <absolute value>`.
+async fn naive(
+    b: &Redis,
+    conn: &mut MultiplexedConnection,
+    sku: SkuIdx,
+    qty: u64,
+) -> RedisResult<Reply> {
+    let key = b.keys.sku(sku);
+    let (limit, reserved) = read(conn, &key).await?;
+    b.hooks.after_read().await;
+    if limit - reserved < qty as i64 {
+        return Ok(Reply::SoldOut);
+    }
+    redis::cmd("HSET")
+        .arg(&key)
+        .arg("reserved")
+        .arg(reserved + qty as i64)
+        .query_async::<()>(conn)
+        .await?;
+    Ok(Reply::Granted)
+}
+
+/// WATCH, HMGET, decide (UNWATCH when sold out), MULTI / HSET / EXEC. A nil
+/// EXEC means another client wrote the hash after the WATCH: a conflict.
+async fn watch(
+    b: &Redis,
+    conn: &mut MultiplexedConnection,
+    sku: SkuIdx,
+    qty: u64,
+) -> RedisResult<Reply> {
+    let key = b.keys.sku(sku);
+    redis::cmd("WATCH")
+        .arg(&key)
+        .query_async::<()>(conn)
+        .await?;
+    let (limit, reserved) = read(conn, &key).await?;
+    b.hooks.after_read().await;
+    if limit - reserved < qty as i64 {
+        redis::cmd("UNWATCH").query_async::<()>(conn).await?;
+        return Ok(Reply::SoldOut);
+    }
+    let done: Option<Vec<Value>> = redis::pipe()
+        .atomic()
+        .cmd("HSET")
+        .arg(&key)
+        .arg("reserved")
+        .arg(reserved + qty as i64)
+        .query_async(conn)
+        .await?;
+    Ok(match done {
+        Some(_) => Reply::Granted,
+        None => Reply::Conflict,
+    })
+}
+
+/// `EVALSHA` of `backends/redis/reserve.lua` (`EVAL` after a NOSCRIPT).
+async fn lua(
+    b: &Redis,
+    conn: &mut MultiplexedConnection,
+    sku: SkuIdx,
+    qty: u64,
+) -> RedisResult<Reply> {
+    let granted: i64 = b
+        .script
+        .key(b.keys.sku(sku))
+        .arg(qty)
+        .invoke_async(conn)
+        .await?;
+    Ok(if granted == 1 {
+        Reply::Granted
+    } else {
+        Reply::SoldOut
+    })
+}
+
+/// `DECRBY avail qty`; below zero, `INCRBY avail qty` gives the units back.
+async fn decr(
+    b: &Redis,
+    conn: &mut MultiplexedConnection,
+    sku: SkuIdx,
+    qty: u64,
+) -> RedisResult<Reply> {
+    let key = b.keys.avail(sku);
+    let left: i64 = redis::cmd("DECRBY")
+        .arg(&key)
+        .arg(qty)
+        .query_async(conn)
+        .await?;
+    if left >= 0 {
+        return Ok(Reply::Granted);
+    }
+    match redis::cmd("INCRBY")
+        .arg(&key)
+        .arg(qty)
+        .query_async::<i64>(conn)
+        .await
+    {
+        Ok(_) => Ok(Reply::SoldOut),
+        Err(e) => {
+            // The DECRBY applied and was not given back: the units count as
+            // taken in the final state, so the order is not known either way.
+            let _ = b.first_error.set(format!(
+                "DECRBY applied but the INCRBY giving it back failed: {e}"
+            ));
+            Ok(Reply::Unknown)
+        }
+    }
+}
+
+/// `R` per SKU: `reserved` of each hash, or for `redis-decr`
+/// `on_hand + buffer - avail`, clamped at zero.
+pub(super) async fn snapshot(
+    b: &Redis,
+    conn: &mut MultiplexedConnection,
+) -> Result<Vec<u64>, String> {
+    const CHUNK: u32 = 1000;
+    let mut out = Vec::with_capacity(b.skus as usize);
+    let mut start = 0u32;
+    while start < b.skus {
+        let end = (start + CHUNK).min(b.skus);
+        let mut pipe = redis::pipe();
+        for i in start..end {
+            pipe.cmd("HMGET")
+                .arg(b.keys.sku(i))
+                .arg("on_hand")
+                .arg("buffer")
+                .arg("reserved");
+            if matches!(b.strategy, Strategy::Decr) {
+                pipe.cmd("GET").arg(b.keys.avail(i));
+            }
+        }
+        let values: Vec<Value> = pipe.query_async(conn).await.map_err(|e| e.to_string())?;
+        let per = if matches!(b.strategy, Strategy::Decr) {
+            2
+        } else {
+            1
+        };
+        for (n, i) in (start..end).enumerate() {
+            let fields: (Option<i64>, Option<i64>, Option<i64>) =
+                redis::from_redis_value(&values[n * per]).map_err(|e| e.to_string())?;
+            let (Some(on_hand), Some(buffer), Some(reserved)) = fields else {
+                return Err(format!("the stock hash {} is gone", b.keys.sku(i)));
+            };
+            let r = if matches!(b.strategy, Strategy::Decr) {
+                let avail: Option<i64> =
+                    redis::from_redis_value(&values[n * per + 1]).map_err(|e| e.to_string())?;
+                let avail =
+                    avail.ok_or_else(|| format!("the counter {} is gone", b.keys.avail(i)))?;
+                on_hand + buffer - avail
+            } else {
+                reserved
+            };
+            out.push(r.max(0) as u64);
+        }
+        start = end;
+    }
+    Ok(out)
+}
