@@ -39,8 +39,9 @@ pub struct RunArgs {
     /// No progress line on stderr (it is also hidden when stderr is not a terminal).
     #[arg(long, short)]
     pub quiet: bool,
-    /// Leave each PostgreSQL/MySQL backend's tables (atpsim_*_<run id>) on
-    /// the server instead of dropping them, to inspect the final state.
+    /// Leave each server backend's tables (atpsim_*_<run id>) or keys
+    /// (atpsim:<run id>:*) on the server instead of removing them, to
+    /// inspect the final state.
     #[arg(long)]
     pub keep: bool,
 }

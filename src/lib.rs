@@ -4,7 +4,7 @@
 //! - `scenario` — the TOML file, parsed and validated (every error names file, line, key)
 //! - `traffic`  — the seeded, lazy schedule: when orders are due, which SKU, how many
 //! - `plan`     — one pass over the schedule before the run (counts, windows, hash)
-//! - `backend`  — the trait; memory, SQLite, PostgreSQL and MySQL stores, one strategy each
+//! - `backend`  — the trait; memory, SQLite, PostgreSQL, MySQL and Redis stores, one strategy each
 //! - `runner`   — clients that send due orders, retry conflicts, drain on interrupt
 //! - `ledger`   — the harness's own account of what it was promised
 //! - `metrics`  — per-thread histograms and counters, windows, peak and worst
