@@ -1,0 +1,106 @@
+//! atpsim's side: the closed-loop scenario built in the binary, and one run
+//! of the crate's runner on it, on `redis-lua` with a dedicated or a
+//! multiplexed connection.
+//!
+//! Invariant: the one SKU's stock never runs out, so every order must be
+//! granted; anything else (sold out, conflict, error, unknown, oversold, an
+//! aborted run) is a broken measurement, not a figure.
+
+use crate::services::Stopped;
+use crate::STOCK;
+use atpsim::plan::Plan;
+use atpsim::runner::{run_backend, RunOptions, Stop};
+use atpsim::scenario::{self, Scenario};
+use std::path::Path;
+use tokio::runtime::Runtime;
+use tokio::sync::watch;
+
+/// One closed loop of `clients` clients for `secs` on a SKU that never
+/// sells out; `connection` is `dedicated` or `multiplexed`.
+pub(crate) fn closed_scenario(
+    clients: u32,
+    secs: u64,
+    timeout_secs: u64,
+    url: &str,
+    connection: &str,
+) -> Result<Scenario, String> {
+    // A TOML basic string with the URL properly escaped.
+    let url_toml = toml::Value::String(url.to_string()).to_string();
+    let text = format!(
+        r#"name = "redis-compare"
+seed = 1
+timeout = "{timeout_secs}s"
+retries = 0
+
+[[sku]]
+id = "HOT"
+stock = {STOCK}
+
+[[phase]]
+kind = "closed"
+clients = {clients}
+duration = "{secs}s"
+skus = {{ pick = "one", sku = "HOT" }}
+quantity = {{ fixed = 1 }}
+
+[[backend]]
+kind = "redis-lua"
+url = {url_toml}
+connection = "{connection}"
+"#
+    );
+    scenario::parse(&text, Path::new("benches/redis_compare.toml"))
+        .map_err(|e| format!("bench scenario does not validate: {e}"))
+}
+
+/// One atpsim measurement.
+pub(crate) struct AtpsimSample {
+    pub(crate) orders_per_s: f64,
+    pub(crate) granted: u64,
+    pub(crate) duration_ms: f64,
+    pub(crate) latency_p50_us: f64,
+    pub(crate) latency_p99_us: f64,
+}
+
+pub(crate) fn run_atpsim(
+    runtime: &Runtime,
+    scenario: &Scenario,
+    plan: &Plan,
+) -> Result<AtpsimSample, Stopped> {
+    let run = runtime.block_on(async {
+        // The sender stays alive for the whole run: a dropped sender is not a stop.
+        let (_stop_tx, stop) = watch::channel(Stop::Run);
+        let options = RunOptions {
+            progress: false,
+            hooks: Default::default(),
+            trace: None,
+            stop,
+            keep: false,
+        };
+        run_backend(scenario, plan, &scenario.backends[0], 0, &options).await
+    });
+    let run = run.map_err(|e| Stopped::Broken(format!("atpsim could not set up: {e}")))?;
+    let s = &run.summary;
+    if s.aborted {
+        return Err(Stopped::Broken(format!(
+            "atpsim run aborted: {}",
+            s.abort_reason.as_deref().unwrap_or("no reason given")
+        )));
+    }
+    let o = &s.orders;
+    if o.granted == 0 || o.granted != o.offered || o.oversold != 0 {
+        return Err(Stopped::Broken(format!(
+            "atpsim: of {} orders {} were granted (sold_out {}, conflict {}, error {}, \
+             unknown {}, oversold {}); with stock that never runs out every order \
+             should be granted",
+            o.offered, o.granted, o.sold_out, o.conflict, o.error, o.unknown, o.oversold
+        )));
+    }
+    Ok(AtpsimSample {
+        orders_per_s: s.throughput_per_s,
+        granted: o.granted,
+        duration_ms: s.duration_ms,
+        latency_p50_us: s.latency_us.p50,
+        latency_p99_us: s.latency_us.p99,
+    })
+}
