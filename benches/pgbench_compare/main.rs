@@ -29,177 +29,34 @@
 //! `cargo bench --bench pgbench_compare` (full) or
 //! `cargo bench --bench pgbench_compare -- --quick` (smoke); see benches/README.md.
 
+#[path = "../compare/common.rs"]
+mod common;
 mod harness;
 mod measure;
 mod pgbench;
 mod services;
 
+use common::{median, thousands, Args, Defaults};
 use harness::AtpsimSample;
 use pgbench::PgbenchSample;
-use services::{services_required, Stopped};
 use std::process::ExitCode;
 
-const FULL_CLIENTS: &[u32] = &[1, 16, 64];
-const QUICK_CLIENTS: &[u32] = &[1, 4];
-const FULL_ROUNDS: usize = 3;
-const QUICK_ROUNDS: usize = 1;
-const FULL_SECS: u64 = 30;
-const QUICK_SECS: u64 = 2;
 /// Worker threads of the runtime the harness runs on; pgbench gets as many
 /// threads (`-j`), or C when fewer.
 const WORKER_THREADS: usize = 2;
-/// Per attempt. One row under 64 clients answers in tens of milliseconds;
-/// an attempt near this is a stuck server, not a measurement.
-const FULL_TIMEOUT_SECS: u64 = 10;
-/// The quick mode's few clients answer in milliseconds; a short timeout
-/// keeps a stuck server from stalling the smoke run.
-const QUICK_TIMEOUT_SECS: u64 = 2;
 /// atpsim orders/s over pgbench tps, at every C.
 const RATIO_TARGET: f64 = 0.9;
 
-struct Args {
-    quick: bool,
-    /// Run by `cargo test`, not `cargo bench`: a smoke run, not a measurement.
-    smoke: bool,
-    clients: Vec<u32>,
-    rounds: usize,
-    secs: u64,
-    timeout_secs: u64,
-}
-
-const USAGE: &str = "usage: pgbench_compare [--quick] [--rounds R] [--secs S] [--clients C,C,...]
-  --quick         smoke mode: clients 1 and 4, 1 round, 2 s each side
-  --rounds R      rounds per client count; the median is reported (default 3, or 1 with --quick)
-  --secs S        seconds of each measurement, both sides (default 30, or 2 with --quick)
-  --clients LIST  client counts, comma-separated, 1 to 64 (default 1,16,64, or 1,4 with --quick)";
-
-fn parse_args() -> Result<Args, String> {
-    let mut quick = false;
-    let mut under_cargo_bench = false;
-    let mut clients = None;
-    let mut rounds = None;
-    let mut secs = None;
-    let mut args = std::env::args().skip(1);
-    while let Some(arg) = args.next() {
-        let (flag, inline) = match arg.split_once('=') {
-            Some((f, v)) if f.starts_with("--") => (f.to_string(), Some(v.to_string())),
-            _ => (arg.clone(), None),
-        };
-        let mut text = |name: &str| -> Result<String, String> {
-            match inline.clone() {
-                Some(v) => Ok(v),
-                None => args.next().ok_or(format!("{name} needs a value")),
-            }
-        };
-        match flag.as_str() {
-            "--quick" => quick = true,
-            "--rounds" => rounds = Some(whole("--rounds", &text("--rounds")?, 1, 100)? as usize),
-            "--secs" => secs = Some(whole("--secs", &text("--secs")?, 1, 3600)?),
-            "--clients" => {
-                let list = text("--clients")?;
-                let parsed = list
-                    .split(',')
-                    .map(|c| whole("--clients", c.trim(), 1, 64).map(|n| n as u32))
-                    .collect::<Result<Vec<_>, _>>()?;
-                clients = Some(parsed);
-            }
-            // `cargo bench` passes `--bench` to every bench binary.
-            "--bench" => under_cargo_bench = true,
-            "-h" | "--help" => return Err(String::new()),
-            other => return Err(format!("unknown argument `{other}`")),
-        }
-    }
-    // Without `--bench` the binary runs under `cargo test --all-targets`:
-    // a smoke run that proves the benchmark works, not a measurement.
-    let quick = quick || !under_cargo_bench;
-    Ok(Args {
-        quick,
-        smoke: !under_cargo_bench,
-        clients: clients
-            .unwrap_or_else(|| if quick { QUICK_CLIENTS } else { FULL_CLIENTS }.to_vec()),
-        rounds: rounds.unwrap_or(if quick { QUICK_ROUNDS } else { FULL_ROUNDS }),
-        secs: secs.unwrap_or(if quick { QUICK_SECS } else { FULL_SECS }),
-        timeout_secs: if quick {
-            QUICK_TIMEOUT_SECS
-        } else {
-            FULL_TIMEOUT_SECS
-        },
-    })
-}
-
-fn whole(name: &str, text: &str, min: u64, max: u64) -> Result<u64, String> {
-    let n: u64 = text
-        .replace('_', "")
-        .parse()
-        .map_err(|_| format!("{name}: `{text}` is not a whole number"))?;
-    if !(min..=max).contains(&n) {
-        return Err(format!("{name} must be {min} to {max}; got {n}"));
-    }
-    Ok(n)
-}
+const DEFAULTS: Defaults = Defaults {
+    name: "pgbench_compare",
+    full_secs: 30,
+    secs_note: "",
+};
 
 fn main() -> ExitCode {
-    let args = match parse_args() {
-        Ok(a) => a,
-        Err(e) => {
-            if e.is_empty() {
-                println!("{USAGE}");
-                return ExitCode::SUCCESS;
-            }
-            eprintln!("error: {e}\n{USAGE}");
-            return ExitCode::from(2);
-        }
-    };
-    match measure::bench(&args) {
-        Ok(levels) => {
-            report(&args, &levels);
-            ExitCode::SUCCESS
-        }
-        Err(Stopped::Missing(why)) => match services_required() {
-            Some(setting) => {
-                eprintln!("error: {why}, and {setting} makes a missing service a failure");
-                ExitCode::FAILURE
-            }
-            None => {
-                println!("skipped: {why}");
-                ExitCode::SUCCESS
-            }
-        },
-        Err(Stopped::Broken(why)) => {
-            eprintln!("error: {why}");
-            ExitCode::FAILURE
-        }
-    }
-}
-
-fn median(values: &[f64]) -> f64 {
-    let mut v = values.to_vec();
-    v.sort_by(|a, b| a.total_cmp(b));
-    let n = v.len();
-    if n == 0 {
-        f64::NAN
-    } else if n % 2 == 1 {
-        v[n / 2]
-    } else {
-        (v[n / 2 - 1] + v[n / 2]) / 2.0
-    }
-}
-
-/// 1234567.8 → "1,234,568".
-fn thousands(x: f64) -> String {
-    let digits = format!("{:.0}", x);
-    let (sign, digits) = match digits.strip_prefix('-') {
-        Some(d) => ("-", d),
-        None => ("", digits.as_str()),
-    };
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    format!("{sign}{out}")
+    common::main(&DEFAULTS, measure::bench, |args, levels| {
+        report(args, levels)
+    })
 }
 
 /// The rounds of one client count.
@@ -278,22 +135,5 @@ fn report(args: &Args, levels: &[Level]) {
         }));
     }
     let all_met = levels.iter().all(|l| l.ratio() >= RATIO_TARGET);
-    println!();
-    println!(
-        "target atpsim/pgbench >= {RATIO_TARGET} at every C: {}",
-        if all_met {
-            "met"
-        } else {
-            "BELOW (a measurement, not a failure)"
-        }
-    );
-    let result = serde_json::json!({
-        "mode": if args.quick { "quick" } else { "full" },
-        "rounds": args.rounds,
-        "secs": args.secs,
-        "ratio_target": RATIO_TARGET,
-        "all_met": all_met,
-        "levels": results,
-    });
-    println!("RESULT {result}");
+    common::verdict(args, RATIO_TARGET, "atpsim/pgbench", all_met, results);
 }

@@ -11,24 +11,7 @@ use sqlx::postgres::PgPool;
 use std::process::Command;
 use std::time::Duration;
 
-/// Why the benchmark could not measure.
-pub(crate) enum Stopped {
-    /// A service is missing: skip, unless services are required.
-    Missing(String),
-    /// Something is wrong with a measurement or its setup.
-    Broken(String),
-}
-
-/// Whether a missing server or pgbench is a failure rather than a skip.
-pub(crate) fn services_required() -> Option<&'static str> {
-    if std::env::var("ATPSIM_REQUIRE_SERVICES").as_deref() == Ok("1") {
-        Some("ATPSIM_REQUIRE_SERVICES=1")
-    } else if std::env::var("CI").as_deref() == Ok("true") {
-        Some("CI=true")
-    } else {
-        None
-    }
-}
+pub(crate) use crate::common::Stopped;
 
 /// The server's URL, as the scenario validator would pick it.
 pub(crate) fn server_url() -> String {

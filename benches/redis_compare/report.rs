@@ -9,35 +9,7 @@ use crate::harness::AtpsimSample;
 use crate::rbench::RbenchSample;
 use crate::{Args, RATIO_TARGET};
 
-pub(crate) fn median(values: &[f64]) -> f64 {
-    let mut v = values.to_vec();
-    v.sort_by(|a, b| a.total_cmp(b));
-    let n = v.len();
-    if n == 0 {
-        f64::NAN
-    } else if n % 2 == 1 {
-        v[n / 2]
-    } else {
-        (v[n / 2 - 1] + v[n / 2]) / 2.0
-    }
-}
-
-/// 1234567.8 → "1,234,568".
-pub(crate) fn thousands(x: f64) -> String {
-    let digits = format!("{:.0}", x);
-    let (sign, digits) = match digits.strip_prefix('-') {
-        Some(d) => ("-", d),
-        None => ("", digits.as_str()),
-    };
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    format!("{sign}{out}")
-}
+use crate::common::{self, median, thousands};
 
 /// The rounds of one client count.
 pub(crate) struct Level {
@@ -144,22 +116,11 @@ pub(crate) fn report(args: &Args, levels: &[Level]) {
         }));
     }
     let all_met = levels.iter().all(|l| l.ratio() >= RATIO_TARGET);
-    println!();
-    println!(
-        "target atpsim (dedicated) / redis-benchmark >= {RATIO_TARGET} at every C: {}",
-        if all_met {
-            "met"
-        } else {
-            "BELOW (a measurement, not a failure)"
-        }
+    common::verdict(
+        args,
+        RATIO_TARGET,
+        "atpsim (dedicated) / redis-benchmark",
+        all_met,
+        results,
     );
-    let result = serde_json::json!({
-        "mode": if args.quick { "quick" } else { "full" },
-        "rounds": args.rounds,
-        "secs": args.secs,
-        "ratio_target": RATIO_TARGET,
-        "all_met": all_met,
-        "levels": results,
-    });
-    println!("RESULT {result}");
 }
