@@ -6,7 +6,7 @@
 //! first, and the table is dropped whatever the rounds did, a panic
 //! included.
 
-use crate::harness::{closed_scenario, run_atpsim};
+use crate::harness::{closed_scenario, run_atpsim, toml_string};
 use crate::pgbench::{libpq_env, pgbench_script, run_pgbench, Pgbench, PgbenchTable};
 use crate::services::{pgbench_version, server_answers, server_settings, server_url, Stopped};
 use crate::{thousands, Args, Level, WORKER_THREADS};
@@ -124,8 +124,15 @@ fn measure(
     let started = Instant::now();
     let mut levels = Vec::with_capacity(args.clients.len());
     for &clients in &args.clients {
-        let scenario =
-            closed_scenario(clients, args.secs, args.timeout_secs, url).map_err(broken)?;
+        let scenario = closed_scenario(
+            "pgbench-compare",
+            atpsim::scenario::MAX_UNITS,
+            &format!("kind = \"postgres-atomic\"\nurl = {}", toml_string(url)),
+            clients,
+            args.secs,
+            args.timeout_secs,
+        )
+        .map_err(broken)?;
         let plan = Plan::measure(&scenario);
         let mut level = Level {
             clients,

@@ -36,6 +36,7 @@
 
 #[path = "../compare/common.rs"]
 mod common;
+#[path = "../compare/harness.rs"]
 mod harness;
 mod measure;
 mod rbench;

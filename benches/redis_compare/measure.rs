@@ -7,9 +7,10 @@
 //! and is not part of the ratio; the keys are deleted whatever the rounds
 //! did, a panic included.
 
-use crate::harness::{closed_scenario, run_atpsim};
+use crate::harness::{closed_scenario, run_atpsim, toml_string};
 use crate::rbench::{connect, run_rbench, BenchKeys};
 use crate::services::{redis_benchmark_version, server_answers, server_url, Stopped};
+use crate::STOCK;
 use crate::{thousands, Args, Level, WORKER_THREADS};
 use atpsim::plan::Plan;
 use std::time::Instant;
@@ -89,11 +90,23 @@ fn measure(
     let started = Instant::now();
     let mut levels = Vec::with_capacity(args.clients.len());
     for &clients in &args.clients {
-        let dedicated = closed_scenario(clients, args.secs, args.timeout_secs, url, "dedicated")
-            .map_err(broken)?;
-        let multiplexed =
-            closed_scenario(clients, args.secs, args.timeout_secs, url, "multiplexed")
-                .map_err(broken)?;
+        let scenario = |connection: &str| {
+            let backend = format!(
+                "kind = \"redis-lua\"\nurl = {}\nconnection = \"{connection}\"",
+                toml_string(url)
+            );
+            closed_scenario(
+                "redis-compare",
+                STOCK,
+                &backend,
+                clients,
+                args.secs,
+                args.timeout_secs,
+            )
+            .map_err(broken)
+        };
+        let dedicated = scenario("dedicated")?;
+        let multiplexed = scenario("multiplexed")?;
         let dedicated_plan = Plan::measure(&dedicated);
         let multiplexed_plan = Plan::measure(&multiplexed);
         // redis-benchmark runs a number of requests, not a time: size it from

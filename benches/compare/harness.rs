@@ -1,13 +1,11 @@
-//! atpsim's side: the closed-loop scenario built in the binary, and one run
-//! of the crate's runner on it, on `redis-lua` with a dedicated or a
-//! multiplexed connection.
+//! atpsim's side of a peer comparison: a closed-loop scenario built in the
+//! bench, and one run of the crate's runner on it.
 //!
 //! Invariant: the one SKU's stock never runs out, so every order must be
 //! granted; anything else (sold out, conflict, error, unknown, oversold, an
 //! aborted run) is a broken measurement, not a figure.
 
-use crate::services::Stopped;
-use crate::STOCK;
+use super::common::Stopped;
 use atpsim::plan::Plan;
 use atpsim::runner::{run_backend, RunOptions, Stop};
 use atpsim::scenario::{self, Scenario};
@@ -15,26 +13,30 @@ use std::path::Path;
 use tokio::runtime::Runtime;
 use tokio::sync::watch;
 
-/// One closed loop of `clients` clients for `secs` on a SKU that never
-/// sells out; `connection` is `dedicated` or `multiplexed`.
+/// `url` as a TOML basic string, properly escaped.
+pub(crate) fn toml_string(url: &str) -> String {
+    toml::Value::String(url.to_string()).to_string()
+}
+
+/// One closed loop of `clients` clients for `secs` on one SKU of `stock`
+/// (more than the run can sell), against the `[[backend]]` table `backend`.
 pub(crate) fn closed_scenario(
+    name: &str,
+    stock: u64,
+    backend: &str,
     clients: u32,
     secs: u64,
     timeout_secs: u64,
-    url: &str,
-    connection: &str,
 ) -> Result<Scenario, String> {
-    // A TOML basic string with the URL properly escaped.
-    let url_toml = toml::Value::String(url.to_string()).to_string();
     let text = format!(
-        r#"name = "redis-compare"
+        r#"name = "{name}"
 seed = 1
 timeout = "{timeout_secs}s"
 retries = 0
 
 [[sku]]
 id = "HOT"
-stock = {STOCK}
+stock = {stock}
 
 [[phase]]
 kind = "closed"
@@ -44,12 +46,10 @@ skus = {{ pick = "one", sku = "HOT" }}
 quantity = {{ fixed = 1 }}
 
 [[backend]]
-kind = "redis-lua"
-url = {url_toml}
-connection = "{connection}"
+{backend}
 "#
     );
-    scenario::parse(&text, Path::new("benches/redis_compare.toml"))
+    scenario::parse(&text, Path::new(&format!("benches/{name}.toml")))
         .map_err(|e| format!("bench scenario does not validate: {e}"))
 }
 
