@@ -14,7 +14,9 @@ pub enum AppError {
         path: PathBuf,
         source: std::io::Error,
     },
-    /// A backend could not be set up or reached before the run: exit 3.
+    /// A backend could not be set up or reached before the run: exit 3;
+    /// exit 2 when the server refused the scenario's own code (a Lua script
+    /// that does not compile).
     #[error("{0}")]
     Backend(#[from] BackendError),
     #[error("cannot start the runtime: {0}")]
@@ -25,6 +27,7 @@ impl AppError {
     pub fn exit_code(&self) -> i32 {
         match self {
             AppError::Scenario(_) | AppError::Output { .. } | AppError::Runtime(_) => 2,
+            AppError::Backend(e) if e.bad_input => 2,
             AppError::Backend(_) => 3,
         }
     }

@@ -13,3 +13,5 @@ mod mysql;
 mod postgres;
 #[path = "sql/redis.rs"]
 mod redis;
+#[path = "sql/redis_custom.rs"]
+mod redis_custom;

@@ -81,6 +81,9 @@ impl SentFlag {
 pub struct BackendError {
     pub backend: String,
     pub message: String,
+    /// The fault is in the scenario's own files (a script the server cannot
+    /// compile), not in reaching the backend: exit 2, not 3.
+    pub bad_input: bool,
 }
 
 impl BackendError {
@@ -88,6 +91,15 @@ impl BackendError {
         BackendError {
             backend: backend.to_string(),
             message: message.to_string(),
+            bad_input: false,
+        }
+    }
+
+    /// A fault in the team's own code that the server found before the run.
+    pub fn bad_input(backend: &str, message: impl std::fmt::Display) -> Self {
+        BackendError {
+            bad_input: true,
+            ..BackendError::new(backend, message)
         }
     }
 }
@@ -174,6 +186,7 @@ pub async fn with_backend<R>(
         BackendKind::RedisWatch => run.call(rd(Rd::Watch).await?).await,
         BackendKind::RedisLua => run.call(rd(Rd::Lua).await?).await,
         BackendKind::RedisDecr => run.call(rd(Rd::Decr).await?).await,
+        BackendKind::RedisCustom => run.call(rd(Rd::Custom).await?).await,
     })
 }
 

@@ -188,26 +188,45 @@ impl BackendSpec {
                     "isolation" => serde_json::Value::from(self.options.isolation.as_str()),
                     "buckets" => serde_json::Value::from(self.options.buckets),
                     "connection" => serde_json::Value::from(self.options.connection.as_str()),
-                    "schema" | "reset" | "reserve" | "snapshot" => {
-                        let custom = self
-                            .options
-                            .custom
+                    "schema" | "reset" | "reserve" | "snapshot" => match self.custom_file(key) {
+                        Some(file) => serde_json::Value::from(file.path.display().to_string()),
+                        // A built-in script stands in.
+                        None => serde_json::Value::Null,
+                    },
+                    "keys" => serde_json::Value::from(
+                        self.options
+                            .custom_lua
                             .as_ref()
-                            .expect("custom kinds carry SQL");
-                        let file = match key {
-                            "schema" => &custom.schema,
-                            "reset" => &custom.reset,
-                            "reserve" => &custom.reserve,
-                            _ => &custom.snapshot,
-                        };
-                        serde_json::Value::from(file.path.display().to_string())
-                    }
+                            .map(|c| c.keys_text.clone())
+                            .unwrap_or_default(),
+                    ),
                     other => unreachable!("option {other:?} has no field"),
                 };
                 (key.to_string(), value)
             })
             .collect();
         serde_json::Value::Object(options)
+    }
+}
+
+impl BackendSpec {
+    /// The team's file behind a `-custom` option, `None` where a built-in stands in.
+    fn custom_file(&self, key: &str) -> Option<&SourceFile> {
+        if let Some(sql) = &self.options.custom {
+            return Some(match key {
+                "schema" => &sql.schema,
+                "reset" => &sql.reset,
+                "reserve" => &sql.reserve,
+                _ => &sql.snapshot,
+            });
+        }
+        let lua = self.options.custom_lua.as_ref()?;
+        match key {
+            "reserve" => Some(&lua.reserve),
+            "reset" => lua.reset.as_ref(),
+            "snapshot" => lua.snapshot.as_ref(),
+            _ => None,
+        }
     }
 }
 
@@ -247,6 +266,7 @@ pub enum BackendKind {
     RedisWatch,
     RedisLua,
     RedisDecr,
+    RedisCustom,
 }
 
 /// The server a backend kind talks to, if any.
@@ -295,7 +315,7 @@ impl Server {
 }
 
 impl BackendKind {
-    pub const ALL: [BackendKind; 22] = [
+    pub const ALL: [BackendKind; 23] = [
         BackendKind::MemoryNaive,
         BackendKind::MemoryAtomic,
         BackendKind::MemoryLock,
@@ -318,6 +338,7 @@ impl BackendKind {
         BackendKind::RedisWatch,
         BackendKind::RedisLua,
         BackendKind::RedisDecr,
+        BackendKind::RedisCustom,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -344,6 +365,7 @@ impl BackendKind {
             BackendKind::RedisWatch => "redis-watch",
             BackendKind::RedisLua => "redis-lua",
             BackendKind::RedisDecr => "redis-decr",
+            BackendKind::RedisCustom => "redis-custom",
         }
     }
 
@@ -380,6 +402,7 @@ impl BackendKind {
             PostgresSharded => &["url", "buckets"],
             PostgresCustom | MysqlCustom => &["url", "schema", "reset", "reserve", "snapshot"],
             RedisNaive | RedisWatch | RedisLua | RedisDecr => &["url", "connection"],
+            RedisCustom => &["url", "connection", "keys", "reset", "reserve", "snapshot"],
         }
     }
 }
@@ -457,9 +480,10 @@ impl ConnectionMode {
     }
 }
 
-/// One SQL file of a custom backend: where it came from and what it says.
+/// One file of a team's own code (SQL or Lua) for a `-custom` backend:
+/// where it came from and what it says.
 #[derive(Debug, Clone)]
-pub struct SqlFile {
+pub struct SourceFile {
     pub path: PathBuf,
     pub text: String,
 }
@@ -467,10 +491,24 @@ pub struct SqlFile {
 /// The team's own statements for a `-custom` backend (see `backends/README.md`).
 #[derive(Debug, Clone)]
 pub struct CustomSql {
-    pub schema: SqlFile,
-    pub reset: SqlFile,
-    pub reserve: SqlFile,
-    pub snapshot: SqlFile,
+    pub schema: SourceFile,
+    pub reset: SourceFile,
+    pub reserve: SourceFile,
+    pub snapshot: SourceFile,
+}
+
+/// The team's own scripts for `redis-custom` (see `backends/README.md`).
+#[derive(Debug, Clone)]
+pub struct CustomLua {
+    pub reserve: SourceFile,
+    /// `None`: the built-in `backends/redis/custom-reset.lua`.
+    pub reset: Option<SourceFile>,
+    /// `None`: the built-in `backends/redis/custom-snapshot.lua`.
+    pub snapshot: Option<SourceFile>,
+    /// The key layout handed to every script as `KEYS`, one SKU at a time.
+    pub keys: Vec<crate::backend::redis::custom::KeyTemplate>,
+    /// The layout as written, for `run.json`.
+    pub keys_text: Vec<String>,
 }
 
 /// Options of one backend; each field applies to the kinds that list it in
@@ -494,6 +532,8 @@ pub struct BackendOptions {
     pub custom: Option<CustomSql>,
     /// How the Redis kinds connect.
     pub connection: ConnectionMode,
+    /// The scripts of `redis-custom`.
+    pub custom_lua: Option<CustomLua>,
 }
 
 impl Default for BackendOptions {
@@ -507,6 +547,7 @@ impl Default for BackendOptions {
             buckets: 8,
             custom: None,
             connection: ConnectionMode::Dedicated,
+            custom_lua: None,
         }
     }
 }

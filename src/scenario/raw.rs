@@ -127,6 +127,7 @@ pub struct RawBackend {
     pub reserve: Option<Spanned<String>>,
     pub snapshot: Option<Spanned<String>>,
     pub connection: Option<Spanned<String>>,
+    pub keys: Option<Spanned<Vec<Spanned<String>>>>,
 }
 
 /// A table read as key/value pairs in the order they are written, each key

@@ -53,6 +53,7 @@ impl Redis {
         keys.mark(&mut admin, &spec.name)
             .await
             .map_err(|e| fail("cannot write the marker key on", &e))?;
+        let keys_prefix = keys.prefix().to_string();
         let mut backend = Redis {
             name: spec.name.clone(),
             url: url.clone(),
@@ -69,6 +70,11 @@ impl Redis {
             keys,
             run_id,
             script: redis::Script::new(RESERVE_LUA),
+            custom: spec
+                .options
+                .custom_lua
+                .as_ref()
+                .map(|lua| scripts::CustomScripts::new(lua, &keys_prefix, skus)),
             hooks: ctx.hooks.clone(),
             keep: ctx.keep,
             client_timeout: ctx.timeout,
@@ -78,16 +84,26 @@ impl Redis {
         };
         // From here on, a failure removes the run's keys again.
         match backend.finish_open(clients).await {
-            Ok(environment) => {
-                backend.environment = environment;
-                Ok(backend)
-            }
+            Ok(environment) => backend.environment = environment,
             Err(e) => {
                 backend.drop_clients();
                 let _ = backend.keys.remove_all(&mut backend.admin.clone()).await;
-                Err(fail("cannot open client connections on", &e))
+                return Err(fail("cannot open client connections on", &e));
             }
         }
+        if let Some(custom) = &backend.custom {
+            let loaded = custom
+                .load(&mut backend.admin.clone(), &backend.name, |e| {
+                    backend.scrub(e)
+                })
+                .await;
+            if let Err(e) = loaded {
+                backend.drop_clients();
+                let _ = backend.keys.remove_all(&mut backend.admin.clone()).await;
+                return Err(e);
+            }
+        }
+        Ok(backend)
     }
 
     /// Open every client connection before t0, then read the settings.

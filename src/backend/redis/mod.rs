@@ -1,5 +1,5 @@
-//! The Redis backends over the `redis` crate: naive, watch, lua and decr,
-//! one strategy each (`strategies.rs`).
+//! The Redis backends over the `redis` crate: naive, watch, lua, decr and
+//! the team's own Lua (`custom`), one strategy each (`strategies.rs`).
 //!
 //! Each run gets its own keys (`atpsim:<run id>:*`, with a marker hash
 //! `atpsim:<run id>:meta`), client connections named `atpsim-<run id>`
@@ -14,7 +14,9 @@
 //! left on the server (`quiesce`).
 
 mod connections;
+pub mod custom;
 mod keys;
+mod scripts;
 mod strategies;
 
 use super::sql::namespace::new_run_id;
@@ -39,6 +41,8 @@ pub enum Strategy {
     Watch,
     Lua,
     Decr,
+    /// The scenario's own scripts (`scripts.rs`).
+    Custom,
 }
 
 pub struct Redis {
@@ -63,6 +67,8 @@ pub struct Redis {
     keys: Keys,
     run_id: String,
     script: redis::Script,
+    /// `redis-custom`'s scripts and each SKU's keys.
+    custom: Option<scripts::CustomScripts>,
     hooks: Hooks,
     keep: bool,
     client_timeout: Duration,
@@ -72,9 +78,14 @@ pub struct Redis {
     skus: u32,
 }
 
+/// Whether the answer to a sent command was lost (rather than refused).
+fn answer_lost(error: &RedisError) -> bool {
+    error.is_io_error() || error.is_timeout() || error.is_connection_dropped()
+}
+
 /// The reply a failed command stands for.
 fn classify(error: &RedisError) -> Reply {
-    if error.is_io_error() || error.is_timeout() || error.is_connection_dropped() {
+    if answer_lost(error) {
         // Sent, and the answer was lost: it may have applied.
         return Reply::Unknown;
     }
@@ -93,6 +104,10 @@ impl Backend for Redis {
             let mut pipe = redis::pipe();
             for (j, s) in chunk.iter().enumerate() {
                 let i = (n * 1000 + j) as u32;
+                if let Some(custom) = &self.custom {
+                    custom.queue_reset(&mut pipe, i, s);
+                    continue;
+                }
                 pipe.cmd("HSET")
                     .arg(self.keys.sku(i))
                     .arg("on_hand")
@@ -110,9 +125,21 @@ impl Backend for Redis {
                 }
             }
             pipe.query_async::<()>(&mut admin).await.map_err(|e| {
-                BackendError::new(
+                let Some(custom) = self.custom.as_ref().filter(|_| !answer_lost(&e)) else {
+                    return BackendError::new(
+                        &self.name,
+                        format!("cannot reset stock on {}: {}", self.url, self.scrub(&e)),
+                    );
+                };
+                // The server ran the team's reset and it failed.
+                BackendError::bad_input(
                     &self.name,
-                    format!("cannot reset stock on {}: {}", self.url, self.scrub(&e)),
+                    format!(
+                        "{} failed on {}: {}",
+                        custom.describe("reset"),
+                        self.url,
+                        self.scrub(&e)
+                    ),
                 )
             })?;
         }
@@ -134,7 +161,12 @@ impl Backend for Redis {
                 reply
             }
             Err(e) => {
-                let reply = classify(&e);
+                let reply = match self.strategy {
+                    // Redis does not roll a script back: one that failed
+                    // part-way may have written before it failed.
+                    Strategy::Custom if !answer_lost(&e) => Reply::Unknown,
+                    _ => classify(&e),
+                };
                 if matches!(reply, Reply::Error | Reply::Unknown) {
                     let _ = self.first_error.set(e.to_string());
                 }
@@ -182,8 +214,16 @@ impl Backend for Redis {
         strategies::snapshot(self, &mut self.admin.clone())
             .await
             .map_err(|e| {
-                let e = crate::redact::message(&e, &self.raw_url);
-                BackendError::new(&self.name, format!("cannot read final stock: {e}"))
+                let message = crate::redact::message(&e.message, &self.raw_url);
+                match (&self.custom, e.lost) {
+                    (Some(custom), false) => BackendError::bad_input(
+                        &self.name,
+                        format!("{} failed: {message}", custom.describe("snapshot")),
+                    ),
+                    _ => {
+                        BackendError::new(&self.name, format!("cannot read final stock: {message}"))
+                    }
+                }
             })
     }
 

@@ -6,7 +6,7 @@
 //! race), `redis-watch` does the same under WATCH, so EXEC applies the
 //! write only if no other client changed the hash since the read.
 
-use super::{Redis, Strategy};
+use super::{custom, Redis, Strategy};
 use crate::backend::Reply;
 use crate::scenario::SkuIdx;
 use redis::aio::MultiplexedConnection;
@@ -23,6 +23,7 @@ pub(super) async fn reserve(
         Strategy::Watch => watch(b, conn, sku, qty).await,
         Strategy::Lua => lua(b, conn, sku, qty).await,
         Strategy::Decr => decr(b, conn, sku, qty).await,
+        Strategy::Custom => custom(b, conn, sku, qty).await,
     }
 }
 
@@ -120,6 +121,21 @@ async fn lua(
     })
 }
 
+/// The scenario's reserve script; an answer other than 1 or 0 is `unknown`.
+async fn custom(
+    b: &Redis,
+    conn: &mut MultiplexedConnection,
+    sku: SkuIdx,
+    qty: u64,
+) -> RedisResult<Reply> {
+    let scripts = b.custom.as_ref().expect("redis-custom carries its scripts");
+    let value = scripts.reserve(conn, sku, qty).await?;
+    Ok(custom::reserve_reply(&value).unwrap_or_else(|why| {
+        let _ = b.first_error.set(why);
+        Reply::Unknown
+    }))
+}
+
 /// `DECRBY avail qty`; below zero, `INCRBY avail qty` gives the units back.
 async fn decr(
     b: &Redis,
@@ -154,18 +170,46 @@ async fn decr(
     }
 }
 
-/// `R` per SKU: `reserved` of each hash, or for `redis-decr`
-/// `on_hand + buffer - avail`, clamped at zero.
+/// Why the final state could not be read.
+pub(super) struct SnapshotError {
+    pub message: String,
+    /// The server's answer was lost (rather than a script failing on it).
+    pub lost: bool,
+}
+
+impl From<String> for SnapshotError {
+    fn from(message: String) -> Self {
+        SnapshotError {
+            message,
+            lost: false,
+        }
+    }
+}
+
+/// `R` per SKU: `reserved` of each hash, for `redis-decr`
+/// `on_hand + buffer - avail`, for `redis-custom` what its snapshot script
+/// returns; clamped at zero.
 pub(super) async fn snapshot(
     b: &Redis,
     conn: &mut MultiplexedConnection,
-) -> Result<Vec<u64>, String> {
+) -> Result<Vec<u64>, SnapshotError> {
     const CHUNK: u32 = 1000;
     let mut out = Vec::with_capacity(b.skus as usize);
     let mut start = 0u32;
     while start < b.skus {
         let end = (start + CHUNK).min(b.skus);
         let mut pipe = redis::pipe();
+        if let Some(scripts) = &b.custom {
+            for i in start..end {
+                scripts.queue_snapshot(&mut pipe, i);
+            }
+            let values: Vec<Value> = pipe.query_async(conn).await.map_err(lost)?;
+            for (value, i) in values.iter().zip(start..end) {
+                out.push(custom::snapshot_reply(value).map_err(|e| format!("SKU {i}: {e}"))?);
+            }
+            start = end;
+            continue;
+        }
         for i in start..end {
             pipe.cmd("HMGET")
                 .arg(b.keys.sku(i))
@@ -176,7 +220,7 @@ pub(super) async fn snapshot(
                 pipe.cmd("GET").arg(b.keys.avail(i));
             }
         }
-        let values: Vec<Value> = pipe.query_async(conn).await.map_err(|e| e.to_string())?;
+        let values: Vec<Value> = pipe.query_async(conn).await.map_err(lost)?;
         let per = if matches!(b.strategy, Strategy::Decr) {
             2
         } else {
@@ -186,7 +230,7 @@ pub(super) async fn snapshot(
             let fields: (Option<i64>, Option<i64>, Option<i64>) =
                 redis::from_redis_value(&values[n * per]).map_err(|e| e.to_string())?;
             let (Some(on_hand), Some(buffer), Some(reserved)) = fields else {
-                return Err(format!("the stock hash {} is gone", b.keys.sku(i)));
+                return Err(format!("the stock hash {} is gone", b.keys.sku(i)).into());
             };
             let r = if matches!(b.strategy, Strategy::Decr) {
                 let avail: Option<i64> =
@@ -202,4 +246,11 @@ pub(super) async fn snapshot(
         start = end;
     }
     Ok(out)
+}
+
+fn lost(e: redis::RedisError) -> SnapshotError {
+    SnapshotError {
+        lost: super::answer_lost(&e),
+        message: e.to_string(),
+    }
 }

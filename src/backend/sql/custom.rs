@@ -15,7 +15,7 @@
 use super::attempt::{bind_named, finish, Arg, Attempt, Failure};
 use super::template::{self, Dialect, Rendered};
 use crate::backend::Reply;
-use crate::scenario::SqlFile;
+use crate::scenario::SourceFile;
 use sqlx::{Database, Encode, Executor, IntoArguments, Type};
 
 /// The named parameters the file of `option` may use.
@@ -38,7 +38,7 @@ pub struct CustomStatements {
 
 impl CustomStatements {
     pub fn render(sql: &crate::scenario::CustomSql, run_id: &str, dialect: Dialect) -> Self {
-        let one = |file: &SqlFile, option: &str| -> Vec<Rendered> {
+        let one = |file: &SourceFile, option: &str| -> Vec<Rendered> {
             template::parse(&file.text, params_of(option))
                 .expect("validated at load")
                 .iter()

@@ -65,6 +65,7 @@ impl Validator<'_> {
                 ("reserve", r.reserve.as_ref().map(|v| v.span().start)),
                 ("snapshot", r.snapshot.as_ref().map(|v| v.span().start)),
                 ("connection", r.connection.as_ref().map(|v| v.span().start)),
+                ("keys", r.keys.as_ref().map(|v| v.span().start)),
             ];
             for (option, at) in options {
                 if let (Some(at), false) = (at, supported.contains(&option)) {

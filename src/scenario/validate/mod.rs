@@ -10,6 +10,7 @@
 
 mod backends;
 mod catalogue;
+mod custom_lua;
 mod phases;
 mod scalars;
 mod server_options;

@@ -76,6 +76,9 @@ impl Validator<'_> {
                 snapshot: self.sql_file(r.snapshot.as_ref(), key, "snapshot", table_at)?,
             });
         }
+        if kind == BackendKind::RedisCustom {
+            opts.custom_lua = Some(self.custom_lua(r, key, table_at)?);
+        }
         Ok(())
     }
 
@@ -129,7 +132,7 @@ impl Validator<'_> {
         key: &str,
         option: &str,
         table_at: usize,
-    ) -> Result<SqlFile> {
+    ) -> Result<SourceFile> {
         let full_key = format!("{key}.{option}");
         let Some(raw) = raw else {
             return Err(self.missing(
@@ -138,15 +141,7 @@ impl Validator<'_> {
                 format!("missing `{option}`: a custom backend names its {option} SQL file (see backends/README.md)"),
             ));
         };
-        let base = self.loc.file.parent().unwrap_or(std::path::Path::new("."));
-        let path = base.join(raw.get_ref());
-        let text = std::fs::read_to_string(&path).map_err(|e| {
-            self.loc.span(
-                raw.span(),
-                &full_key,
-                format!("cannot read {}: {e}", path.display()),
-            )
-        })?;
+        let SourceFile { path, text } = self.source_file(raw, &full_key)?;
         let parsed = template::parse(&text, custom::params_of(option)).map_err(|e| {
             self.loc.span(
                 raw.span(),
@@ -185,6 +180,20 @@ impl Validator<'_> {
                 format!("{} holds no SQL statement", path.display()),
             ));
         }
-        Ok(SqlFile { path, text })
+        Ok(SourceFile { path, text })
+    }
+
+    /// Read a file the scenario names, relative to the scenario file.
+    pub(super) fn source_file(&self, raw: &Spanned<String>, full_key: &str) -> Result<SourceFile> {
+        let base = self.loc.file.parent().unwrap_or(std::path::Path::new("."));
+        let path = base.join(raw.get_ref());
+        let text = std::fs::read_to_string(&path).map_err(|e| {
+            self.loc.span(
+                raw.span(),
+                full_key,
+                format!("cannot read {}: {e}", path.display()),
+            )
+        })?;
+        Ok(SourceFile { path, text })
     }
 }

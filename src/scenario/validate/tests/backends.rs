@@ -33,10 +33,10 @@ fn duplicate_backend_names() {
 
 #[test]
 fn unknown_backend_kind() {
-    let backends = "\n[[backend]]\nkind = \"redis-custom\"\n";
+    let backends = "\n[[backend]]\nkind = \"redis-cluster\"\n";
     let e = assert_err(
         &doc(HEAD, PHASE, backends),
-        "redis-custom",
+        "redis-cluster",
         "backend[0].kind",
         &["unknown backend kind"],
     );

@@ -209,3 +209,60 @@ fn redis_options_are_checked() {
     );
     assert!(!e.message.contains("hunter2"), "{e}");
 }
+
+fn lua_dir() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("reserve.lua"), "return 1\n").unwrap();
+    std::fs::write(dir.path().join("blank.lua"), "-- to do\n\n").unwrap();
+    dir
+}
+
+fn lua_parse(body: &str, dir: &tempfile::TempDir) -> std::result::Result<Scenario, ScenarioError> {
+    parse(
+        &backend(&format!("kind = \"redis-custom\"\n{body}")),
+        &dir.path().join("s.toml"),
+    )
+}
+
+#[test]
+fn redis_custom_defaults_to_the_hash_layout_and_built_in_reset_and_snapshot() {
+    let dir = lua_dir();
+    let s = lua_parse("reserve = \"reserve.lua\"", &dir).unwrap();
+    let lua = s.backends[0].options.custom_lua.as_ref().unwrap();
+    assert_eq!(lua.keys_text, ["stock:{sku}"]);
+    assert_eq!(lua.reserve.path, dir.path().join("reserve.lua"));
+    assert!(lua.reset.is_none() && lua.snapshot.is_none());
+    let options = s.backends[0].options_json();
+    assert_eq!(options["reset"], serde_json::Value::Null);
+    assert_eq!(options["keys"][0], "stock:{sku}");
+}
+
+#[test]
+fn redis_custom_refuses_bad_keys_and_files_naming_the_key() {
+    let dir = lua_dir();
+    let cases = [
+        ("keys = [\"stock:{id}\"]\nreserve = \"reserve.lua\"", "backend[0].keys[0]", "character 7"),
+        ("keys = [\"a:{sku}\", \"a:{sku}\"]\nreserve = \"reserve.lua\"", "backend[0].keys[1]", "listed twice"),
+        ("keys = []\nreserve = \"reserve.lua\"", "backend[0].keys", "1 to 16"),
+        ("keys = [\"stock\"]\nreserve = \"reserve.lua\"", "backend[0].keys", "same for every SKU"),
+        ("keys = [\"meta\"]\nreserve = \"reserve.lua\"\nreset = \"reserve.lua\"\nsnapshot = \"reserve.lua\"", "backend[0].keys[0]", "marker"),
+        ("reserve = \"blank.lua\"", "backend[0].reserve", "no Lua code"),
+        ("reserve = \"reserve.lua\"\nsnapshot = \"gone.lua\"", "backend[0].snapshot", "cannot read"),
+        ("keys = [\"x:{sku}\"]", "backend[0].reserve", "missing `reserve`"),
+        ("reserve = \"reserve.lua\"\nschema = \"s.sql\"", "backend[0].schema", "not an option of redis-custom"),
+    ];
+    for (body, key, says) in cases {
+        let e = lua_parse(body, &dir).unwrap_err();
+        assert_eq!(e.key, key, "{body}: {e}");
+        assert!(e.message.contains(says), "{body}: {e}");
+    }
+    // A shared first key is fine once the team reads and resets it itself.
+    let own = "keys = [\"stock\"]\nreserve = \"reserve.lua\"\nreset = \"reserve.lua\"\nsnapshot = \"reserve.lua\"";
+    assert!(lua_parse(own, &dir).is_ok());
+    let e = parse(
+        &backend("kind = \"redis-lua\"\nkeys = [\"a\"]"),
+        &dir.path().join("s.toml"),
+    )
+    .unwrap_err();
+    assert_eq!(e.key, "backend[0].keys", "{e}");
+}
