@@ -174,3 +174,32 @@ conformance_tests!(
         ("tx", "isolation = \"serializable\""),
     ]
 );
+
+/// SQL the server refuses at open is the scenario's fault: bad input,
+/// naming the file, and nothing is left on the server.
+#[test]
+fn custom_sql_the_server_refuses_is_bad_input_naming_the_file() {
+    let _one = one_at_a_time();
+    let Some(url) = url() else { return };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let body = format!(
+        "name = \"custom\"\nseed = 1\nconcurrency = 2\ntimeout = \"10s\"\n\
+         [[sku]]\nid = \"HOT\"\nstock = 5\n\
+         [[phase]]\nkind = \"instant\"\norders = 4\n\
+         [[backend]]\n{}",
+        custom_backend(
+            &url,
+            dir.path(),
+            "UPDATE {{stock}} SET nosuchcol = 1 WHERE sku = :sku"
+        )
+    );
+    let path = dir.path().join("s.toml");
+    let s = scenario_at(&body, &path);
+    let plan = atpsim::plan::Plan::measure(&s);
+    let e = runtime()
+        .block_on(atpsim::runner::check_backends(&s, &plan))
+        .expect_err("the reserve statement cannot prepare");
+    assert!(e.bad_input, "{e}");
+    assert!(e.message.contains("reserve.sql"), "{e}");
+    assert!(e.message.contains("nosuchcol"), "{e}");
+}

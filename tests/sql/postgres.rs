@@ -120,21 +120,25 @@ fn a_custom_backend_that_fails_to_open_leaves_nothing_behind() {
         (
             "UPDATE {{stock}} SET nosuchcol = 1 WHERE sku = :sku",
             SNAPSHOT,
-            "does not prepare",
+            "reserve.sql: the custom reserve statement does not prepare",
+            // The server refused the team's SQL: bad input, exit 2.
+            true,
         ),
         (
             "UPDATE {{stock}} SET reserved = reserved + :qty WHERE sku = :sku",
             "SELECT code, reserved FROM {{stock}}",
             "cannot read final stock",
+            false,
         ),
     ];
-    for (reserve, snapshot, expected) in cases {
+    for (reserve, snapshot, expected, bad_input) in cases {
         let (_dir, s) = custom_scenario(&url, reserve, snapshot, 1);
         let plan = atpsim::plan::Plan::measure(&s);
         let e = runtime()
             .block_on(atpsim::runner::check_backends(&s, &plan))
             .expect_err("the backend cannot work");
         assert!(e.message.contains(expected), "{e}");
+        assert_eq!(e.bad_input, bad_input, "{e}");
         assert_eq!(atpsim_objects(&url), before, "after the check: {e}");
         // The run's own path (open, reset, warm-up) cleans up the same way.
         let (_stop, stop) = tokio::sync::watch::channel(atpsim::runner::Stop::Run);

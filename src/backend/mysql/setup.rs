@@ -3,7 +3,7 @@
 //! and at the end, drop the namespace.
 
 use super::{error_number, sql, Mysql, Strategy, UNKNOWN_VARIABLE};
-use crate::backend::sql::custom::CustomStatements;
+use crate::backend::sql::custom::{self, CustomStatements};
 use crate::backend::sql::namespace::{self, new_run_id};
 use crate::backend::sql::session::{server_timeout, SessionIds};
 use crate::backend::sql::template::Dialect;
@@ -80,7 +80,13 @@ pub(super) async fn open(
     });
     create_namespace(&admin, &run_id, &spec.name, &strategy, custom.as_ref())
         .await
-        .map_err(|e| fail("cannot create tables on", &e))?;
+        .map_err(|e| {
+            let error = fail("cannot create tables on", &e);
+            match spec.options.custom.as_ref().filter(|_| custom.is_some()) {
+                Some(sql) => custom::blame_refusal(error, &e, &sql.schema),
+                None => error,
+            }
+        })?;
 
     let sessions = SessionIds::default();
     let setup = Arc::new(SessionSetup::new(server_timeout(ctx.timeout), &strategy));
@@ -113,6 +119,10 @@ pub(super) async fn open(
             return Err(fail("cannot read settings of", &e));
         }
     };
+    let blame_reserve = |error, e: &sqlx::Error| match &spec.options.custom {
+        Some(sql) => custom::blame_refusal(error, e, &sql.reserve),
+        None => error,
+    };
     let reserve_returns_rows = match &custom {
         Some(custom) => {
             let last = custom.reserve.last().expect("validated: not empty");
@@ -120,7 +130,10 @@ pub(super) async fn open(
                 Ok(described) => !described.columns().is_empty(),
                 Err(e) => {
                     pool.close().await;
-                    return Err(fail("the custom reserve statement does not prepare on", &e));
+                    return Err(blame_reserve(
+                        fail("the custom reserve statement does not prepare on", &e),
+                        &e,
+                    ));
                 }
             }
         }

@@ -3,7 +3,7 @@
 //! the end, drop the namespace.
 
 use super::{sql, Postgres, Strategy};
-use crate::backend::sql::custom::CustomStatements;
+use crate::backend::sql::custom::{self, CustomStatements};
 use crate::backend::sql::namespace::{self, new_run_id};
 use crate::backend::sql::session::{server_timeout, SessionIds};
 use crate::backend::sql::template::Dialect;
@@ -78,7 +78,13 @@ pub(super) async fn open(
     });
     create_namespace(&admin, &run_id, &spec.name, &strategy, custom.as_ref())
         .await
-        .map_err(|e| fail("cannot create tables on", &e))?;
+        .map_err(|e| {
+            let error = fail("cannot create tables on", &e);
+            match spec.options.custom.as_ref().filter(|_| custom.is_some()) {
+                Some(sql) => custom::blame_refusal(error, &e, &sql.schema),
+                None => error,
+            }
+        })?;
 
     let timeout = server_timeout(ctx.timeout);
     let timeout_ms = format!("{}ms", timeout.as_millis().max(1));
@@ -112,13 +118,19 @@ pub(super) async fn open(
     let environment = read_environment(&pool, &url, &run_id, clients, ctx.keep)
         .await
         .map_err(|e| fail("cannot read settings of", &e))?;
+    let blame_reserve = |error, e: &sqlx::Error| match &spec.options.custom {
+        Some(sql) => custom::blame_refusal(error, e, &sql.reserve),
+        None => error,
+    };
     let reserve_returns_rows = match &custom {
         Some(custom) => {
             let last = custom.reserve.last().expect("validated: not empty");
-            let described = admin
-                .describe(last.sql.as_str())
-                .await
-                .map_err(|e| fail("the custom reserve statement does not prepare on", &e))?;
+            let described = admin.describe(last.sql.as_str()).await.map_err(|e| {
+                blame_reserve(
+                    fail("the custom reserve statement does not prepare on", &e),
+                    &e,
+                )
+            })?;
             !described.columns().is_empty()
         }
         None => false,

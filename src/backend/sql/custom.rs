@@ -18,6 +18,31 @@ use crate::backend::Reply;
 use crate::scenario::SourceFile;
 use sqlx::{Database, Encode, Executor, IntoArguments, Type};
 
+/// A database's refusal of the team's own SQL at open (a syntax error, an
+/// unknown column or table) is the scenario's fault, exit 2, with the file
+/// named; anything else — a lost connection, a missing privilege — stays a
+/// backend failure.
+pub fn blame_refusal(
+    error: crate::backend::BackendError,
+    cause: &sqlx::Error,
+    file: &SourceFile,
+) -> crate::backend::BackendError {
+    let sqlx::Error::Database(db) = cause else {
+        return error;
+    };
+    // SQLSTATE class 42 is "syntax error or access rule violation" on both
+    // servers; a missing privilege is the server's set-up, not the file's.
+    let code = db.code().unwrap_or_default();
+    let denied = code == "42501" || db.message().contains("denied");
+    if !code.starts_with("42") || denied {
+        return error;
+    }
+    crate::backend::BackendError::bad_input(
+        &error.backend,
+        format!("{}: {}", file.path.display(), error.message),
+    )
+}
+
 /// The named parameters the file of `option` may use.
 pub fn params_of(option: &str) -> &'static [&'static str] {
     match option {
