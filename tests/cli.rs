@@ -420,6 +420,30 @@ fn a_trace_over_the_scenario_file_is_refused() {
 }
 
 #[test]
+fn a_trace_over_a_file_the_scenario_reads_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = "return 1\n";
+    std::fs::write(dir.path().join("reserve.lua"), script).unwrap();
+    // Refused before any server is asked: the port is closed.
+    let body = SMALL.replace(
+        "kind = \"memory-atomic\"",
+        "kind = \"redis-custom\"\nurl = \"redis://127.0.0.1:1/0\"\nreserve = \"reserve.lua\"",
+    );
+    assert_ne!(body, SMALL);
+    let path = write_scenario(dir.path(), &body);
+    let out = run_into(&path, &dir.path().join("out"))
+        .arg("--trace")
+        .arg(dir.path().join("reserve.lua"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("a file the scenario reads"), "{stderr}");
+    let left = std::fs::read_to_string(dir.path().join("reserve.lua")).unwrap();
+    assert_eq!(left, script, "script untouched");
+}
+
+#[test]
 fn earlier_results_are_never_overwritten() {
     let dir = tempfile::tempdir().unwrap();
     let path = write_scenario(dir.path(), SMALL);

@@ -155,6 +155,12 @@ fn open_trace(
             "it is the scenario file; choose another --trace path".into(),
         ));
     }
+    if let Some(input) = scenario.input_files().find(|f| same_file(path, f)) {
+        return Err(refuse(format!(
+            "it is {}, a file the scenario reads; choose another --trace path",
+            input.display()
+        )));
+    }
     if results.owns(path) {
         return Err(refuse(format!(
             "it is a results file of this run in {}; choose another --trace path",

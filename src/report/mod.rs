@@ -133,9 +133,17 @@ pub fn warnings(run: &RunSummary) -> Vec<String> {
             ));
         }
         if b.units.unknown > 0 {
+            let bound = if b.units.oversold_possible > b.units.oversold {
+                format!("oversold could be as high as {}", b.units.oversold_possible)
+            } else {
+                format!(
+                    "oversold stays {} whichever way they went",
+                    b.units.oversold
+                )
+            };
             w.push(format!(
-                "{}: {} units had unknown outcomes (sent, no intelligible answer: a timeout or a lost connection); oversold could be as high as {}",
-                b.name, b.units.unknown, b.units.oversold_possible
+                "{}: {} units had unknown outcomes (sent, and no answer atpsim could read: a timeout, a lost connection or a reply it does not understand; see the first error); {bound}",
+                b.name, b.units.unknown
             ));
         }
         if !b.co_safe {

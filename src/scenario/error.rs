@@ -145,6 +145,9 @@ fn is_bare_key_byte(b: u8) -> bool {
 /// Rewrites serde's wording in terms a scenario author knows.
 fn friendly(message: &str, key: &str) -> String {
     let message = message.trim_end();
+    if message.contains("expected a sequence") && key.ends_with(".keys") {
+        return "expected an array of strings, e.g. `keys = [\"stock:{sku}\"]`".to_string();
+    }
     if message.contains("expected a sequence") {
         let name = key.split(['.', '[']).next().unwrap_or(key);
         return format!(

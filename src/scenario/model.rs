@@ -209,6 +209,18 @@ impl BackendSpec {
     }
 }
 
+impl Scenario {
+    /// The files the backends read: custom SQL and Lua.
+    pub fn input_files(&self) -> impl Iterator<Item = &std::path::Path> {
+        self.backends.iter().flat_map(|b| {
+            ["schema", "reset", "reserve", "snapshot"]
+                .into_iter()
+                .filter_map(move |key| b.custom_file(key))
+                .map(|f| f.path.as_path())
+        })
+    }
+}
+
 impl BackendSpec {
     /// The team's file behind a `-custom` option, `None` where a built-in stands in.
     fn custom_file(&self, key: &str) -> Option<&SourceFile> {

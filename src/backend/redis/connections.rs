@@ -87,7 +87,7 @@ impl Redis {
             Ok(environment) => backend.environment = environment,
             Err(e) => {
                 backend.drop_clients();
-                let _ = backend.keys.remove_all(&mut backend.admin.clone()).await;
+                let _ = backend.remove_keys().await;
                 return Err(fail("cannot open client connections on", &e));
             }
         }
@@ -99,7 +99,7 @@ impl Redis {
                 .await;
             if let Err(e) = loaded {
                 backend.drop_clients();
-                let _ = backend.keys.remove_all(&mut backend.admin.clone()).await;
+                let _ = backend.remove_keys().await;
                 return Err(e);
             }
         }
@@ -190,6 +190,17 @@ impl Redis {
         self.closed.store(true, Ordering::Release);
         self.free.lock().expect("free list").clear();
         self.shared.lock().expect("shared").take();
+    }
+
+    /// Remove the run's keys. A reply the driver could not parse (a script's
+    /// error text that is not UTF-8) leaves the admin connection unusable,
+    /// so after a failure a fresh connection tries once more.
+    pub(super) async fn remove_keys(&self) -> RedisResult<()> {
+        if self.keys.remove_all(&mut self.admin.clone()).await.is_ok() {
+            return Ok(());
+        }
+        let mut fresh = self.client.get_multiplexed_async_connection().await?;
+        self.keys.remove_all(&mut fresh).await
     }
 
     pub(super) fn scrub(&self, e: &RedisError) -> String {

@@ -15,6 +15,9 @@ pub const DEFAULT_KEYS: &[&str] = &["stock:{sku}"];
 /// Keys a layout may name: enough for stock, holds and an index or two.
 pub const MAX_KEYS: usize = 16;
 
+/// Characters of one key template.
+pub const MAX_KEY_LEN: usize = 200;
+
 /// Used when the scenario names no `reset`: the `redis-lua` hash layout.
 pub const DEFAULT_RESET: &str = include_str!("../../../backends/redis/custom-reset.lua");
 
@@ -48,6 +51,12 @@ impl KeyTemplate {
             return Err(KeyError {
                 column: 1,
                 message: "a key cannot be empty".into(),
+            });
+        }
+        if text.chars().count() > MAX_KEY_LEN {
+            return Err(KeyError {
+                column: MAX_KEY_LEN + 1,
+                message: format!("a key template is at most {MAX_KEY_LEN} characters"),
             });
         }
         if text == "meta" {

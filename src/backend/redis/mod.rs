@@ -168,7 +168,11 @@ impl Backend for Redis {
                     _ => classify(&e),
                 };
                 if matches!(reply, Reply::Error | Reply::Unknown) {
-                    let _ = self.first_error.set(e.to_string());
+                    let message = match &self.custom {
+                        Some(custom) => custom.locate(&e.to_string()),
+                        None => e.to_string(),
+                    };
+                    let _ = self.first_error.set(message);
                 }
                 // WATCH state belongs to the connection: after any error
                 // it is dropped rather than trusted.
@@ -238,7 +242,7 @@ impl Backend for Redis {
             );
             return;
         }
-        if let Err(e) = self.keys.remove_all(&mut self.admin.clone()).await {
+        if let Err(e) = self.remove_keys().await {
             eprintln!(
                 "warning: {}: could not remove keys {}* on {}: {}",
                 self.name,

@@ -125,6 +125,14 @@ impl CustomScripts {
             .arg(index);
     }
 
+    /// A reserve error with Redis's `user_script:N` read as the file's own line.
+    pub fn locate(&self, message: &str) -> String {
+        match &self.reserve.file {
+            Some(file) => message.replace("user_script:", &format!("{file}:")),
+            None => message.to_string(),
+        }
+    }
+
     /// Name the file behind a failed reset or snapshot, for the message.
     pub fn describe(&self, option: &str) -> String {
         let one = match option {

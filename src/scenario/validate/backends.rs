@@ -12,7 +12,11 @@ use std::collections::HashMap;
 use toml::Spanned;
 
 impl Validator<'_> {
-    pub(super) fn backends(&self, raw: Option<&[Spanned<RawBackend>]>) -> Result<Vec<BackendSpec>> {
+    pub(super) fn backends(
+        &self,
+        raw: Option<&[Spanned<RawBackend>]>,
+        skus: &[Sku],
+    ) -> Result<Vec<BackendSpec>> {
         let raw = raw.unwrap_or_default();
         if raw.is_empty() {
             return Err(self.loc.at(
@@ -101,7 +105,7 @@ impl Validator<'_> {
                     "SQLite takes it as a 32-bit count of milliseconds (the driver fails from 2^31 ms, about 24.8 days), and a writer waiting an hour for the lock is a stuck run, not a measurement",
                 )?;
             }
-            self.server_options(kind, r, &key, table_at, &mut opts)?;
+            self.server_options(kind, r, &key, table_at, skus, &mut opts)?;
             let (name, name_at, defaulted) = match &r.name {
                 None => (default_name(kind, &opts), kind_raw.span().start, true),
                 Some(n) => {

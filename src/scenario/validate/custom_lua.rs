@@ -10,6 +10,7 @@ use super::{Result, Validator};
 use crate::backend::redis::custom::{self, KeyTemplate};
 use crate::scenario::model::*;
 use crate::scenario::raw::RawBackend;
+use std::collections::HashMap;
 use toml::Spanned;
 
 impl Validator<'_> {
@@ -18,6 +19,7 @@ impl Validator<'_> {
         r: &RawBackend,
         key: &str,
         table_at: usize,
+        skus: &[Sku],
     ) -> Result<CustomLua> {
         let reserve_key = format!("{key}.reserve");
         let Some(raw_reserve) = &r.reserve else {
@@ -67,6 +69,9 @@ impl Validator<'_> {
                 ));
             }
         }
+        if let Some(raw) = &r.keys {
+            self.keys_apart(raw, &format!("{key}.keys"), &keys, &keys_text, skus)?;
+        }
         Ok(CustomLua {
             reserve,
             reset,
@@ -76,8 +81,62 @@ impl Validator<'_> {
         })
     }
 
+    /// Filled in for every SKU, no two keys of the layout may meet (an id
+    /// can spell another SKU's index) and none may be the run's marker.
+    fn keys_apart(
+        &self,
+        raw: &Spanned<Vec<Spanned<String>>>,
+        full_key: &str,
+        keys: &[KeyTemplate],
+        text: &[String],
+        skus: &[Sku],
+    ) -> Result<()> {
+        let mut seen: HashMap<String, (usize, usize)> = HashMap::new();
+        for (t, template) in keys.iter().enumerate() {
+            // A key without a placeholder is one key shared by every SKU.
+            let owners = if template.names_the_sku() {
+                skus.len()
+            } else {
+                1
+            };
+            for i in 0..owners {
+                let key = template.render("", i as u32, &skus[i].id);
+                let clash = if key == "meta" {
+                    Some(
+                        "is `meta`, atpsim's own marker key of the run; give the template \
+                         literal text, e.g. `stock:{sku_id}`"
+                            .to_string(),
+                    )
+                } else {
+                    seen.insert(key.clone(), (t, i)).map(|(t0, i0)| {
+                        format!(
+                            "is also {:?} for SKU {:?}; make the templates differ in their \
+                             literal text",
+                            text[t0], skus[i0].id
+                        )
+                    })
+                };
+                if let Some(why) = clash {
+                    return Err(self.loc.span(
+                        raw.span(),
+                        full_key,
+                        format!(
+                            "{:?} for SKU {:?} gives the key {key:?}, which {why}",
+                            text[t], skus[i].id
+                        ),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
     fn lua_file(&self, raw: &Spanned<String>, full_key: &str) -> Result<SourceFile> {
-        let file = self.source_file(raw, full_key)?;
+        let mut file = self.source_file(raw, full_key)?;
+        // Editors may save a byte-order mark, which Lua cannot compile.
+        if let Some(text) = file.text.strip_prefix('\u{feff}') {
+            file.text = text.to_string();
+        }
         let code = file
             .text
             .lines()

@@ -130,7 +130,7 @@ impl Validator<'_> {
 
         let skus = self.catalogue(&raw, default_buffer)?;
         let phases = self.phases(raw.phase.as_deref(), &skus)?;
-        let backends = self.backends(raw.backend.as_deref())?;
+        let backends = self.backends(raw.backend.as_deref(), &skus)?;
 
         Ok(Scenario {
             name,

@@ -20,6 +20,7 @@ impl Validator<'_> {
         r: &RawBackend,
         key: &str,
         table_at: usize,
+        skus: &[Sku],
         opts: &mut BackendOptions,
     ) -> Result<()> {
         let Some(server) = kind.server() else {
@@ -77,7 +78,7 @@ impl Validator<'_> {
             });
         }
         if kind == BackendKind::RedisCustom {
-            opts.custom_lua = Some(self.custom_lua(r, key, table_at)?);
+            opts.custom_lua = Some(self.custom_lua(r, key, table_at, skus)?);
         }
         Ok(())
     }
@@ -120,6 +121,21 @@ impl Validator<'_> {
                     quoted_list(server.schemes())
                 ),
             ));
+        }
+        if server == Server::Redis {
+            // The path is the database number; the driver refuses anything else only at connect.
+            let db = parsed.path().trim_start_matches('/');
+            if !db.is_empty() && db.parse::<u32>().map_or(true, |n| n > i32::MAX as u32) {
+                return Err(self.loc.at(
+                    at,
+                    format!("{key}.url"),
+                    format!(
+                        "{origin} {shown}: the path is the database number, a whole number from 0 \
+                         (e.g. {}), not {db:?}",
+                        server.default_url()
+                    ),
+                ));
+            }
         }
         Ok(value)
     }

@@ -266,3 +266,54 @@ fn redis_custom_refuses_bad_keys_and_files_naming_the_key() {
     .unwrap_err();
     assert_eq!(e.key, "backend[0].keys", "{e}");
 }
+
+#[test]
+fn redis_custom_keys_may_not_meet_once_filled_in() {
+    let dir = lua_dir();
+    let own = "reset = \"reserve.lua\"\nsnapshot = \"reserve.lua\"\nreserve = \"reserve.lua\"";
+    // SKU "1" (index 1 in HEAD's catalogue or not): an id can spell an index.
+    let text = format!(
+        "name = \"k\"\nseed = 1\n[[sku]]\nid = \"A\"\nstock = 1\n[[sku]]\nid = \"1\"\nstock = 1\n\
+         [[sku]]\nid = \"meta\"\nstock = 1\n[[phase]]\nkind = \"instant\"\norders = 1\n\
+         [[backend]]\nkind = \"redis-custom\"\n{own}\nkeys = KEYS\n"
+    );
+    let parse_keys = |keys: &str| parse(&text.replace("KEYS", keys), &dir.path().join("s.toml"));
+    let e = parse_keys("[\"a:{sku_id}\", \"a:{sku}\"]").unwrap_err();
+    assert_eq!(e.key, "backend[0].keys", "{e}");
+    assert!(e.message.contains("\"a:1\""), "{e}");
+    let e = parse_keys("[\"{sku_id}\"]").unwrap_err();
+    assert!(e.message.contains("marker"), "{e}");
+    assert!(parse_keys("[\"id:{sku_id}\", \"n:{sku}\", \"all\"]").is_ok());
+}
+
+#[test]
+fn redis_custom_strips_a_byte_order_mark_and_wants_an_array_of_key_strings() {
+    let dir = lua_dir();
+    std::fs::write(dir.path().join("bom.lua"), "\u{feff}return 1\n").unwrap();
+    let s = lua_parse("reserve = \"bom.lua\"", &dir).unwrap();
+    let lua = s.backends[0].options.custom_lua.as_ref().unwrap();
+    assert_eq!(lua.reserve.text, "return 1\n");
+    let e = lua_parse("reserve = \"bom.lua\"\nkeys = \"stock:{sku}\"", &dir).unwrap_err();
+    assert!(e.message.contains("array of strings"), "{e}");
+}
+
+#[test]
+fn a_redis_url_path_is_a_database_number() {
+    for bad in ["abc", "-1", "99999999999"] {
+        let e = assert_err(
+            &backend(&format!(
+                "kind = \"redis-lua\"\nurl = \"redis://127.0.0.1:6379/{bad}\""
+            )),
+            "url =",
+            "backend[0].url",
+            &["database number"],
+        );
+        assert!(e.message.contains(bad), "{e}");
+    }
+    for good in ["", "/", "/0", "/15"] {
+        let text = backend(&format!(
+            "kind = \"redis-lua\"\nurl = \"redis://127.0.0.1:6379{good}\""
+        ));
+        assert!(parse(&text, Path::new("s.toml")).is_ok(), "{good}");
+    }
+}
