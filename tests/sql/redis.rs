@@ -14,7 +14,7 @@ fn backend(kind: &str, url: &str, extra: &str) -> String {
     format!("kind = \"{kind}\"\nurl = \"{url}\"\n{extra}")
 }
 
-async fn admin(url: &str) -> ::redis::aio::MultiplexedConnection {
+pub(super) async fn admin(url: &str) -> ::redis::aio::MultiplexedConnection {
     ::redis::Client::open(url)
         .expect("redis URL")
         .get_multiplexed_async_connection()
@@ -22,7 +22,7 @@ async fn admin(url: &str) -> ::redis::aio::MultiplexedConnection {
         .expect("admin connection")
 }
 
-async fn keys_matching(
+pub(super) async fn keys_matching(
     conn: &mut ::redis::aio::MultiplexedConnection,
     pattern: &str,
 ) -> Vec<String> {

@@ -6,24 +6,11 @@ use atpsim::backend::Hooks;
 use atpsim::scenario::Server;
 use std::path::Path;
 
-/// A counter layout of the team's own: `avail:<id>` counts down, `taken:<n>`
-/// counts what was promised.
-const COUNTER_RESET: &str = "\
-redis.call('SET', KEYS[1], tonumber(ARGV[1]) + tonumber(ARGV[2]))
-redis.call('SET', KEYS[2], 0)
-return 1
-";
-const COUNTER_SNAPSHOT: &str = "return redis.call('GET', KEYS[2])\n";
-const COUNTER_RESERVE: &str = "\
-local avail = tonumber(redis.call('GET', KEYS[1]))
-local qty = tonumber(ARGV[1])
-if avail >= qty then
-  redis.call('DECRBY', KEYS[1], qty)
-  redis.call('INCRBY', KEYS[2], qty)
-  return 1
-end
-return 0
-";
+/// The counter layout of the shipped example, `scenarios/redis-custom/`:
+/// `avail:<id>` counts down, `taken:<n>` counts what was promised.
+const COUNTER_RESET: &str = include_str!("../../scenarios/redis-custom/reset.lua");
+const COUNTER_SNAPSHOT: &str = include_str!("../../scenarios/redis-custom/snapshot.lua");
+const COUNTER_RESERVE: &str = include_str!("../../scenarios/redis-custom/reserve.lua");
 const COUNTER_KEYS: &str = "keys = [\"avail:{sku_id}\", \"taken:{sku}\"]\n";
 
 /// The default hash layout with the classic off-by-one: `+ 1` lets the
@@ -64,29 +51,10 @@ fn custom_run(url: &str, options: &str, files: &[(&str, &str)]) -> atpsim::runne
 
 fn run_keys(url: &str) -> usize {
     runtime().block_on(async {
-        let mut conn = ::redis::Client::open(url)
-            .unwrap()
-            .get_multiplexed_async_connection()
+        let mut conn = super::redis::admin(url).await;
+        super::redis::keys_matching(&mut conn, "atpsim:*")
             .await
-            .unwrap();
-        let mut cursor: u64 = 0;
-        let mut n = 0;
-        loop {
-            let (next, keys): (u64, Vec<String>) = ::redis::cmd("SCAN")
-                .arg(cursor)
-                .arg("MATCH")
-                .arg("atpsim:*")
-                .arg("COUNT")
-                .arg(1000)
-                .query_async(&mut conn)
-                .await
-                .unwrap();
-            n += keys.len();
-            if next == 0 {
-                return n;
-            }
-            cursor = next;
-        }
+            .len()
     })
 }
 
