@@ -307,3 +307,29 @@ fn abandoned_requests_in_flight_end_unknown() {
         b.latency_us.max
     );
 }
+
+/// Every safe embedded backend accepts exactly stock + buffer: the
+/// buffer's units are chosen oversell, nothing beyond it.
+#[test]
+fn safe_embedded_backends_accept_exactly_stock_plus_buffer() {
+    for kind in [
+        "memory-atomic",
+        "memory-lock",
+        "memory-queue",
+        "sqlite-atomic",
+    ] {
+        let s = scenario(&format!(
+            "name = \"t\"\nseed = 1\nconcurrency = 8\n\
+             [[sku]]\nid = \"HOT\"\nstock = 20\nbuffer = 5\n\
+             [[phase]]\nkind = \"instant\"\norders = 100\nskus = {{ pick = \"one\", sku = \"HOT\" }}\n\
+             [[backend]]\nkind = \"{kind}\"\n"
+        ));
+        let b = multi_thread().block_on(run_with(&s, Hooks::default()));
+        let u = &b.units;
+        assert_eq!(
+            (u.granted, u.within_buffer, u.oversold, u.undersold),
+            (25, 5, 0, 0),
+            "{kind}: {u:?}"
+        );
+    }
+}

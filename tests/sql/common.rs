@@ -112,3 +112,38 @@ pub fn contended(backend: &str, orders: u64, stock: u64, seed: u64) -> BackendRu
     ));
     run(&s, 0, Hooks::default())
 }
+
+/// Stock 20 and an oversell buffer of 5 on one SKU, 100 single-unit orders
+/// from 8 clients with retries enough for the optimistic backends to settle.
+pub const BUFFERED_STOCK: u64 = 20;
+pub const BUFFER: u64 = 5;
+
+pub fn buffered(backend: &str) -> BackendRun {
+    let s = scenario(&format!(
+        "name = \"buffer\"\nseed = 5\nconcurrency = 8\nretries = 100\ntimeout = \"10s\"\n\
+         [[sku]]\nid = \"HOT\"\nstock = {BUFFERED_STOCK}\nbuffer = {BUFFER}\n\
+         [[phase]]\nkind = \"instant\"\norders = 100\nskus = {{ pick = \"one\", sku = \"HOT\" }}\n\
+         [[backend]]\n{backend}\n"
+    ));
+    run(&s, 0, Hooks::default())
+}
+
+/// A safe backend accepts exactly stock + buffer: the buffer's units show
+/// as chosen oversell (`within_buffer`), none beyond it as a defect.
+pub fn assert_buffer_accepted_exactly(run: &BackendRun) {
+    let s = &run.summary;
+    let u = &s.units;
+    assert_eq!(
+        (
+            u.granted,
+            u.within_buffer,
+            u.oversold,
+            u.lost_updates,
+            u.undersold
+        ),
+        (BUFFERED_STOCK + BUFFER, BUFFER, 0, 0, 0),
+        "{}: {u:?} {:?}",
+        s.name,
+        s.orders
+    );
+}

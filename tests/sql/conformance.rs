@@ -144,6 +144,13 @@ pub fn safe_backends_never_oversell(store: &Store, safe: &[(&str, &str)]) {
     }
 }
 
+/// Every safe strategy accepts exactly stock + buffer.
+pub fn safe_backends_accept_exactly_the_buffer(store: &Store, safe: &[(&str, &str)]) {
+    for (strategy, extra) in safe {
+        assert_buffer_accepted_exactly(&buffered(&store.backend(strategy, extra)));
+    }
+}
+
 /// A table and marker row of another run survive this run; this run's own
 /// tables and marker row are gone afterwards.
 pub fn another_runs_namespace_is_untouched(store: &Store) {
@@ -271,6 +278,13 @@ macro_rules! conformance_tests {
         #[test]
         fn safe_backends_never_oversell_across_contended_runs() {
             with_store(|store| $crate::conformance::safe_backends_never_oversell(store, $safe));
+        }
+
+        #[test]
+        fn safe_backends_accept_exactly_stock_plus_buffer() {
+            with_store(|store| {
+                $crate::conformance::safe_backends_accept_exactly_the_buffer(store, $safe)
+            });
         }
 
         #[test]

@@ -231,3 +231,12 @@ fn another_runs_keys_are_untouched_and_the_runs_own_are_removed() {
             .expect("DEL");
     });
 }
+
+#[test]
+fn safe_kinds_accept_exactly_stock_plus_buffer() {
+    let _one = one_at_a_time();
+    let Some(url) = url() else { return };
+    for kind in ["redis-lua", "redis-watch", "redis-decr"] {
+        assert_buffer_accepted_exactly(&buffered(&backend(kind, &url, "")));
+    }
+}
