@@ -44,4 +44,20 @@ pub struct RunArgs {
     /// inspect the final state.
     #[arg(long)]
     pub keep: bool,
+    #[command(flatten)]
+    pub gate: GateArgs,
+}
+
+/// What `run` checks the finished run against, and the files CI reads.
+#[derive(Debug, Default, clap::Args)]
+pub struct GateArgs {
+    /// A threshold, `EXPR` or `BACKEND-GLOB: EXPR` (e.g. 'memory-*:
+    /// peak.latency_us.p99 < 50ms'); repeatable, checked beside the
+    /// scenario's [[threshold]] tables. Exit 1 when any fails.
+    #[arg(long = "threshold", value_name = "EXPR")]
+    pub thresholds: Vec<String>,
+    /// Write the threshold results as JUnit XML: one test case per backend
+    /// and threshold.
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
 }

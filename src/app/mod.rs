@@ -4,6 +4,7 @@
 //! written); once a run starts, every finished backend's results are on disk
 //! before the next one starts.
 
+mod gate;
 mod run;
 mod signals;
 

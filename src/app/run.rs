@@ -21,6 +21,7 @@ use tokio::sync::watch;
 
 pub fn run(args: RunArgs) -> Result<i32, AppError> {
     let scenario = scenario::load(&args.file)?;
+    let thresholds = super::gate::sets(&args.gate, &scenario)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -113,7 +114,7 @@ pub fn run(args: RunArgs) -> Result<i32, AppError> {
             eprintln!("error: trace {} is incomplete: {e}", path.display());
         }
     }
-    let code = match outcome {
+    let mut code = match outcome {
         Ok(code) => code,
         Err(e) => {
             // Nothing was measured: say which backend, and leave nothing behind.
@@ -129,9 +130,23 @@ pub fn run(args: RunArgs) -> Result<i32, AppError> {
         // Interrupted before the first backend started.
         results.discard();
         eprintln!("interrupted before the first backend ran: nothing measured, nothing written");
-    } else {
-        print!("{}", report::table::render(&summary));
-        eprintln!("results: {}", results.path().display());
+        return Ok(interrupt.exit_code().unwrap_or(code));
+    }
+    let verdicts = super::gate::apply(&thresholds, &scenario, &mut summary);
+    if !verdicts.is_empty() {
+        if let Err(e) = results.write(&summary) {
+            eprintln!(
+                "error: cannot write results to {}: {e}",
+                results.path().display()
+            );
+        }
+    }
+    print!("{}", report::table::render(&summary));
+    print!("{}", crate::gate::render(&verdicts));
+    eprintln!("results: {}", results.path().display());
+    let gate_failed = verdicts.iter().any(|v| !v.passed);
+    if gate_failed && code == exit::OK {
+        code = exit::GATE;
     }
     Ok(interrupt.exit_code().unwrap_or(code))
 }

@@ -1,0 +1,7 @@
+//! CI gating on the real binary: thresholds, exit codes, and the files CI
+//! reads (JUnit, Markdown, the HdrHistogram log); `compare` and `--baseline`.
+
+#[path = "gate/common.rs"]
+mod common;
+#[path = "gate/thresholds.rs"]
+mod thresholds;

@@ -1,0 +1,54 @@
+//! Helpers shared by the gating tests.
+
+use assert_cmd::Command;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+
+pub fn atpsim() -> Command {
+    Command::cargo_bin("atpsim").expect("binary built")
+}
+
+pub fn repo(path: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
+}
+
+pub fn read_json(path: &Path) -> Value {
+    let text = std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    serde_json::from_str(&text).expect("valid JSON")
+}
+
+pub fn write(dir: &Path, name: &str, body: &str) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, body).unwrap();
+    path
+}
+
+/// Two in-process backends on one SKU: the naive one oversells, the atomic
+/// one cannot; 300 orders in three 100 ms windows of 100 each.
+pub const RACE: &str = r#"
+name = "race"
+seed = 11
+[[sku]]
+id = "A"
+stock = 20
+[[phase]]
+kind = "spread"
+orders = 300
+over = "300ms"
+[[backend]]
+kind = "memory-atomic"
+[[backend]]
+kind = "memory-naive"
+rtt = "1ms"
+"#;
+
+/// Errors of `instance` against the shipped schema.
+pub fn schema_errors(instance: &Value) -> Vec<String> {
+    let schema = read_json(&repo("schema/run.schema.json"));
+    let validator = jsonschema::validator_for(&schema).expect("a valid schema");
+    validator
+        .iter_errors(instance)
+        .map(|e| format!("at {}: {e}", e.instance_path.as_str()))
+        .collect()
+}
