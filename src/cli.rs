@@ -60,4 +60,8 @@ pub struct GateArgs {
     /// and threshold.
     #[arg(long, value_name = "FILE")]
     pub junit: Option<PathBuf>,
+    /// Also write the Markdown summary (summary.md, thresholds included)
+    /// to this file. When GITHUB_STEP_SUMMARY is set, it is appended there too.
+    #[arg(long, value_name = "FILE")]
+    pub markdown: Option<PathBuf>,
 }

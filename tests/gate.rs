@@ -3,5 +3,7 @@
 
 #[path = "gate/common.rs"]
 mod common;
+#[path = "gate/outputs.rs"]
+mod outputs;
 #[path = "gate/thresholds.rs"]
 mod thresholds;

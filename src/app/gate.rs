@@ -9,6 +9,8 @@ use crate::error::AppError;
 use crate::gate::{self, ThresholdSet, Verdict};
 use crate::scenario::Scenario;
 use crate::summary::RunSummary;
+use std::io::Write;
+use std::path::{Path, PathBuf};
 
 /// The scenario's threshold sets followed by the command line's.
 pub fn sets(args: &GateArgs, scenario: &Scenario) -> Result<Vec<ThresholdSet>, AppError> {
@@ -39,4 +41,62 @@ pub fn apply(sets: &[ThresholdSet], scenario: &Scenario, run: &mut RunSummary) -
         .map(|v| serde_json::to_value(v).unwrap_or_default())
         .collect();
     verdicts
+}
+
+/// The output files of `args`, refused before the run when they cannot be
+/// written (a missing directory, a directory in the file's place).
+pub fn check_outputs(args: &GateArgs) -> Result<(), AppError> {
+    for path in [&args.junit, &args.markdown].into_iter().flatten() {
+        let parent = match path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p,
+            _ => Path::new("."),
+        };
+        let problem = if path.is_dir() {
+            Some("is a directory; give a file name")
+        } else if !parent.is_dir() {
+            Some("its directory does not exist; create it first")
+        } else {
+            None
+        };
+        if let Some(why) = problem {
+            return Err(AppError::Output {
+                path: path.clone(),
+                source: std::io::Error::other(why),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Writes the JUnit and Markdown files and appends to the GitHub step
+/// summary; false when one could not be written (said on stderr), since a
+/// gate whose report is missing must not pass quietly.
+pub fn write_outputs(args: &GateArgs, run: &RunSummary) -> bool {
+    let mut ok = true;
+    let mut write = |path: &PathBuf, text: String, append: bool| {
+        let result = if append {
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+                .and_then(|mut f| f.write_all(text.as_bytes()))
+        } else {
+            std::fs::write(path, text)
+        };
+        if let Err(e) = result {
+            eprintln!("error: cannot write {}: {e}", path.display());
+            ok = false;
+        }
+    };
+    if let Some(path) = &args.junit {
+        write(path, crate::report::junit::render(run), false);
+    }
+    let markdown = crate::report::markdown::render(run);
+    if let Some(path) = &args.markdown {
+        write(path, markdown.clone(), false);
+    }
+    if let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) {
+        write(&PathBuf::from(path), markdown, true);
+    }
+    ok
 }

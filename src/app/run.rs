@@ -22,6 +22,7 @@ use tokio::sync::watch;
 pub fn run(args: RunArgs) -> Result<i32, AppError> {
     let scenario = scenario::load(&args.file)?;
     let thresholds = super::gate::sets(&args.gate, &scenario)?;
+    super::gate::check_outputs(&args.gate)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -144,7 +145,8 @@ pub fn run(args: RunArgs) -> Result<i32, AppError> {
     print!("{}", report::table::render(&summary));
     print!("{}", crate::gate::render(&verdicts));
     eprintln!("results: {}", results.path().display());
-    let gate_failed = verdicts.iter().any(|v| !v.passed);
+    let written = super::gate::write_outputs(&args.gate, &summary);
+    let gate_failed = !written || verdicts.iter().any(|v| !v.passed);
     if gate_failed && code == exit::OK {
         code = exit::GATE;
     }

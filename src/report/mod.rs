@@ -1,9 +1,11 @@
 //! Outputs, one file per format; each reads a `RunSummary` and nothing else.
 
 pub mod files;
+pub mod junit;
 pub mod markdown;
 pub mod matrix;
 pub mod table;
+pub mod verdicts;
 
 use crate::summary::{BackendSummary, RunSummary};
 

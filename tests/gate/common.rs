@@ -52,3 +52,20 @@ pub fn schema_errors(instance: &Value) -> Vec<String> {
         .map(|e| format!("at {}: {e}", e.instance_path.as_str()))
         .collect()
 }
+/// Whether `tool` runs (`tool --version`); when it does not, the test is
+/// skipped with a printed reason, except under `CI=true`, where a missing
+/// tool is a failure: `.ci/run` installs every tool a test needs.
+pub fn require_tool(tool: &str, args: &[&str], installed_by: &str) -> bool {
+    let ok = std::process::Command::new(tool)
+        .args(args)
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok {
+        let message = format!("{tool} is not installed ({installed_by})");
+        if std::env::var("CI").is_ok_and(|v| v == "true") {
+            panic!("CI=true and {message}");
+        }
+        eprintln!("skipped: {message}");
+    }
+    ok
+}
