@@ -5,5 +5,7 @@
 mod common;
 #[path = "gate/outputs.rs"]
 mod outputs;
+#[path = "gate/readme_ci.rs"]
+mod readme_ci;
 #[path = "gate/thresholds.rs"]
 mod thresholds;
