@@ -3,6 +3,8 @@
 
 #[path = "gate/common.rs"]
 mod common;
+#[path = "gate/compare.rs"]
+mod compare;
 #[path = "gate/outputs.rs"]
 mod outputs;
 #[path = "gate/readme_ci.rs"]

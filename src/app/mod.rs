@@ -4,6 +4,7 @@
 //! written); once a run starts, every finished backend's results are on disk
 //! before the next one starts.
 
+mod compare;
 mod gate;
 mod run;
 mod signals;
@@ -19,6 +20,7 @@ pub fn main(cli: Cli) -> i32 {
     let result = match cli.command {
         Command::Run(args) => run::run(args),
         Command::Validate { file } => validate(file),
+        Command::Compare(args) => compare::compare_command(args),
     };
     match result {
         Ok(code) => code,

@@ -34,6 +34,11 @@ pub fn run(args: RunArgs) -> Result<i32, AppError> {
         eprintln!("interrupted while planning: nothing ran");
         return Ok(interrupt.exit_code().unwrap_or(exit::SIGINT));
     };
+    let baseline = super::compare::baseline(
+        args.gate.baseline.as_deref(),
+        &args.gate.compare,
+        &plan.schedule_hash,
+    )?;
     let started = SystemTime::now();
     let run_id = run_id(started);
     let out_dir = args
@@ -147,7 +152,8 @@ pub fn run(args: RunArgs) -> Result<i32, AppError> {
     eprintln!("results: {}", results.path().display());
     let written = super::gate::write_outputs(&args.gate, &summary);
     let gate_failed = !written || verdicts.iter().any(|v| !v.passed);
-    if gate_failed && code == exit::OK {
+    let regressed = baseline.is_some_and(|b| b.check(&summary) != exit::OK);
+    if (gate_failed || regressed) && code == exit::OK {
         code = exit::GATE;
     }
     Ok(interrupt.exit_code().unwrap_or(code))

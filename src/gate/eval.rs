@@ -4,7 +4,7 @@
 //! orders, a worst window that is null) is a failure with its reason,
 //! never a pass.
 
-use super::catalogue::Scope;
+use super::catalogue::{Metric, Scope};
 use super::expr::{Check, Limit, Op};
 use serde_json::Value;
 
@@ -164,11 +164,38 @@ fn value_in(check: &Check, object: &Value, field: &str) -> Option<Limit> {
     }
 }
 
-fn lookup(object: &Value, path: &str) -> Option<Limit> {
-    let value = path.split('.').try_fold(object, |v, key| v.get(key))?;
-    match value {
+fn lookup(object: &Value, field: &str) -> Option<Limit> {
+    match path(object, field)? {
         Value::Bool(b) => Some(Limit::Bool(*b)),
         Value::Number(n) => n.as_f64().map(Limit::Number),
         _ => None,
     }
+}
+
+/// The single value of a numeric metric on `backend` (any scope but
+/// `windows[]`); `None` when it has none (a null worst window, no window
+/// with enough orders). For baseline comparison.
+pub fn scalar(metric: &Metric, backend: &Value, min_window_orders: u64) -> Option<f64> {
+    let number = |v: &Value| v.as_f64();
+    match metric.scope {
+        Scope::Run | Scope::Worst => path(backend, &metric.path).and_then(number),
+        Scope::Peak => path(&backend["peak"], &metric.field).and_then(number),
+        Scope::WindowsMax | Scope::WindowsMin => {
+            let values = backend["windows"]
+                .as_array()?
+                .iter()
+                .filter(|w| w["orders"]["offered"].as_u64().unwrap_or(0) >= min_window_orders)
+                .filter_map(|w| path(w, &metric.field).and_then(number));
+            if metric.scope == Scope::WindowsMax {
+                values.reduce(f64::max)
+            } else {
+                values.reduce(f64::min)
+            }
+        }
+        Scope::EveryWindow => None,
+    }
+}
+
+fn path<'a>(object: &'a Value, path: &str) -> Option<&'a Value> {
+    path.split('.').try_fold(object, |v, key| v.get(key))
 }
