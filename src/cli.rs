@@ -81,6 +81,11 @@ pub struct GateArgs {
     /// scenario's [[threshold]] tables. Exit 1 when any fails.
     #[arg(long = "threshold", value_name = "EXPR")]
     pub thresholds: Vec<String>,
+    /// Run the scenario N times (every backend each time) and gate each
+    /// threshold on its worst repetition; the spread is printed and each
+    /// repetition's key figures kept in run.json (repeats[]).
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=100))]
+    pub repeat: u32,
     /// Write the threshold results as JUnit XML: one test case per backend
     /// and threshold.
     #[arg(long, value_name = "FILE")]

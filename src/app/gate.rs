@@ -8,7 +8,7 @@ use crate::cli::GateArgs;
 use crate::error::AppError;
 use crate::gate::{self, ThresholdSet, Verdict};
 use crate::scenario::Scenario;
-use crate::summary::RunSummary;
+use crate::summary::{BackendSummary, RunSummary};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -32,15 +32,53 @@ pub fn sets(args: &GateArgs, scenario: &Scenario) -> Result<Vec<ThresholdSet>, A
     Ok(sets)
 }
 
-/// Checks `sets` against the finished run and records the verdicts in it;
-/// true when any failed.
-pub fn apply(sets: &[ThresholdSet], scenario: &Scenario, run: &mut RunSummary) -> Vec<Verdict> {
-    let verdicts = gate::check(sets, run, scenario.min_window_orders);
+/// Checks `sets` against the finished run (every repetition of it) and
+/// records the verdicts in it.
+pub fn apply(
+    sets: &[ThresholdSet],
+    scenario: &Scenario,
+    repetitions: &[Vec<BackendSummary>],
+    run: &mut RunSummary,
+) -> Vec<Verdict> {
+    let verdicts = gate::check_repeated(sets, run, repetitions, scenario.min_window_orders);
     run.thresholds = verdicts
         .iter()
         .map(|v| serde_json::to_value(v).unwrap_or_default())
         .collect();
     verdicts
+}
+
+/// Adds the key figures of a finished repetition to `run.repeats`.
+pub fn record_repeat(
+    repeat: usize,
+    backends: &[BackendSummary],
+    sets: &[ThresholdSet],
+    scenario: &Scenario,
+    run: &mut RunSummary,
+) {
+    let named: Vec<String> = sets
+        .iter()
+        .flat_map(|s| s.checks.iter())
+        .flat_map(|c| [Some(c.metric), c.per].into_iter().flatten())
+        .map(|m| m.path.clone())
+        .collect();
+    for b in backends {
+        run.repeats.push(gate::repeat::figures(
+            repeat,
+            b,
+            scenario.min_window_orders,
+            &named,
+        ));
+    }
+}
+
+/// `, repeat k/N` after the progress line's backend count, when repeating.
+pub fn repeat_note(repeat: usize, of: u32) -> String {
+    if of > 1 {
+        format!(", repeat {}/{of}", repeat + 1)
+    } else {
+        String::new()
+    }
 }
 
 /// The output files of `args`, refused before the run when they cannot be

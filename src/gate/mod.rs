@@ -10,6 +10,7 @@ pub mod catalogue;
 pub mod eval;
 pub mod expr;
 pub mod glob;
+pub mod repeat;
 mod verdict;
 
 pub use verdict::{render, Verdict};
@@ -111,22 +112,51 @@ pub fn unfit(run: &RunSummary, b: &BackendSummary, max_failed: f64) -> Option<St
 /// Every check of every set against every backend it selects, in the order
 /// the sets were given and the backends ran.
 pub fn check(sets: &[ThresholdSet], run: &RunSummary, min_window_orders: u64) -> Vec<Verdict> {
+    check_repeated(
+        sets,
+        run,
+        std::slice::from_ref(&run.backends),
+        min_window_orders,
+    )
+}
+
+/// `check` over the backend records of every repetition (`--repeat`): each
+/// threshold reports its worst repetition (see `repeat::worst`).
+pub fn check_repeated(
+    sets: &[ThresholdSet],
+    run: &RunSummary,
+    repetitions: &[Vec<BackendSummary>],
+    min_window_orders: u64,
+) -> Vec<Verdict> {
+    let Some(last) = repetitions.last() else {
+        return Vec::new();
+    };
     let mut out = Vec::new();
     for set in sets {
-        for b in run
-            .backends
+        for name in last
             .iter()
-            .filter(|b| glob::matches(&set.backends, &b.name))
+            .map(|b| &b.name)
+            .filter(|n| glob::matches(&set.backends, n))
         {
-            let record = serde_json::to_value(b).unwrap_or_default();
-            let unfit = unfit(run, b, set.max_failed);
             for c in &set.checks {
-                let mut measured = eval::evaluate(c, &record, min_window_orders);
-                if let Some(why) = &unfit {
-                    measured.passed = false;
-                    measured.reason = Some(why.clone());
+                let mut each = Vec::new();
+                for (k, backends) in repetitions.iter().enumerate() {
+                    let Some(b) = backends.iter().find(|b| &b.name == name) else {
+                        continue;
+                    };
+                    let record = serde_json::to_value(b).unwrap_or_default();
+                    let mut measured = eval::evaluate(c, &record, min_window_orders);
+                    if let Some(why) = unfit(run, b, set.max_failed) {
+                        measured.passed = false;
+                        measured.reason = Some(why);
+                    }
+                    let mut v = Verdict::new(c, name, measured);
+                    if repetitions.len() > 1 {
+                        v.repeat = Some(k);
+                    }
+                    each.push(v);
                 }
-                out.push(Verdict::new(c, &b.name, measured));
+                out.extend(repeat::worst(each, c.metric.worse));
             }
         }
     }

@@ -25,6 +25,9 @@ pub struct Verdict {
     pub measured: serde_json::Value,
     /// The window the measured value comes from, for window scopes.
     pub window: Option<u64>,
+    /// With `--repeat`, the repetition (from 0) the verdict comes from: the
+    /// one that fails, or has the worst value; null otherwise.
+    pub repeat: Option<usize>,
     pub passed: bool,
     /// Why it failed when the value alone does not say (invalid for gating,
     /// no window with enough orders); null otherwise.
@@ -58,6 +61,7 @@ impl Verdict {
             unit: unit.to_string(),
             measured: m.value.map_or(serde_json::Value::Null, limit_json),
             window: m.window,
+            repeat: None,
             passed: m.passed && m.value.is_some(),
             reason: m.reason,
         }
@@ -123,6 +127,9 @@ pub fn render(verdicts: &[Verdict]) -> String {
         );
         if let Some(w) = v.window {
             line.push_str(&format!(" (window {w})"));
+        }
+        if let Some(k) = v.repeat {
+            line.push_str(&format!(" (repeat {})", k + 1));
         }
         if let Some(r) = &v.reason {
             line.push_str(&format!(": {r}"));

@@ -208,3 +208,75 @@ max_failed = "1%"
         "{v}"
     );
 }
+
+#[test]
+fn repeat_gates_on_the_worst_repetition_and_keeps_each_ones_figures() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = write(dir.path(), "race.toml", RACE);
+    let out = dir.path().join("out");
+    let assert = atpsim()
+        .arg("run")
+        .arg(&scenario)
+        .arg("--out")
+        .arg(&out)
+        .arg("--quiet")
+        .args(["--repeat", "3"])
+        .args(["--threshold", "units.oversold == 0"])
+        .args(["--threshold", "memory-atomic: throughput_per_s > 1"])
+        .assert()
+        .code(1);
+    let stdout = String::from_utf8_lossy(&assert.get_output().stdout).to_string();
+    assert!(stdout.contains("spread over 3 repetitions"), "{stdout}");
+    let run = read_json(&out.join("run.json"));
+    let errors = schema_errors(&run);
+    assert!(errors.is_empty(), "{}", errors.join("\n"));
+    let repeats = run["repeats"].as_array().unwrap();
+    assert_eq!(repeats.len(), 6, "three repetitions of two backends");
+    let figures = |backend: &str, path: &str| -> Vec<f64> {
+        repeats
+            .iter()
+            .filter(|r| r["backend"] == backend)
+            .map(|r| r["figures"][path].as_f64().unwrap())
+            .collect()
+    };
+    let verdict = |backend: &str, expression: &str| {
+        run["thresholds"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|v| v["backend"] == backend && v["expression"] == expression)
+            .unwrap()
+            .clone()
+    };
+    // Oversell: the largest of the three; throughput: the smallest.
+    let oversold = figures("memory-naive", "units.oversold");
+    let v = verdict("memory-naive", "units.oversold == 0");
+    assert_eq!(
+        v["measured"].as_f64().unwrap(),
+        oversold.iter().copied().fold(0.0, f64::max)
+    );
+    let k = v["repeat"].as_u64().unwrap() as usize;
+    assert_eq!(oversold[k], v["measured"].as_f64().unwrap());
+    let throughput = figures("memory-atomic", "throughput_per_s");
+    let v = verdict("memory-atomic", "throughput_per_s > 1");
+    assert_eq!(
+        v["measured"].as_f64().unwrap(),
+        throughput.iter().copied().fold(f64::MAX, f64::min)
+    );
+
+    atpsim()
+        .arg("run")
+        .arg(&scenario)
+        .arg("--out")
+        .arg(dir.path().join("never"))
+        .args(["--repeat", "2", "--trace"])
+        .arg(dir.path().join("t.csv"))
+        .assert()
+        .code(2);
+    atpsim()
+        .arg("run")
+        .arg(&scenario)
+        .args(["--repeat", "0"])
+        .assert()
+        .code(2);
+}
