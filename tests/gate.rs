@@ -5,6 +5,8 @@
 mod common;
 #[path = "gate/compare.rs"]
 mod compare;
+#[path = "gate/files.rs"]
+mod files;
 #[path = "gate/outputs.rs"]
 mod outputs;
 #[path = "gate/readme_ci.rs"]
