@@ -13,7 +13,7 @@ pub mod glob;
 pub mod repeat;
 mod verdict;
 
-pub use verdict::{render, Verdict};
+pub use verdict::{recorded, render, Verdict};
 
 use crate::summary::{BackendSummary, RunSummary};
 use expr::Check;

@@ -73,6 +73,14 @@ impl Verdict {
     }
 }
 
+/// The verdicts recorded in `run.thresholds` (those this version wrote).
+pub fn recorded(run: &crate::summary::RunSummary) -> Vec<Verdict> {
+    run.thresholds
+        .iter()
+        .filter_map(|v| serde_json::from_value(v.clone()).ok())
+        .collect()
+}
+
 fn limit_json(l: Limit) -> serde_json::Value {
     match l {
         Limit::Number(n) => serde_json::json!(n),

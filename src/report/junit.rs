@@ -10,11 +10,7 @@ use crate::gate::Verdict;
 use crate::summary::RunSummary;
 
 pub fn render(run: &RunSummary) -> String {
-    let verdicts: Vec<Verdict> = run
-        .thresholds
-        .iter()
-        .filter_map(|v| serde_json::from_value(v.clone()).ok())
-        .collect();
+    let verdicts = crate::gate::recorded(run);
     let failures = verdicts.iter().filter(|v| !v.passed).count();
     let total_s: f64 = run.backends.iter().map(|b| b.duration_ms / 1000.0).sum();
     let mut xml = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");

@@ -4,15 +4,10 @@
 //! Invariant: reads `RunSummary::thresholds` only; empty when no
 //! threshold was checked.
 
-use crate::gate::Verdict;
 use crate::summary::RunSummary;
 
 pub fn markdown(run: &RunSummary) -> String {
-    let verdicts: Vec<Verdict> = run
-        .thresholds
-        .iter()
-        .filter_map(|v| serde_json::from_value(v.clone()).ok())
-        .collect();
+    let verdicts = crate::gate::recorded(run);
     if verdicts.is_empty() {
         return String::new();
     }

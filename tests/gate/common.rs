@@ -8,6 +8,28 @@ pub fn atpsim() -> Command {
     Command::cargo_bin("atpsim").expect("binary built")
 }
 
+/// `atpsim run SCENARIO --out OUT --quiet`, for more arguments to be added.
+pub fn run_into(scenario: &Path, out: &Path) -> Command {
+    let mut cmd = atpsim();
+    cmd.arg("run")
+        .arg(scenario)
+        .arg("--out")
+        .arg(out)
+        .arg("--quiet");
+    cmd
+}
+
+/// `xmllint --noout --schema schema/junit.xsd FILE`.
+pub fn xmllint(xml: &Path) -> std::process::Output {
+    std::process::Command::new("xmllint")
+        .arg("--noout")
+        .arg("--schema")
+        .arg(repo("schema/junit.xsd"))
+        .arg(xml)
+        .output()
+        .expect("xmllint runs")
+}
+
 pub fn repo(path: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
 }

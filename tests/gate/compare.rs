@@ -8,14 +8,7 @@ use std::path::{Path, PathBuf};
 fn base_run(dir: &Path) -> (PathBuf, Value) {
     let scenario = write(dir, "race.toml", RACE);
     let out = dir.join("base");
-    atpsim()
-        .arg("run")
-        .arg(&scenario)
-        .arg("--out")
-        .arg(&out)
-        .arg("--quiet")
-        .assert()
-        .code(0);
+    run_into(&scenario, &out).assert().code(0);
     let path = out.join("run.json");
     let run = read_json(&path);
     (path, run)
@@ -134,12 +127,7 @@ fn run_with_a_baseline_gates_on_it_and_refuses_another_schedule_up_front() {
     run["backends"][0]["throughput_per_s"] = Value::from(1e12);
     let fast = save(dir.path(), "fast.json", &run);
     let out = dir.path().join("cur");
-    let assert = atpsim()
-        .arg("run")
-        .arg(&scenario)
-        .arg("--out")
-        .arg(&out)
-        .arg("--quiet")
+    let assert = run_into(&scenario, &out)
         .arg("--baseline")
         .arg(&fast)
         .assert()
@@ -151,12 +139,7 @@ fn run_with_a_baseline_gates_on_it_and_refuses_another_schedule_up_front() {
         "results are written before the verdict"
     );
     // The same baseline with throughput free to fall passes.
-    atpsim()
-        .arg("run")
-        .arg(&scenario)
-        .arg("--out")
-        .arg(dir.path().join("cur2"))
-        .arg("--quiet")
+    run_into(&scenario, &dir.path().join("cur2"))
         .arg("--baseline")
         .arg(&base)
         .args([

@@ -8,14 +8,7 @@ use std::path::Path;
 fn race_run(dir: &Path) -> (std::path::PathBuf, Value) {
     let scenario = write(dir, "race.toml", RACE);
     let out = dir.join("out");
-    atpsim()
-        .arg("run")
-        .arg(&scenario)
-        .arg("--out")
-        .arg(&out)
-        .arg("--quiet")
-        .assert()
-        .code(0);
+    run_into(&scenario, &out).assert().code(0);
     let run = read_json(&out.join("run.json"));
     (out, run)
 }

@@ -2,17 +2,6 @@
 //! schema/junit.xsd), Markdown and the GitHub step summary.
 
 use super::common::*;
-use std::path::Path;
-
-fn xmllint(xml: &Path) -> std::process::Output {
-    std::process::Command::new("xmllint")
-        .arg("--noout")
-        .arg("--schema")
-        .arg(repo("schema/junit.xsd"))
-        .arg(xml)
-        .output()
-        .expect("xmllint runs")
-}
 
 #[test]
 fn junit_has_a_case_per_backend_and_threshold_and_validates() {
@@ -22,12 +11,7 @@ fn junit_has_a_case_per_backend_and_threshold_and_validates() {
     let dir = tempfile::tempdir().unwrap();
     let scenario = write(dir.path(), "race.toml", RACE);
     let junit = dir.path().join("junit.xml");
-    atpsim()
-        .arg("run")
-        .arg(&scenario)
-        .arg("--out")
-        .arg(dir.path().join("out"))
-        .arg("--quiet")
+    run_into(&scenario, &dir.path().join("out"))
         .args(["--threshold", "units.oversold == 0"])
         .args(["--threshold", "memory-atomic: peak.latency_us.p99 < 10s"])
         .arg("--junit")
@@ -86,12 +70,7 @@ fn markdown_goes_to_the_file_and_is_appended_to_the_step_summary() {
     let scenario = write(dir.path(), "race.toml", RACE);
     let markdown = dir.path().join("gate.md");
     let step = write(dir.path(), "step.md", "earlier step\n");
-    atpsim()
-        .arg("run")
-        .arg(&scenario)
-        .arg("--out")
-        .arg(dir.path().join("out"))
-        .arg("--quiet")
+    run_into(&scenario, &dir.path().join("out"))
         .args(["--threshold", "units.oversold == 0"])
         .arg("--markdown")
         .arg(&markdown)

@@ -119,13 +119,7 @@ fn check_junit(job: &str, path: &Path) {
     let xml = std::fs::read_to_string(path).unwrap();
     assert!(xml.contains("<testcase "), "{job}: {xml}");
     if require_tool("xmllint", &["--version"], ".ci/run installs libxml2-utils") {
-        let lint = std::process::Command::new("xmllint")
-            .arg("--noout")
-            .arg("--schema")
-            .arg(repo("schema/junit.xsd"))
-            .arg(path)
-            .output()
-            .unwrap();
+        let lint = xmllint(path);
         assert!(
             lint.status.success(),
             "{job}: {}",

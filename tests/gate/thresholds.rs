@@ -10,12 +10,7 @@ fn a_failing_threshold_exits_1_after_writing_every_result() {
     );
     let scenario = write(dir.path(), "race.toml", &body);
     let out = dir.path().join("out");
-    let assert = atpsim()
-        .arg("run")
-        .arg(&scenario)
-        .arg("--out")
-        .arg(&out)
-        .arg("--quiet")
+    let assert = run_into(&scenario, &out)
         .args(["--threshold", "memory-atomic: units.lost_updates == 0"])
         .assert()
         .code(1);
@@ -62,12 +57,7 @@ fn passing_thresholds_exit_0() {
     let dir = tempfile::tempdir().unwrap();
     let scenario = write(dir.path(), "race.toml", RACE);
     let out = dir.path().join("out");
-    atpsim()
-        .arg("run")
-        .arg(&scenario)
-        .arg("--out")
-        .arg(&out)
-        .arg("--quiet")
+    run_into(&scenario, &out)
         .args(["--threshold", "*-atomic: units.oversold == 0"])
         .args(["--threshold", "orders.error / orders.offered <= 1%"])
         .assert()
@@ -186,14 +176,7 @@ max_failed = "1%"
 "#;
     let scenario = write(dir.path(), "dead.toml", body);
     let out = dir.path().join("out");
-    atpsim()
-        .arg("run")
-        .arg(&scenario)
-        .arg("--out")
-        .arg(&out)
-        .arg("--quiet")
-        .assert()
-        .code(1);
+    run_into(&scenario, &out).assert().code(1);
     let run = read_json(&out.join("run.json"));
     let b = &run["backends"][0];
     assert_eq!(
@@ -214,12 +197,7 @@ fn repeat_gates_on_the_worst_repetition_and_keeps_each_ones_figures() {
     let dir = tempfile::tempdir().unwrap();
     let scenario = write(dir.path(), "race.toml", RACE);
     let out = dir.path().join("out");
-    let assert = atpsim()
-        .arg("run")
-        .arg(&scenario)
-        .arg("--out")
-        .arg(&out)
-        .arg("--quiet")
+    let assert = run_into(&scenario, &out)
         .args(["--repeat", "3"])
         .args(["--threshold", "units.oversold == 0"])
         .args(["--threshold", "memory-atomic: throughput_per_s > 1"])
