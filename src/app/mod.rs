@@ -95,6 +95,15 @@ pub fn describe_plan(s: &Scenario, plan: &Plan) -> String {
         plan.schedule_hash
     ));
     out.push_str(&describe_servers(s, plan));
+    for t in &s.thresholds {
+        let checks: Vec<&str> = t.checks.iter().map(|c| c.text.as_str()).collect();
+        out.push_str(&format!(
+            "  threshold on {}: {}
+",
+            t.backends,
+            checks.join("; ")
+        ));
+    }
     out
 }
 
