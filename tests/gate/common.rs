@@ -4,6 +4,14 @@ use assert_cmd::Command;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 
+/// Held by every test that runs the binary: the runs measure latency and
+/// harness lag, which tests running beside each other on a small machine
+/// would distort (`ci-gate.toml` gates on both).
+pub fn exclusive() -> std::sync::MutexGuard<'static, ()> {
+    static ONE: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    ONE.lock().unwrap_or_else(|p| p.into_inner())
+}
+
 pub fn atpsim() -> Command {
     Command::cargo_bin("atpsim").expect("binary built")
 }

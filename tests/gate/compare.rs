@@ -35,6 +35,7 @@ fn compare(base: &Path, cur: &Path, extra: &[&str]) -> (Option<i32>, String, Str
 
 #[test]
 fn compare_exits_0_without_a_regression_and_1_with_one() {
+    let _one = exclusive();
     let dir = tempfile::tempdir().unwrap();
     let (base, run) = base_run(dir.path());
     let (code, stdout, _) = compare(&base, &base, &[]);
@@ -87,6 +88,7 @@ fn compare_exits_0_without_a_regression_and_1_with_one() {
 
 #[test]
 fn compare_refuses_other_schedules_bad_files_and_bad_tolerances_with_exit_2() {
+    let _one = exclusive();
     let dir = tempfile::tempdir().unwrap();
     let (base, run) = base_run(dir.path());
     let mut other = run.clone();
@@ -120,6 +122,7 @@ fn compare_refuses_other_schedules_bad_files_and_bad_tolerances_with_exit_2() {
 
 #[test]
 fn run_with_a_baseline_gates_on_it_and_refuses_another_schedule_up_front() {
+    let _one = exclusive();
     let dir = tempfile::tempdir().unwrap();
     let (base, mut run) = base_run(dir.path());
     let scenario = dir.path().join("race.toml");

@@ -15,6 +15,7 @@ fn race_run(dir: &Path) -> (std::path::PathBuf, Value) {
 
 #[test]
 fn windows_csv_repeats_every_window_of_run_json() {
+    let _one = exclusive();
     let dir = tempfile::tempdir().unwrap();
     let (out, run) = race_run(dir.path());
     let csv = std::fs::read_to_string(out.join("windows.csv")).unwrap();
@@ -74,6 +75,7 @@ fn close(run_us: f64, decoded_ns: f64) -> bool {
 
 #[test]
 fn each_backend_has_an_hlog_with_the_run_json_percentiles() {
+    let _one = exclusive();
     let dir = tempfile::tempdir().unwrap();
     let (out, run) = race_run(dir.path());
     for b in run["backends"].as_array().unwrap() {
@@ -119,6 +121,7 @@ fn base64_decode(s: &str) -> Vec<u8> {
 
 #[test]
 fn an_independent_implementation_reads_the_same_percentiles_from_the_hlog() {
+    let _one = exclusive();
     if !require_tool(
         "python3",
         &["-c", "import hdrh.log"],

@@ -5,6 +5,7 @@ use super::common::*;
 
 #[test]
 fn junit_has_a_case_per_backend_and_threshold_and_validates() {
+    let _one = exclusive();
     if !require_tool("xmllint", &["--version"], ".ci/run installs libxml2-utils") {
         return;
     }
@@ -66,6 +67,7 @@ fn junit_has_a_case_per_backend_and_threshold_and_validates() {
 
 #[test]
 fn markdown_goes_to_the_file_and_is_appended_to_the_step_summary() {
+    let _one = exclusive();
     let dir = tempfile::tempdir().unwrap();
     let scenario = write(dir.path(), "race.toml", RACE);
     let markdown = dir.path().join("gate.md");
@@ -95,6 +97,7 @@ fn markdown_goes_to_the_file_and_is_appended_to_the_step_summary() {
 
 #[test]
 fn an_output_path_that_cannot_be_written_is_refused_before_the_run() {
+    let _one = exclusive();
     let dir = tempfile::tempdir().unwrap();
     let scenario = write(dir.path(), "race.toml", RACE);
     let out = dir.path().join("out");

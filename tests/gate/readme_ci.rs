@@ -130,6 +130,7 @@ fn check_junit(job: &str, path: &Path) {
 
 #[test]
 fn the_github_actions_job_runs_and_publishes_what_it_names() {
+    let _one = exclusive();
     let examples = ci_examples();
     let github = examples
         .iter()
@@ -154,6 +155,7 @@ fn the_github_actions_job_runs_and_publishes_what_it_names() {
 
 #[test]
 fn the_gitlab_job_runs_and_publishes_what_it_names() {
+    let _one = exclusive();
     let examples = ci_examples();
     let gitlab = examples
         .iter()

@@ -4,6 +4,7 @@ use super::common::*;
 
 #[test]
 fn a_failing_threshold_exits_1_after_writing_every_result() {
+    let _one = exclusive();
     let dir = tempfile::tempdir().unwrap();
     let body = format!(
         "{RACE}\n[[threshold]]\nchecks = [\"units.oversold == 0\", \"peak.latency_us.p99 < 10s\"]\n"
@@ -54,6 +55,7 @@ fn a_failing_threshold_exits_1_after_writing_every_result() {
 
 #[test]
 fn passing_thresholds_exit_0() {
+    let _one = exclusive();
     let dir = tempfile::tempdir().unwrap();
     let scenario = write(dir.path(), "race.toml", RACE);
     let out = dir.path().join("out");
@@ -68,6 +70,7 @@ fn passing_thresholds_exit_0() {
 
 #[test]
 fn a_metric_typo_exits_2_naming_it_and_its_close_matches() {
+    let _one = exclusive();
     let dir = tempfile::tempdir().unwrap();
     let body = format!("{RACE}\n[[threshold]]\nchecks = [\"units.oversold == 0\", \"peak.latency_us.p99 < 50ms\", \"units.oversould == 0\"]\n");
     let scenario = write(dir.path(), "race.toml", &body);
@@ -124,6 +127,7 @@ fn a_metric_typo_exits_2_naming_it_and_its_close_matches() {
 
 #[test]
 fn a_selector_that_matches_nothing_exits_2() {
+    let _one = exclusive();
     let dir = tempfile::tempdir().unwrap();
     let scenario = write(dir.path(), "race.toml", RACE);
     let assert = atpsim()
@@ -154,6 +158,7 @@ fn a_selector_that_matches_nothing_exits_2() {
 
 #[test]
 fn a_backend_that_failed_on_every_order_never_passes_oversold_zero() {
+    let _one = exclusive();
     // Every attempt times out (1 ms timeout, 50 ms round trip): nothing is
     // granted, so nothing is oversold, and the figures prove nothing.
     let dir = tempfile::tempdir().unwrap();
@@ -194,6 +199,7 @@ max_failed = "1%"
 
 #[test]
 fn repeat_gates_on_the_worst_repetition_and_keeps_each_ones_figures() {
+    let _one = exclusive();
     let dir = tempfile::tempdir().unwrap();
     let scenario = write(dir.path(), "race.toml", RACE);
     let out = dir.path().join("out");
