@@ -23,6 +23,31 @@ pub enum Command {
         /// The scenario file (TOML).
         file: PathBuf,
     },
+    /// Compare two run.json files of the same schedule per backend; exit 1 on a regression.
+    Compare(CompareArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CompareArgs {
+    /// The run.json to compare against.
+    pub baseline: PathBuf,
+    /// The run.json of the change under test.
+    pub current: PathBuf,
+    #[command(flatten)]
+    pub rules: CompareRules,
+}
+
+/// How a run is compared with its baseline.
+#[derive(Debug, Default, clap::Args)]
+pub struct CompareRules {
+    /// How much worse a metric may get: `p99=10%`, `peak.latency_us.p99=5ms`,
+    /// `oversold=0` (repeatable). Defaults: oversold and lost_updates may not
+    /// grow; p99, peak_p99 and throughput may move by 20%.
+    #[arg(long = "max-regression", value_name = "METRIC=TOLERANCE")]
+    pub max_regression: Vec<String>,
+    /// Compare even when the schedule hashes differ.
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -44,4 +69,35 @@ pub struct RunArgs {
     /// inspect the final state.
     #[arg(long)]
     pub keep: bool,
+    #[command(flatten)]
+    pub gate: GateArgs,
+}
+
+/// What `run` checks the finished run against, and the files CI reads.
+#[derive(Debug, Default, clap::Args)]
+pub struct GateArgs {
+    /// A threshold, `EXPR` or `BACKEND-GLOB: EXPR` (e.g. 'memory-*:
+    /// peak.latency_us.p99 < 50ms'); repeatable, checked beside the
+    /// scenario's [[threshold]] tables. Exit 1 when any fails.
+    #[arg(long = "threshold", value_name = "EXPR")]
+    pub thresholds: Vec<String>,
+    /// Run the scenario N times (every backend each time) and gate each
+    /// threshold on its worst repetition; the spread is printed and each
+    /// repetition's key figures kept in run.json (repeats[]).
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=100))]
+    pub repeat: u32,
+    /// Write the threshold results as JUnit XML: one test case per backend
+    /// and threshold.
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+    /// Also write the Markdown summary (summary.md, thresholds included)
+    /// to this file. When GITHUB_STEP_SUMMARY is set, it is appended there too.
+    #[arg(long, value_name = "FILE")]
+    pub markdown: Option<PathBuf>,
+    /// Compare the finished run with this run.json (see `atpsim compare`);
+    /// exit 1 on a regression.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    #[command(flatten)]
+    pub compare: CompareRules,
 }

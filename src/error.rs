@@ -19,6 +19,9 @@ pub enum AppError {
     /// that does not compile).
     #[error("{0}")]
     Backend(#[from] BackendError),
+    /// A command-line value that cannot be used: exit 2, nothing written.
+    #[error("{0}")]
+    Usage(String),
     #[error("cannot start the runtime: {0}")]
     Runtime(std::io::Error),
 }
@@ -26,7 +29,10 @@ pub enum AppError {
 impl AppError {
     pub fn exit_code(&self) -> i32 {
         match self {
-            AppError::Scenario(_) | AppError::Output { .. } | AppError::Runtime(_) => 2,
+            AppError::Scenario(_)
+            | AppError::Output { .. }
+            | AppError::Usage(_)
+            | AppError::Runtime(_) => 2,
             AppError::Backend(e) if e.bad_input => 2,
             AppError::Backend(_) => 3,
         }
@@ -36,6 +42,8 @@ impl AppError {
 /// Exit codes of a run that produced results.
 pub mod exit {
     pub const OK: i32 = 0;
+    /// A threshold or baseline comparison failed, or the run was unfit for gating.
+    pub const GATE: i32 = 1;
     pub const BACKEND: i32 = 3;
     pub const SIGINT: i32 = 130;
     pub const SIGTERM: i32 = 143;

@@ -9,6 +9,8 @@
 //! - `ledger`   — the harness's own account of what it was promised
 //! - `metrics`  — per-thread histograms and counters, windows, peak and worst
 //! - `audit`    — pure: ledger + final snapshot → oversell, lost updates, undersell
+//! - `compare`  — two `run.json` of one schedule side by side: regressions against a baseline
+//! - `gate`     — thresholds over `run.json` paths (checked against the schema) and their verdicts
 //! - `summary`  — `RunSummary`, the one contract every output reads (`run.json`)
 //! - `report`   — terminal table, `run.json`, `summary.md`
 //! - `trace`    — the per-attempt CSV, streamed
@@ -19,7 +21,9 @@ pub mod app;
 pub mod audit;
 pub mod backend;
 pub mod cli;
+pub mod compare;
 pub mod error;
+pub mod gate;
 pub mod ledger;
 pub mod metrics;
 pub mod plan;

@@ -4,6 +4,8 @@
 //! written); once a run starts, every finished backend's results are on disk
 //! before the next one starts.
 
+mod compare;
+mod gate;
 mod run;
 mod signals;
 
@@ -18,6 +20,7 @@ pub fn main(cli: Cli) -> i32 {
     let result = match cli.command {
         Command::Run(args) => run::run(args),
         Command::Validate { file } => validate(file),
+        Command::Compare(args) => compare::compare_command(args),
     };
     match result {
         Ok(code) => code,
@@ -92,6 +95,15 @@ pub fn describe_plan(s: &Scenario, plan: &Plan) -> String {
         plan.schedule_hash
     ));
     out.push_str(&describe_servers(s, plan));
+    for t in &s.thresholds {
+        let checks: Vec<&str> = t.checks.iter().map(|c| c.text.as_str()).collect();
+        out.push_str(&format!(
+            "  threshold on {}: {}
+",
+            t.backends,
+            checks.join("; ")
+        ));
+    }
     out
 }
 

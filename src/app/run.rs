@@ -21,6 +21,13 @@ use tokio::sync::watch;
 
 pub fn run(args: RunArgs) -> Result<i32, AppError> {
     let scenario = scenario::load(&args.file)?;
+    let thresholds = super::gate::sets(&args.gate, &scenario)?;
+    super::gate::check_outputs(&args.gate)?;
+    if args.gate.repeat > 1 && args.trace.is_some() {
+        return Err(AppError::Usage(
+            "--trace and --repeat: the trace of one run is the audit's evidence, and repetitions would mix theirs; trace a single run".into(),
+        ));
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -32,6 +39,11 @@ pub fn run(args: RunArgs) -> Result<i32, AppError> {
         eprintln!("interrupted while planning: nothing ran");
         return Ok(interrupt.exit_code().unwrap_or(exit::SIGINT));
     };
+    let baseline = super::compare::baseline(
+        args.gate.baseline.as_deref(),
+        &args.gate.compare,
+        &plan.schedule_hash,
+    )?;
     let started = SystemTime::now();
     let run_id = run_id(started);
     let out_dir = args
@@ -61,40 +73,69 @@ pub fn run(args: RunArgs) -> Result<i32, AppError> {
         // Every backend must be reachable before the first one runs.
         runner::check_backends(&scenario, &plan).await?;
         let mut code = exit::OK;
-        for (index, spec) in scenario.backends.iter().enumerate() {
+        let mut repetitions = Vec::new();
+        for repeat in 0..args.gate.repeat as usize {
+            if repeat > 0 {
+                let done = std::mem::take(&mut summary.backends);
+                super::gate::record_repeat(repeat - 1, &done, &thresholds, &scenario, &mut summary);
+                repetitions.push(done);
+            }
+            for (index, spec) in scenario.backends.iter().enumerate() {
+                if *stop.borrow() != Stop::Run {
+                    break;
+                }
+                if !args.quiet {
+                    eprintln!(
+                        "running {} ({}/{}){}",
+                        spec.name,
+                        index + 1,
+                        scenario.backends.len(),
+                        super::gate::repeat_note(repeat, args.gate.repeat)
+                    );
+                }
+                match runner::run_backend(&scenario, &plan, spec, index, &options).await {
+                    Ok(run) => {
+                        if run.summary.aborted {
+                            code = exit::BACKEND;
+                        }
+                        summary
+                            .environment
+                            .backends
+                            .insert(spec.name.clone(), run.environment);
+                        summary.backends.push(run.summary);
+                    }
+                    Err(e) => {
+                        eprintln!("error: {e}");
+                        code = exit::BACKEND;
+                        summary.backends.push(runner::not_run(
+                            &scenario,
+                            &plan,
+                            spec,
+                            e.message.clone(),
+                        ));
+                    }
+                }
+                summary.interrupted = *stop.borrow() != Stop::Run;
+                if let Err(e) = results.write(&summary) {
+                    eprintln!(
+                        "error: cannot write results to {}: {e}",
+                        results.path().display()
+                    );
+                }
+            }
             if *stop.borrow() != Stop::Run {
                 break;
             }
-            if !args.quiet {
-                eprintln!(
-                    "running {} ({}/{})",
-                    spec.name,
-                    index + 1,
-                    scenario.backends.len()
-                );
-            }
-            match runner::run_backend(&scenario, &plan, spec, index, &options).await {
-                Ok(run) => {
-                    if run.summary.aborted {
-                        code = exit::BACKEND;
-                    }
-                    summary
-                        .environment
-                        .backends
-                        .insert(spec.name.clone(), run.environment);
-                    summary.backends.push(run.summary);
-                }
-                Err(e) => {
-                    eprintln!("error: {e}");
-                    code = exit::BACKEND;
-                    summary.backends.push(runner::not_run(
-                        &scenario,
-                        &plan,
-                        spec,
-                        e.message.clone(),
-                    ));
-                }
-            }
+        }
+        if args.gate.repeat > 1 {
+            let done = summary.backends.clone();
+            super::gate::record_repeat(
+                repetitions.len(),
+                &done,
+                &thresholds,
+                &scenario,
+                &mut summary,
+            );
             summary.interrupted = *stop.borrow() != Stop::Run;
             if let Err(e) = results.write(&summary) {
                 eprintln!(
@@ -103,7 +144,8 @@ pub fn run(args: RunArgs) -> Result<i32, AppError> {
                 );
             }
         }
-        Ok::<i32, AppError>(code)
+        repetitions.push(summary.backends.clone());
+        Ok::<(i32, Vec<_>), AppError>((code, repetitions))
     });
     // The clients' copies of the trace sink are gone; this is the last one.
     drop(options);
@@ -113,8 +155,8 @@ pub fn run(args: RunArgs) -> Result<i32, AppError> {
             eprintln!("error: trace {} is incomplete: {e}", path.display());
         }
     }
-    let code = match outcome {
-        Ok(code) => code,
+    let (mut code, repetitions) = match outcome {
+        Ok(done) => done,
         Err(e) => {
             // Nothing was measured: say which backend, and leave nothing behind.
             results.discard();
@@ -129,9 +171,26 @@ pub fn run(args: RunArgs) -> Result<i32, AppError> {
         // Interrupted before the first backend started.
         results.discard();
         eprintln!("interrupted before the first backend ran: nothing measured, nothing written");
-    } else {
-        print!("{}", report::table::render(&summary));
-        eprintln!("results: {}", results.path().display());
+        return Ok(interrupt.exit_code().unwrap_or(code));
+    }
+    let verdicts = super::gate::apply(&thresholds, &scenario, &repetitions, &mut summary);
+    if !verdicts.is_empty() || args.gate.repeat > 1 {
+        if let Err(e) = results.write(&summary) {
+            eprintln!(
+                "error: cannot write results to {}: {e}",
+                results.path().display()
+            );
+        }
+    }
+    print!("{}", report::table::render(&summary));
+    print!("{}", crate::gate::repeat::spread(&summary.repeats));
+    print!("{}", crate::gate::render(&verdicts));
+    eprintln!("results: {}", results.path().display());
+    let written = super::gate::write_outputs(&args.gate, &summary);
+    let gate_failed = !written || verdicts.iter().any(|v| !v.passed);
+    let regressed = baseline.is_some_and(|b| b.check(&summary) != exit::OK);
+    if (gate_failed || regressed) && code == exit::OK {
+        code = exit::GATE;
     }
     Ok(interrupt.exit_code().unwrap_or(code))
 }

@@ -1,4 +1,5 @@
-//! The results directory: `run.json` and `summary.md`, rewritten after every
+//! The results directory: `run.json`, `summary.md`, `windows.csv` and one
+//! `<backend>.hlog` per backend, rewritten after every
 //! backend so that an interrupt or a later failure loses nothing measured.
 //!
 //! Invariant: a results file on disk is always complete — written to a
@@ -13,7 +14,14 @@ use std::sync::Mutex;
 pub static WRITING: Mutex<()> = Mutex::new(());
 
 /// The files this directory holds for a run.
-const FILES: [&str; 4] = ["run.json", "summary.md", "run.tmp", "summary.tmp"];
+const FILES: [&str; 6] = [
+    "run.json",
+    "summary.md",
+    "windows.csv",
+    "run.tmp",
+    "summary.tmp",
+    "windows.tmp",
+];
 
 pub struct ResultsDir {
     dir: PathBuf,
@@ -71,7 +79,10 @@ impl ResultsDir {
             (parent.canonicalize(), self.dir.canonicalize()),
             (Ok(a), Ok(b)) if a == b
         );
-        same_dir && FILES.iter().any(|f| name == *f)
+        let hlog = Path::new(name)
+            .extension()
+            .is_some_and(|e| e == "hlog" || e == "tmp");
+        same_dir && (hlog || FILES.iter().any(|f| name == *f))
     }
 
     /// Remove what this run created, when it measured nothing.
@@ -89,7 +100,15 @@ impl ResultsDir {
         let markdown = super::markdown::render(run);
         let _writing = WRITING.lock().unwrap_or_else(|p| p.into_inner());
         write_atomic(&self.dir.join("run.json"), &json)?;
-        write_atomic(&self.dir.join("summary.md"), markdown.as_bytes())
+        write_atomic(&self.dir.join("summary.md"), markdown.as_bytes())?;
+        let windows = super::windows_csv::render(run);
+        write_atomic(&self.dir.join("windows.csv"), windows.as_bytes())?;
+        for b in &run.backends {
+            if let Some(log) = super::hlog::render(run, b) {
+                write_atomic(&self.dir.join(super::hlog::file_name(b)), &log)?;
+            }
+        }
+        Ok(())
     }
 }
 

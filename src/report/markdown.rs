@@ -66,6 +66,7 @@ pub fn render(run: &RunSummary) -> String {
         }
         md.push_str(&format!("\n{}\n", matrix::KEY));
     }
+    md.push_str(&super::verdicts::markdown(run));
     let warnings = warnings(run);
     if !warnings.is_empty() {
         md.push_str("\n## Warnings\n\n");

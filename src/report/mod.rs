@@ -1,9 +1,13 @@
 //! Outputs, one file per format; each reads a `RunSummary` and nothing else.
 
 pub mod files;
+pub mod hlog;
+pub mod junit;
 pub mod markdown;
 pub mod matrix;
 pub mod table;
+pub mod verdicts;
+pub mod windows_csv;
 
 use crate::summary::{BackendSummary, RunSummary};
 

@@ -57,6 +57,8 @@ pub struct Scenario {
     #[serde(serialize_with = "as_ms")]
     pub saturation_limit: Duration,
     pub backends: Vec<BackendSpec>,
+    /// `[[threshold]]` tables, checked against the finished run.
+    pub thresholds: Vec<crate::gate::ThresholdSet>,
 }
 
 #[derive(Debug, Clone, Serialize)]

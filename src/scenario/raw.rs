@@ -32,6 +32,17 @@ pub struct RawScenario {
     pub sku: Option<Vec<Spanned<RawSku>>>,
     pub phase: Option<Vec<Spanned<RawPhase>>>,
     pub backend: Option<Vec<Spanned<RawBackend>>>,
+    pub threshold: Option<Vec<Spanned<RawThreshold>>>,
+}
+
+/// One `[[threshold]]` table: checks on the backends `backends` selects.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawThreshold {
+    pub backends: Option<Spanned<String>>,
+    pub checks: Option<Spanned<Vec<Spanned<String>>>>,
+    /// A share: `"1%"` or a fraction.
+    pub max_failed: Option<Spanned<toml::Value>>,
 }
 
 /// `[catalogue]`: generated SKUs.

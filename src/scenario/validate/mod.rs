@@ -3,7 +3,7 @@
 //! Invariant: every rule of `scenarios/README.md` is checked here, and every
 //! failure is a `ScenarioError` naming file, line, column and dotted key.
 //! Checks stop at the first problem and run in the order the documentation
-//! describes the format: top-level keys, catalogue, phases, backends.
+//! describes the format: top-level keys, catalogue, phases, backends, thresholds.
 //!
 //! This file holds the entry points and the top-level keys; each part of the
 //! format has its own child module adding methods to `Validator`.
@@ -15,6 +15,7 @@ mod phases;
 mod scalars;
 mod server_options;
 mod text;
+mod thresholds;
 mod workload;
 
 use super::error::{Locator, ScenarioError};
@@ -131,6 +132,7 @@ impl Validator<'_> {
         let skus = self.catalogue(&raw, default_buffer)?;
         let phases = self.phases(raw.phase.as_deref(), &skus)?;
         let backends = self.backends(raw.backend.as_deref(), &skus)?;
+        let thresholds = self.thresholds(raw.threshold.as_deref(), &backends)?;
 
         Ok(Scenario {
             name,
@@ -145,6 +147,7 @@ impl Validator<'_> {
             min_window_orders,
             saturation_limit,
             backends,
+            thresholds,
         })
     }
 

@@ -9,6 +9,7 @@ mod catalogue;
 mod phases;
 mod servers;
 mod syntax;
+mod thresholds;
 mod valid;
 
 use super::*;

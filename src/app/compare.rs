@@ -1,0 +1,92 @@
+//! `atpsim compare` and `run --baseline`: load both runs, refuse what
+//! cannot be compared (exit 2), print the side-by-side diff, exit 1 on a
+//! regression.
+//!
+//! Invariant: everything that can make the comparison impossible (an
+//! unreadable baseline, a bad tolerance, a different schedule) is found
+//! before `run` starts measuring.
+
+use crate::cli::{CompareArgs, CompareRules};
+use crate::compare::{self, tolerance::Rule};
+use crate::error::{exit, AppError};
+use crate::summary::RunSummary;
+use std::path::Path;
+
+pub fn compare_command(args: CompareArgs) -> Result<i32, AppError> {
+    let rules = rules(&args.rules)?;
+    let base = load(&args.baseline)?;
+    let cur = load(&args.current)?;
+    if let Some(why) = compare::refusal(&base, &cur).filter(|_| !args.rules.force) {
+        return Err(AppError::Usage(format!(
+            "cannot compare {} with {}: {why}",
+            args.baseline.display(),
+            args.current.display()
+        )));
+    }
+    Ok(report(&base, &cur, &rules))
+}
+
+/// The baseline of `run --baseline`, checked against the schedule about to run.
+pub struct Baseline {
+    run: RunSummary,
+    rules: Vec<Rule>,
+}
+
+pub fn baseline(
+    path: Option<&Path>,
+    opts: &CompareRules,
+    schedule_hash: &str,
+) -> Result<Option<Baseline>, AppError> {
+    let Some(path) = path else { return Ok(None) };
+    let rules = rules(opts)?;
+    let run = load(path)?;
+    if run.scenario.schedule_hash != schedule_hash && !opts.force {
+        return Err(AppError::Usage(format!(
+            "--baseline {}: it ran schedule hash {}, this scenario's is {}: the orders differ, so the figures are not comparable; use the baseline's scenario and seed, or pass --force",
+            path.display(),
+            run.scenario.schedule_hash,
+            schedule_hash
+        )));
+    }
+    Ok(Some(Baseline { run, rules }))
+}
+
+impl Baseline {
+    /// Prints the comparison with the finished run; its exit code.
+    pub fn check(&self, current: &RunSummary) -> i32 {
+        println!("\nagainst the baseline {}:", self.run.run_id);
+        report(&self.run, current, &self.rules)
+    }
+}
+
+fn rules(opts: &CompareRules) -> Result<Vec<Rule>, AppError> {
+    compare::tolerance::rules(&opts.max_regression).map_err(AppError::Usage)
+}
+
+fn report(base: &RunSummary, cur: &RunSummary, rules: &[Rule]) -> i32 {
+    let c = compare::compare(base, cur, rules);
+    for w in &c.warnings {
+        eprintln!("warning: {w}");
+    }
+    print!("{}", compare::render::render(&c));
+    if c.regressed() {
+        exit::GATE
+    } else {
+        exit::OK
+    }
+}
+
+fn load(path: &Path) -> Result<RunSummary, AppError> {
+    let text = std::fs::read_to_string(path).map_err(|source| AppError::Output {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    serde_json::from_str(&text).map_err(|e| {
+        AppError::Usage(format!(
+            "{}:{}:{}: not a run.json this version of atpsim reads: {e}",
+            path.display(),
+            e.line(),
+            e.column()
+        ))
+    })
+}

@@ -1,0 +1,182 @@
+//! `atpsim compare` and `run --baseline`: exit codes and refusals.
+
+use super::common::*;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+
+/// One real run of RACE (memory-atomic, memory-naive) into `dir/base`.
+fn base_run(dir: &Path) -> (PathBuf, Value) {
+    let scenario = write(dir, "race.toml", RACE);
+    let out = dir.join("base");
+    run_into(&scenario, &out).assert().code(0);
+    let path = out.join("run.json");
+    let run = read_json(&path);
+    (path, run)
+}
+
+fn save(dir: &Path, name: &str, run: &Value) -> PathBuf {
+    write(dir, name, &serde_json::to_string_pretty(run).unwrap())
+}
+
+fn compare(base: &Path, cur: &Path, extra: &[&str]) -> (Option<i32>, String, String) {
+    let out = atpsim()
+        .arg("compare")
+        .arg(base)
+        .arg(cur)
+        .args(extra)
+        .output()
+        .unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).to_string(),
+        String::from_utf8_lossy(&out.stderr).to_string(),
+    )
+}
+
+#[test]
+fn compare_exits_0_without_a_regression_and_1_with_one() {
+    let _one = exclusive();
+    let dir = tempfile::tempdir().unwrap();
+    let (base, run) = base_run(dir.path());
+    let (code, stdout, _) = compare(&base, &base, &[]);
+    assert_eq!(code, Some(0), "{stdout}");
+    assert!(
+        stdout.contains("no regression against the baseline"),
+        "{stdout}"
+    );
+
+    // One more oversold unit on the atomic backend: oversell may not grow.
+    let mut worse = run.clone();
+    let oversold = worse["backends"][0]["units"]["oversold"].as_u64().unwrap();
+    worse["backends"][0]["units"]["oversold"] = Value::from(oversold + 1);
+    let cur = save(dir.path(), "worse.json", &worse);
+    let (code, stdout, _) = compare(&base, &cur, &[]);
+    assert_eq!(code, Some(1), "{stdout}");
+    let row = stdout
+        .lines()
+        .find(|l| l.starts_with("memory-atomic") && l.contains("units.oversold "))
+        .unwrap_or_else(|| panic!("{stdout}"));
+    assert!(row.ends_with("REGRESSED"), "{row}");
+    // A tolerance of one unit lets it pass.
+    assert_eq!(
+        compare(&base, &cur, &["--max-regression", "oversold=1"]).0,
+        Some(0)
+    );
+
+    // p99 doubled: beyond the default 20%, within an explicit 150%.
+    let mut slower = run.clone();
+    let p99 = slower["backends"][1]["latency_us"]["p99"].as_f64().unwrap();
+    slower["backends"][1]["latency_us"]["p99"] = Value::from(p99 * 2.0 + 1.0);
+    let cur = save(dir.path(), "slower.json", &slower);
+    assert_eq!(compare(&base, &cur, &[]).0, Some(1));
+    assert_eq!(
+        compare(&base, &cur, &["--max-regression", "p99=150%"]).0,
+        Some(0)
+    );
+
+    // A backend gone from the current run is a regression.
+    let mut fewer = run;
+    fewer["backends"].as_array_mut().unwrap().pop();
+    let cur = save(dir.path(), "fewer.json", &fewer);
+    let (code, stdout, _) = compare(&base, &cur, &[]);
+    assert_eq!(code, Some(1));
+    assert!(
+        stdout.contains("memory-naive is in the baseline but not in the current run"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn compare_refuses_other_schedules_bad_files_and_bad_tolerances_with_exit_2() {
+    let _one = exclusive();
+    let dir = tempfile::tempdir().unwrap();
+    let (base, run) = base_run(dir.path());
+    let mut other = run.clone();
+    other["scenario"]["schedule_hash"] = Value::from("0".repeat(64));
+    other["environment"]["cpu_count"] = Value::from(64);
+    let cur = save(dir.path(), "other.json", &other);
+    let (code, _, stderr) = compare(&base, &cur, &[]);
+    assert_eq!(code, Some(2));
+    assert!(
+        stderr.contains("different schedules") && stderr.contains("--force"),
+        "{stderr}"
+    );
+    let (code, _, stderr) = compare(&base, &cur, &["--force"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(stderr.contains("warning: CPU count differs"), "{stderr}");
+
+    let (code, _, stderr) = compare(&base, &dir.path().join("absent.json"), &[]);
+    assert_eq!(code, Some(2));
+    assert!(stderr.contains("absent.json"), "{stderr}");
+    let garbage = write(dir.path(), "garbage.json", "{\"schema_version\": 1}");
+    let (code, _, stderr) = compare(&base, &garbage, &[]);
+    assert_eq!(code, Some(2));
+    assert!(
+        stderr.contains("garbage.json:1:") && stderr.contains("not a run.json"),
+        "{stderr}"
+    );
+    let (code, _, stderr) = compare(&base, &base, &["--max-regression", "p99x=10%"]);
+    assert_eq!(code, Some(2));
+    assert!(stderr.contains("unknown metric `p99x`"), "{stderr}");
+}
+
+#[test]
+fn run_with_a_baseline_gates_on_it_and_refuses_another_schedule_up_front() {
+    let _one = exclusive();
+    let dir = tempfile::tempdir().unwrap();
+    let (base, mut run) = base_run(dir.path());
+    let scenario = dir.path().join("race.toml");
+    // A baseline claiming far more throughput than any run reaches.
+    run["backends"][0]["throughput_per_s"] = Value::from(1e12);
+    let fast = save(dir.path(), "fast.json", &run);
+    let out = dir.path().join("cur");
+    let assert = run_into(&scenario, &out)
+        .arg("--baseline")
+        .arg(&fast)
+        .assert()
+        .code(1);
+    let stdout = String::from_utf8_lossy(&assert.get_output().stdout).to_string();
+    assert!(stdout.contains("against the baseline"), "{stdout}");
+    assert!(
+        out.join("run.json").exists(),
+        "results are written before the verdict"
+    );
+    // The same baseline with throughput free to fall passes.
+    run_into(&scenario, &dir.path().join("cur2"))
+        .arg("--baseline")
+        .arg(&base)
+        .args([
+            "--max-regression",
+            "throughput=100%",
+            "--max-regression",
+            "p99=1000%",
+        ])
+        .args([
+            "--max-regression",
+            "peak_p99=1000%",
+            "--max-regression",
+            "oversold=1000000",
+        ])
+        .args(["--max-regression", "lost_updates=1000000"])
+        .assert()
+        .code(0);
+
+    let other = write(
+        dir.path(),
+        "other.toml",
+        &RACE.replace("seed = 11", "seed = 12"),
+    );
+    let out = dir.path().join("never");
+    let assert = atpsim()
+        .arg("run")
+        .arg(&other)
+        .arg("--out")
+        .arg(&out)
+        .arg("--baseline")
+        .arg(&base)
+        .assert()
+        .code(2);
+    let stderr = String::from_utf8_lossy(&assert.get_output().stderr).to_string();
+    assert!(stderr.contains("schedule hash"), "{stderr}");
+    assert!(!out.exists(), "nothing ran");
+}
