@@ -9,6 +9,9 @@ pub enum AppError {
     /// Bad input, found before anything ran: exit 2, nothing written.
     #[error("{0}")]
     Scenario(#[from] ScenarioError),
+    /// A saved `run.json` that does not read back (`atpsim report`): exit 2.
+    #[error("{0}")]
+    SavedRun(ScenarioError),
     #[error("cannot use {path}: {source}")]
     Output {
         path: PathBuf,
@@ -24,7 +27,10 @@ pub enum AppError {
 impl AppError {
     pub fn exit_code(&self) -> i32 {
         match self {
-            AppError::Scenario(_) | AppError::Output { .. } | AppError::Runtime(_) => 2,
+            AppError::Scenario(_)
+            | AppError::SavedRun(_)
+            | AppError::Output { .. }
+            | AppError::Runtime(_) => 2,
             AppError::Backend(_) => 3,
         }
     }

@@ -4,6 +4,7 @@
 //! written); once a run starts, every finished backend's results are on disk
 //! before the next one starts.
 
+mod report;
 mod run;
 mod signals;
 
@@ -17,6 +18,7 @@ use std::path::PathBuf;
 pub fn main(cli: Cli) -> i32 {
     let result = match cli.command {
         Command::Run(args) => run::run(args),
+        Command::Report(args) => report::report(args),
         Command::Validate { file } => validate(file),
     };
     match result {

@@ -130,10 +130,28 @@ pub fn run(args: RunArgs) -> Result<i32, AppError> {
         results.discard();
         eprintln!("interrupted before the first backend ran: nothing measured, nothing written");
     } else {
+        write_review(&args, &summary, &results);
         print!("{}", report::table::render(&summary));
         eprintln!("results: {}", results.path().display());
     }
     Ok(interrupt.exit_code().unwrap_or(code))
+}
+
+/// Charts and `report.html` beside `run.json`: a failure here is a
+/// warning, since everything measured is already on disk.
+fn write_review(args: &RunArgs, summary: &RunSummary, results: &ResultsDir) {
+    let runs = std::slice::from_ref(summary);
+    match report::review::write(runs, results.path(), !args.no_charts) {
+        Ok(written) => {
+            for w in written.warnings {
+                eprintln!("warning: {w}");
+            }
+        }
+        Err(e) => eprintln!(
+            "warning: report.html not written to {}: {e}",
+            results.path().display()
+        ),
+    }
 }
 
 /// Create the trace file, refusing a path that would overwrite the scenario

@@ -1,8 +1,12 @@
 //! Outputs, one file per format; each reads a `RunSummary` and nothing else.
 
+pub mod charts;
 pub mod files;
+pub mod html;
 pub mod markdown;
 pub mod matrix;
+pub mod reading;
+pub mod review;
 pub mod table;
 
 use crate::summary::{BackendSummary, RunSummary};
