@@ -27,3 +27,13 @@ pub fn program(names: &[&str]) -> Option<String> {
             .map(|_| n.to_string())
     })
 }
+
+/// The full path of the first of `names` found on `PATH`.
+pub fn on_path(names: &[&str]) -> Option<std::path::PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    names.iter().find_map(|n| {
+        std::env::split_paths(&path)
+            .map(|dir| dir.join(n))
+            .find(|p| p.is_file())
+    })
+}
