@@ -10,7 +10,7 @@
 //! - `metrics`  — per-thread histograms and counters, windows, peak and worst
 //! - `audit`    — pure: ledger + final snapshot → oversell, lost updates, undersell
 //! - `summary`  — `RunSummary`, the one contract every output reads (`run.json`)
-//! - `report`   — terminal table, `run.json`, `summary.md`
+//! - `report`   — terminal table, `run.json`, `summary.md`, charts (SVG, PNG), `report.html`
 //! - `trace`    — the per-attempt CSV, streamed
 //! - `redact`   — passwords out of every URL and message before it is printed
 //! - `app`, `cli`, `error` — commands, flags and exit codes

@@ -149,9 +149,12 @@ fn reading_section(h: &mut String, runs: &[RunSummary]) {
         if runs.len() > 1 {
             let _ = writeln!(h, "<h3>Run {}</h3>", i + 1);
         }
-        for sentence in reading::sentences(r) {
+        for paragraph in reading::paragraphs(r) {
             h.push_str("<p>");
-            for part in sentence {
+            for part in paragraph
+                .into_iter()
+                .flat_map(|s| std::iter::once(Part::Text(" ".into())).chain(s))
+            {
                 match part {
                     Part::Text(t) => h.push_str(&escape(&t)),
                     Part::Figure {

@@ -96,15 +96,16 @@ impl<'a> Writer<'a> {
     }
 }
 
-/// The sentences for one run, in the order the backends ran.
-pub fn sentences(run: &RunSummary) -> Vec<Sentence> {
+/// The reading of one run as paragraphs: first which backends kept within
+/// stock, then one paragraph per backend in the order they ran.
+pub fn paragraphs(run: &RunSummary) -> Vec<Vec<Sentence>> {
     let json = serde_json::to_value(run).unwrap_or_default();
     let mut out = Vec::new();
-    for (i, b) in run.backends.iter().enumerate() {
-        out.extend(backend_sentences(&json, i, b));
-    }
     if let Some(s) = verdict_sentence(run) {
-        out.push(vec![Part::Text(s)]);
+        out.push(vec![vec![Part::Text(s)]]);
+    }
+    for (i, b) in run.backends.iter().enumerate() {
+        out.push(backend_sentences(&json, i, b));
     }
     out
 }
