@@ -264,3 +264,47 @@ fn report_refuses_a_file_that_is_not_a_run_with_its_location() {
         "{stderr}"
     );
 }
+
+#[test]
+fn the_isolation_heat_map_is_drawn_only_for_runs_with_levels() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    run_burst(dir.path(), &out, &["--no-charts"]);
+    atpsim()
+        .arg("report")
+        .arg(out.join("run.json"))
+        .assert()
+        .code(0);
+    assert!(
+        !out.join("isolation-matrix.svg").exists(),
+        "no levels, no matrix"
+    );
+
+    // The same figures, as if they came from two SQL backends, one at a named level.
+    let mut run: Value = serde_json::from_str(&read(&out.join("run.json"))).unwrap();
+    for (i, store) in ["postgres", "mysql"].into_iter().enumerate() {
+        let b = &mut run["backends"][i];
+        b["store"] = store.into();
+        b["strategy"] = "tx".into();
+        b["options"] = serde_json::json!({ "isolation": "serializable" });
+    }
+    let saved = dir.path().join("levels.json");
+    std::fs::write(&saved, serde_json::to_string(&run).unwrap()).unwrap();
+    let drawn = dir.path().join("drawn");
+    atpsim()
+        .arg("report")
+        .arg(&saved)
+        .arg("--out")
+        .arg(&drawn)
+        .assert()
+        .code(0);
+    let svg = read(&drawn.join("isolation-matrix.svg"));
+    roxmltree::Document::parse(&svg).expect("isolation-matrix.svg is XML");
+    let oversold = run["backends"][0]["units"]["oversold"].as_u64().unwrap();
+    assert!(
+        svg.contains(&format!("oversold {oversold}")),
+        "cell text in the SVG"
+    );
+    let html = read(&drawn.join("report.html"));
+    assert!(html.contains("<h2>Isolation matrix</h2>") && html.contains("id=\"isolation-matrix\""));
+}

@@ -14,11 +14,19 @@ use plotters::prelude::*;
 const CELL_WIDTH: u32 = 190;
 const CELL_HEIGHT: u32 = 70;
 
+struct Cell {
+    row: usize,
+    column: usize,
+    oversold: u64,
+    lost: u64,
+    /// The server's default level, for a column that ran at the default.
+    default_level: Option<String>,
+}
+
 pub struct Heatmap {
     stores: Vec<String>,
     columns: Vec<String>,
-    /// (row, column, oversold, lost updates)
-    cells: Vec<(usize, usize, u64, u64)>,
+    cells: Vec<Cell>,
     run: usize,
 }
 
@@ -43,10 +51,23 @@ pub fn prepare(set: &SeriesSet) -> Prepared<Heatmap> {
     };
     for row in rows {
         let (store, strategy, level) = (&row[0], &row[1], &row[2]);
-        let r = index(&mut stores, store);
-        let c = index(&mut columns, &format!("{strategy} {level}"));
+        // Backends at the server's default level share a column across
+        // stores, whose defaults differ; the cell names the level.
+        let (column, default_level) = match level.strip_prefix('(') {
+            Some(rest) => (
+                format!("{strategy} (default level)"),
+                Some(rest.trim_end_matches(')').replace(", default", "")),
+            ),
+            None => (format!("{strategy} {level}"), None),
+        };
         let number = |s: &str| s.parse::<u64>().unwrap_or(0);
-        cells.push((r, c, number(&row[3]), number(&row[4])));
+        cells.push(Cell {
+            row: index(&mut stores, store),
+            column: index(&mut columns, &column),
+            oversold: number(&row[3]),
+            lost: number(&row[4]),
+            default_level,
+        });
     }
     if cells.is_empty() {
         return Prepared::Skip;
@@ -91,7 +112,7 @@ impl Chart for Heatmap {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
         let (title, body) = root.split_vertically(40);
         title.titled("Isolation matrix: oversold units", title_style())?;
-        let max = self.cells.iter().map(|c| c.2).max().unwrap_or(0);
+        let max = self.cells.iter().map(|c| c.oversold).max().unwrap_or(0);
         let label = label_style();
         let small = (super::FONT, 12).into_font().color(&BLACK);
         for (c, name) in self.columns.iter().enumerate() {
@@ -108,9 +129,10 @@ impl Chart for Heatmap {
             let y = 50 + r as i32 * CELL_HEIGHT as i32;
             body.draw(&Text::new(store.clone(), (10, y + 26), label.clone()))?;
         }
-        for &(r, c, oversold, lost) in &self.cells {
-            let x = 130 + c as i32 * CELL_WIDTH as i32;
-            let y = 50 + r as i32 * CELL_HEIGHT as i32;
+        for cell in &self.cells {
+            let (oversold, lost) = (cell.oversold, cell.lost);
+            let x = 130 + cell.column as i32 * CELL_WIDTH as i32;
+            let y = 50 + cell.row as i32 * CELL_HEIGHT as i32;
             let corner = (x + CELL_WIDTH as i32 - 4, y + CELL_HEIGHT as i32 - 4);
             body.draw(&Rectangle::new(
                 [(x, y), corner],
@@ -124,9 +146,16 @@ impl Chart for Heatmap {
             ))?;
             body.draw(&Text::new(
                 format!("lost {lost}"),
-                (x + 8, y + 38),
+                (x + 8, y + 36),
                 small.clone(),
             ))?;
+            if let Some(level) = &cell.default_level {
+                body.draw(&Text::new(
+                    format!("at {level}"),
+                    (x + 8, y + 52),
+                    small.clone(),
+                ))?;
+            }
         }
         Ok(())
     }
