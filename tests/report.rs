@@ -308,3 +308,40 @@ fn the_isolation_heat_map_is_drawn_only_for_runs_with_levels() {
     let html = read(&drawn.join("report.html"));
     assert!(html.contains("<h2>Isolation matrix</h2>") && html.contains("id=\"isolation-matrix\""));
 }
+
+#[test]
+fn threshold_verdicts_show_when_the_run_has_them_and_older_windows_still_load() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    run_burst(dir.path(), &out, &["--no-charts"]);
+    let html = read(&out.join("report.html"));
+    assert!(
+        !html.contains("Threshold verdicts"),
+        "no thresholds, no section"
+    );
+
+    let mut run: Value = serde_json::from_str(&read(&out.join("run.json"))).unwrap();
+    run["thresholds"] = serde_json::json!([{
+        "expression": "units.oversold == 0",
+        "backend": "memory-naive",
+        "value": run["backends"][0]["units"]["oversold"],
+        "verdict": "fail",
+    }]);
+    // A run saved before windows counted granted units.
+    for w in run["backends"][0]["windows"].as_array_mut().unwrap() {
+        w["units"].as_object_mut().unwrap().remove("granted");
+    }
+    let saved = dir.path().join("gated.json");
+    std::fs::write(&saved, serde_json::to_string(&run).unwrap()).unwrap();
+    let drawn = dir.path().join("drawn");
+    atpsim()
+        .arg("report")
+        .arg(&saved)
+        .arg("--out")
+        .arg(&drawn)
+        .assert()
+        .code(0);
+    let html = read(&drawn.join("report.html"));
+    assert!(html.contains("<h2>Threshold verdicts</h2>"));
+    assert!(html.contains("units.oversold == 0") && html.contains("<td class=\"bad\">fail</td>"));
+}
