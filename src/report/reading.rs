@@ -158,7 +158,7 @@ fn backend_sentences(json: &serde_json::Value, i: usize, b: &BackendSummary) -> 
         .fig(at("units/stock"), Format::Int)
         .text(" in stock and oversold ")
         .fig(at("units/oversold"), Format::Int)
-        .text(" (")
+        .text(" (counted SKU by SKU; ")
         .fig(at("oversell_rate"), Format::Percent)
         .text(" of what it granted)");
     if b.units.lost_updates > 0 {
