@@ -39,6 +39,7 @@ fn the_flash_report_renders_cleanly_in_chromium() {
     };
     let chromium = std::env::var_os("CHROMIUM")
         .map(PathBuf::from)
+        .filter(|p| p.is_file())
         .or_else(|| common::on_path(&["chromium", "chromium-browser", "google-chrome"]));
     let Some(chromium) = common::require(chromium, "chromium") else {
         return;
