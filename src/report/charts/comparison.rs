@@ -13,6 +13,7 @@ const ROW_HEIGHT: u32 = 34;
 
 pub struct Comparison {
     labels: Vec<String>,
+    colours: Vec<usize>,
     oversold: Vec<f64>,
     peak_p99_ms: Vec<f64>,
 }
@@ -23,6 +24,7 @@ pub fn prepare(set: &SeriesSet) -> Prepared<Comparison> {
     }
     Prepared::Ready(Comparison {
         labels: set.series.iter().map(|s| s.label.clone()).collect(),
+        colours: set.series.iter().map(|s| s.colour).collect(),
         oversold: set
             .series
             .iter()
@@ -113,7 +115,7 @@ impl Comparison {
         chart.draw_series(values.iter().enumerate().map(|(i, &v)| {
             Rectangle::new(
                 [(0.0, y_of(i) - 0.35), (v, y_of(i) + 0.35)],
-                colour(i).filled(),
+                colour(self.colours[i]).filled(),
             )
         }))?;
         chart.draw_series(values.iter().enumerate().map(|(i, &v)| {

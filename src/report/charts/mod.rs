@@ -21,7 +21,8 @@ use std::path::Path;
 /// What every chart draws with: the family the shipped font is registered under.
 pub const FONT: &str = font::FAMILY;
 
-/// Series colours, in order; a colour-blind-safe set (Okabe–Ito).
+/// Series colours, in order: the Okabe–Ito colour-blind-safe set, with
+/// purple for its black, which the stock line uses.
 pub const PALETTE: [RGBColor; 8] = [
     RGBColor(0, 114, 178),
     RGBColor(213, 94, 0),
@@ -30,7 +31,7 @@ pub const PALETTE: [RGBColor; 8] = [
     RGBColor(230, 159, 0),
     RGBColor(86, 180, 233),
     RGBColor(240, 228, 66),
-    RGBColor(0, 0, 0),
+    RGBColor(117, 62, 156),
 ];
 
 pub fn colour(i: usize) -> RGBColor {
@@ -40,9 +41,36 @@ pub fn colour(i: usize) -> RGBColor {
 /// One labelled line of (x, y) points, in the colour of its series.
 pub struct Line {
     pub label: String,
-    /// Index into `PALETTE` (the series' position).
+    /// Index into `PALETTE` (the series' colour).
     pub colour: usize,
+    /// Drawn dashed (a run after the first).
+    pub dashed: bool,
     pub points: Vec<(f64, f64)>,
+}
+
+/// Draw `line` onto `chart`, dashed for a later run, with its legend entry.
+pub fn draw_line<'a, DB, X, Y>(
+    chart: &mut ChartContext<'a, DB, Cartesian2d<X, Y>>,
+    line: &Line,
+) -> DrawResult<DB>
+where
+    DB: DrawingBackend + 'a,
+    X: Ranged<ValueType = f64>,
+    Y: Ranged<ValueType = f64>,
+{
+    let style = colour(line.colour).stroke_width(2);
+    let points = line.points.iter().copied();
+    let drawn = if line.dashed {
+        chart.draw_series(DashedLineSeries::new(points, 10, 6, style))?
+    } else {
+        chart.draw_series(LineSeries::new(points, style))?
+    };
+    // A dashed line's legend is a short dash: one stroke in the legend box.
+    let length = if line.dashed { 10 } else { 22 };
+    drawn
+        .label(line.label.as_str())
+        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + length, y)], style));
+    Ok(())
 }
 
 /// The error type of one drawing attempt, whatever the backend.

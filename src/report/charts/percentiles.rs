@@ -53,11 +53,12 @@ pub fn curve(h: &Histogram<u64>) -> Vec<(f64, f64)> {
 pub fn prepare(set: &SeriesSet) -> Prepared<Percentiles> {
     let mut curves = Vec::new();
     let mut warnings = Vec::new();
-    for (i, s) in set.series.iter().enumerate() {
+    for s in &set.series {
         match decode(&s.backend.latency_us.histogram) {
             Ok(h) if !h.is_empty() => curves.push(Line {
                 label: s.label.clone(),
-                colour: i,
+                colour: s.colour,
+                dashed: s.dashed(),
                 points: curve(&h),
             }),
             Ok(_) => {}
@@ -126,22 +127,8 @@ impl Chart for Percentiles {
             .label_style(label_style())
             .axis_desc_style(label_style())
             .draw()?;
-        for Line {
-            label,
-            colour: c,
-            points,
-        } in &self.curves
-        {
-            let colour = super::colour(*c);
-            chart
-                .draw_series(LineSeries::new(
-                    points.iter().copied(),
-                    colour.stroke_width(2),
-                ))?
-                .label(label.as_str())
-                .legend(move |(x, y)| {
-                    PathElement::new(vec![(x, y), (x + 20, y)], colour.stroke_width(2))
-                });
+        for line in &self.curves {
+            super::draw_line(&mut chart, line)?;
         }
         chart
             .configure_series_labels()

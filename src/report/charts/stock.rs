@@ -8,9 +8,7 @@
 //! (`skus[].granted`) whenever releases do not lower it.
 
 use super::series::hot_sku;
-use super::{
-    colour, label_style, ms_label, title_style, Chart, DrawResult, Line, Prepared, SeriesSet,
-};
+use super::{label_style, ms_label, title_style, Chart, DrawResult, Line, Prepared, SeriesSet};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
@@ -36,13 +34,14 @@ pub fn cumulative(windows: &[crate::summary::Window]) -> Vec<(f64, f64)> {
 pub fn prepare(set: &SeriesSet) -> Prepared<StockChart> {
     let mut lines = Vec::new();
     let mut limits: Vec<(String, u64, u64)> = Vec::new();
-    for (i, s) in set.series.iter().enumerate() {
+    for s in &set.series {
         let Some(sku) = hot_sku(s.backend) else {
             continue;
         };
         lines.push(Line {
-            label: format!("{} ({})", s.label, sku.id),
-            colour: i,
+            label: s.label.clone(),
+            colour: s.colour,
+            dashed: s.dashed(),
             points: cumulative(&sku.windows),
         });
         let limit = (sku.id.clone(), sku.stock, sku.buffer);
@@ -124,22 +123,8 @@ impl Chart for StockChart {
                 ))?;
             }
         }
-        for Line {
-            label,
-            colour: c,
-            points,
-        } in &self.lines
-        {
-            let colour = colour(*c);
-            chart
-                .draw_series(LineSeries::new(
-                    points.iter().copied(),
-                    colour.stroke_width(2),
-                ))?
-                .label(label.as_str())
-                .legend(move |(x, y)| {
-                    PathElement::new(vec![(x, y), (x + 20, y)], colour.stroke_width(2))
-                });
+        for line in &self.lines {
+            super::draw_line(&mut chart, line)?;
         }
         chart
             .configure_series_labels()
