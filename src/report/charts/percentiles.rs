@@ -21,6 +21,8 @@ pub struct Percentiles {
     curves: Vec<Line>,
     /// The largest sample count: the x axis ends at that many.
     max_x: f64,
+    /// Series left out because their histogram did not decode, and why.
+    unreadable: Vec<String>,
 }
 
 /// Decode a `latency_us.histogram` value (nanoseconds, V2 compressed, base64).
@@ -54,6 +56,9 @@ pub fn prepare(set: &SeriesSet) -> Prepared<Percentiles> {
     let mut curves = Vec::new();
     let mut warnings = Vec::new();
     for s in &set.series {
+        if s.backend.latency_us.histogram.is_empty() {
+            continue;
+        }
         match decode(&s.backend.latency_us.histogram) {
             Ok(h) if !h.is_empty() => curves.push(Line {
                 label: s.label.clone(),
@@ -78,7 +83,11 @@ pub fn prepare(set: &SeriesSet) -> Prepared<Percentiles> {
         .iter()
         .filter_map(|c| c.points.last().map(|p| p.0))
         .fold(10.0, f64::max);
-    Prepared::Ready(Percentiles { curves, max_x })
+    Prepared::Ready(Percentiles {
+        curves,
+        max_x,
+        unreadable: warnings,
+    })
 }
 
 /// "99.9%" for x = 1000: the percentile an x position stands for.
@@ -97,7 +106,12 @@ impl Chart for Percentiles {
         "Latency by percentile (from each order's intended time), every backend overlaid. \
          Further right is rarer: the 99.9% mark is the slowest order in a thousand; each curve \
          ends at its slowest order."
-            .into()
+            .to_string()
+            + &self
+                .unreadable
+                .iter()
+                .map(|w| format!(" Not drawn: {w}."))
+                .collect::<String>()
     }
 
     fn size(&self) -> (u32, u32) {
