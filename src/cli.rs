@@ -57,7 +57,7 @@ pub struct ReportArgs {
     #[arg(required = true, value_name = "RUN.json")]
     pub files: Vec<PathBuf>,
     /// Write the charts and report.html here (default: the run's own
-    /// directory for one file, results/compare/<time>/ for several).
+    /// directory for one file, results/compare/<time>-<n>/ for several).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// Write report.html without drawing the charts.

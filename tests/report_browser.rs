@@ -1,7 +1,8 @@
-//! `report.html` of the flash demo in headless Chromium at 1366×768: no
+//! `report.html` of the flash demo, alone and drawn twice together as
+//! `atpsim report` does for several runs, in headless Chromium at 1366×768: no
 //! console error, no request leaving the file, no horizontal scroll, every
 //! chart image loaded, and printed to A4 within the page count it states.
-//! The screenshot and the PDF are kept under `target/tmp/report-browser/`.
+//! The screenshots and PDFs are kept under `target/tmp/report-browser/`.
 //!
 //! Needs node, `tests/browser/node_modules/playwright-core` and a Chromium
 //! (`.ci/run` installs them): skipped with the reason when missing, failed
@@ -56,12 +57,31 @@ fn the_flash_report_renders_cleanly_in_chromium() {
         .arg("--quiet")
         .assert()
         .code(0);
-    let report = out.join("report.html");
+    check_in_browser(&node, &chromium, &out, "report.html", 4);
+
+    // Two runs drawn together: twice the rows and longer labels.
+    let both = out.join("compare");
+    Command::cargo_bin("atpsim")
+        .unwrap()
+        .arg("report")
+        .arg(out.join("run.json"))
+        .arg(out.join("run.json"))
+        .arg("--out")
+        .arg(&both)
+        .assert()
+        .code(0);
+    check_in_browser(&node, &chromium, &both, "report.html", 4);
+}
+
+/// Open `dir/page` in Chromium and check what it found; `charts` images expected.
+fn check_in_browser(node: &str, chromium: &Path, dir: &Path, page: &str, charts: usize) {
+    let out = dir;
+    let report = out.join(page);
     let result = std::process::Command::new(node)
         .arg(repo("tests/browser/check_report.mjs"))
-        .arg(&chromium)
+        .arg(chromium)
         .arg(&report)
-        .arg(&out)
+        .arg(out)
         .output()
         .expect("node runs");
     assert!(
@@ -72,10 +92,7 @@ fn the_flash_report_renders_cleanly_in_chromium() {
     let stdout = String::from_utf8_lossy(&result.stdout);
     let found: Value = serde_json::from_str(stdout.lines().last().unwrap_or(""))
         .unwrap_or_else(|e| panic!("no findings from the browser check ({e}): {stdout}"));
-    eprintln!(
-        "browser check: {found}; screenshot and PDF in {}",
-        out.display()
-    );
+    eprintln!("browser check of {}: {found}", report.display());
 
     assert_eq!(
         found["consoleErrors"],
@@ -93,7 +110,7 @@ fn the_flash_report_renders_cleanly_in_chromium() {
         "horizontal scroll at 1366: {scroll:?} > {client:?}"
     );
     let images = found["images"].as_array().expect("images");
-    assert_eq!(images.len(), 4, "one image per chart of the flash run");
+    assert_eq!(images.len(), charts, "one image per chart");
     for img in images {
         assert!(
             img["naturalWidth"].as_u64() > Some(0),
@@ -107,5 +124,8 @@ fn the_flash_report_renders_cleanly_in_chromium() {
         pages >= 1 && pages <= limit,
         "{pages} printed pages, the report promises at most {limit}"
     );
-    eprintln!("printed: {pages} pages of at most {limit}");
+    eprintln!(
+        "printed: {pages} pages of at most {limit}; screenshot and PDF in {}",
+        out.display()
+    );
 }

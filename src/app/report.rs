@@ -45,9 +45,12 @@ fn default_dir(files: &[PathBuf]) -> PathBuf {
             .parent()
             .filter(|p| !p.as_os_str().is_empty())
             .map_or_else(|| PathBuf::from("."), Path::to_path_buf),
-        _ => PathBuf::from("results")
-            .join("compare")
-            .join(crate::timefmt::compact(std::time::SystemTime::now())),
+        // The process id keeps two reports started in one second apart.
+        _ => PathBuf::from("results").join("compare").join(format!(
+            "{}-{:04x}",
+            crate::timefmt::compact(std::time::SystemTime::now()),
+            std::process::id() & 0xffff
+        )),
     }
 }
 
