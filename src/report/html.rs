@@ -238,6 +238,7 @@ fn table_section(h: &mut String, set: &SeriesSet) {
         let _ = write!(h, "<th>{}</th>", escape(c));
     }
     h.push_str("</tr>\n");
+    let oversold_column = COLUMNS.iter().position(|c| *c == "oversold");
     for s in &set.series {
         let mut cells = row(s.backend).cells;
         if set.runs.len() > 1 {
@@ -249,10 +250,10 @@ fn table_section(h: &mut String, set: &SeriesSet) {
         }
         h.push_str("<tr>");
         for (i, c) in cells.iter().enumerate() {
-            // Column 6 is `oversold`: red when anything was oversold.
-            let class = match (i, s.backend.units.oversold) {
-                (6, 0) => " class=\"ok\"",
-                (6, _) => " class=\"bad\"",
+            // `oversold` in red when anything was oversold, green at 0.
+            let class = match (Some(i) == oversold_column, s.backend.units.oversold) {
+                (true, 0) => " class=\"ok\"",
+                (true, _) => " class=\"bad\"",
                 _ => "",
             };
             let _ = write!(h, "<td{class}>{}</td>", escape(c));

@@ -3,6 +3,11 @@
 //! Invariant: charts read `RunSummary` values only; a chart that cannot be
 //! drawn (no data for it, or a failure while drawing, panics included) is
 //! reported as a warning and never stops the other charts or the run.
+//!
+//! A new chart (holds live over time, a sweep's throughput and p99 against
+//! concurrency) is one more file: a `prepare` that returns `Skip` when the
+//! runs carry no data for it, a `Chart` impl, and a line in `render_all`;
+//! `report.html` shows whatever was rendered.
 
 mod comparison;
 mod font;
