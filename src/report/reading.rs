@@ -126,6 +126,11 @@ fn backend_sentences(json: &serde_json::Value, i: usize, b: &BackendSummary) -> 
             .text(format!(" units of {} against ", sku.id))
             .fig(sku_at("stock"), Format::Int)
             .text(" in stock");
+        if sku.buffer > 0 {
+            w.text(" (and an allowed oversell of ")
+                .fig(sku_at("buffer"), Format::Int)
+                .text(")");
+        }
         if sku.oversold > 0 {
             w.text(", ")
                 .fig(sku_at("oversold"), Format::Int)
@@ -233,6 +238,71 @@ mod tests {
         assert_eq!(Format::Ms.write(&json!(200.0)), "200");
         assert_eq!(Format::Percent.write(&json!(0.789)), "78.9%");
         assert_eq!(Format::Us.write(&json!(52400.0)), human_us(52400.0));
+    }
+
+    fn fixture() -> RunSummary {
+        serde_json::from_str(include_str!("../../tests/data/minimal-run.json")).unwrap()
+    }
+
+    fn plain(run: &RunSummary) -> String {
+        paragraphs(run)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|p| match p {
+                Part::Text(t) => t,
+                Part::Figure { text, .. } => text,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_reading_quotes_the_hot_sku_and_says_who_kept_within_stock() {
+        let mut run = fixture();
+        let text = plain(&run);
+        let b = &run.backends[0];
+        let hot = &b.skus[0];
+        assert!(
+            text.contains(&format!(
+                "{} promised {} units of {} against {} in stock",
+                b.name, hot.granted, hot.id, hot.stock
+            )),
+            "{text}"
+        );
+        assert!(text.contains(&format!("every backend ({}) kept within stock", b.name)));
+        assert!(!text.contains("allowed oversell"));
+        run.backends[0].skus[0].buffer = 3;
+        run.backends[0].skus[0].oversold = 1;
+        run.backends[0].units.oversold = 1;
+        let text = plain(&run);
+        assert!(text.contains("(and an allowed oversell of 3), 1 more than it could deliver"));
+        assert!(text.contains("promised more than it had"), "{text}");
+    }
+
+    #[test]
+    fn every_figure_is_the_value_at_its_pointer() {
+        let run = fixture();
+        let json = serde_json::to_value(&run).unwrap();
+        let figures: Vec<(String, Format, String)> = paragraphs(&run)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter_map(|p| match p {
+                Part::Figure {
+                    pointer,
+                    format,
+                    text,
+                } => Some((pointer, format, text)),
+                Part::Text(_) => None,
+            })
+            .collect();
+        assert!(figures.len() >= 8, "{figures:?}");
+        for (pointer, format, text) in figures {
+            let value = json
+                .pointer(&pointer)
+                .unwrap_or_else(|| panic!("{pointer}"));
+            assert_eq!(text, format.write(value), "{pointer}");
+        }
     }
 
     #[test]
