@@ -18,6 +18,8 @@ pub struct Cli {
 pub enum Command {
     /// Run a scenario against each of its backends in turn and write the results.
     Run(RunArgs),
+    /// Redraw the charts and report.html from saved run.json files, several drawn together.
+    Report(ReportArgs),
     /// Check a scenario and print its resolved plan without running it.
     Validate {
         /// The scenario file (TOML).
@@ -69,6 +71,9 @@ pub struct RunArgs {
     /// inspect the final state.
     #[arg(long)]
     pub keep: bool,
+    /// Write report.html without drawing the charts (SVG and PNG).
+    #[arg(long)]
+    pub no_charts: bool,
     #[command(flatten)]
     pub gate: GateArgs,
 }
@@ -100,4 +105,18 @@ pub struct GateArgs {
     pub baseline: Option<PathBuf>,
     #[command(flatten)]
     pub compare: CompareRules,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ReportArgs {
+    /// Saved run.json files; with several, their backends are drawn together.
+    #[arg(required = true, value_name = "RUN.json")]
+    pub files: Vec<PathBuf>,
+    /// Write the charts and report.html here (default: the run's own
+    /// directory for one file, results/compare/<time>-<n>/ for several).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Write report.html without drawing the charts.
+    #[arg(long)]
+    pub no_charts: bool,
 }

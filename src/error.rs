@@ -9,6 +9,9 @@ pub enum AppError {
     /// Bad input, found before anything ran: exit 2, nothing written.
     #[error("{0}")]
     Scenario(#[from] ScenarioError),
+    /// A saved `run.json` that does not read back (`atpsim report`): exit 2.
+    #[error("{0}")]
+    SavedRun(ScenarioError),
     #[error("cannot use {path}: {source}")]
     Output {
         path: PathBuf,
@@ -30,6 +33,7 @@ impl AppError {
     pub fn exit_code(&self) -> i32 {
         match self {
             AppError::Scenario(_)
+            | AppError::SavedRun(_)
             | AppError::Output { .. }
             | AppError::Usage(_)
             | AppError::Runtime(_) => 2,

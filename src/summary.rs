@@ -176,6 +176,10 @@ pub struct WindowOrders {
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct WindowUnits {
+    /// Units of the window's orders that ended granted; `default` so runs
+    /// saved before this field existed still load (they chart as zero).
+    #[serde(default)]
+    pub granted: u64,
     pub oversold_at_grant: u64,
 }
 

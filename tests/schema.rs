@@ -357,6 +357,7 @@ fn built_summary() -> atpsim::summary::RunSummary {
             ..Default::default()
         },
         units: WindowUnits {
+            granted: 100,
             oversold_at_grant: 2,
         },
         latency_us: WindowLatency {

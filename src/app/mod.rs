@@ -6,6 +6,7 @@
 
 mod compare;
 mod gate;
+mod report;
 mod run;
 mod signals;
 
@@ -19,6 +20,7 @@ use std::path::PathBuf;
 pub fn main(cli: Cli) -> i32 {
     let result = match cli.command {
         Command::Run(args) => run::run(args),
+        Command::Report(args) => report::report(args),
         Command::Validate { file } => validate(file),
         Command::Compare(args) => compare::compare_command(args),
     };

@@ -182,6 +182,7 @@ pub fn run(args: RunArgs) -> Result<i32, AppError> {
             );
         }
     }
+    write_review(&args, &summary, &results);
     print!("{}", report::table::render(&summary));
     print!("{}", crate::gate::repeat::spread(&summary.repeats));
     print!("{}", crate::gate::render(&verdicts));
@@ -193,6 +194,23 @@ pub fn run(args: RunArgs) -> Result<i32, AppError> {
         code = exit::GATE;
     }
     Ok(interrupt.exit_code().unwrap_or(code))
+}
+
+/// Charts and `report.html` beside `run.json`: a failure here is a
+/// warning, since everything measured is already on disk.
+fn write_review(args: &RunArgs, summary: &RunSummary, results: &ResultsDir) {
+    let runs = std::slice::from_ref(summary);
+    match report::review::write(runs, results.path(), !args.no_charts) {
+        Ok(written) => {
+            for w in written.warnings {
+                eprintln!("warning: {w}");
+            }
+        }
+        Err(e) => eprintln!(
+            "warning: report.html not written to {}: {e}",
+            results.path().display()
+        ),
+    }
 }
 
 /// Create the trace file, refusing a path that would overwrite the scenario

@@ -58,6 +58,8 @@ pub struct Counts {
     pub offered: u64,
     pub open_loop_offered: u64,
     pub granted: u64,
+    /// Units of the granted orders (their `qty`).
+    pub granted_units: u64,
     pub sold_out: u64,
     pub conflict: u64,
     pub error: u64,
@@ -73,7 +75,10 @@ impl Counts {
         self.offered += 1;
         self.open_loop_offered += r.open_loop as u64;
         match r.outcome {
-            Outcome::Granted => self.granted += 1,
+            Outcome::Granted => {
+                self.granted += 1;
+                self.granted_units += r.qty;
+            }
             Outcome::SoldOut => self.sold_out += 1,
             Outcome::Conflict => self.conflict += 1,
             Outcome::Error => self.error += 1,
@@ -89,6 +94,7 @@ impl Counts {
         self.offered += o.offered;
         self.open_loop_offered += o.open_loop_offered;
         self.granted += o.granted;
+        self.granted_units += o.granted_units;
         self.sold_out += o.sold_out;
         self.conflict += o.conflict;
         self.error += o.error;

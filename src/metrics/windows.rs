@@ -61,6 +61,7 @@ fn window(grid: WindowGrid, index: usize, rec: Option<&WindowRecord>) -> Window 
         Some(r) => (
             orders(&r.counts),
             WindowUnits {
+                granted: r.counts.granted_units,
                 oversold_at_grant: r.counts.oversold_units,
             },
             r.latency.window_latency(),
@@ -95,6 +96,7 @@ pub fn whole_run_window(grid: WindowGrid, total: &Recorder) -> Window {
         window_ms: grid.window_ns as f64 * grid.count as f64 / 1e6,
         orders: orders(&total.counts),
         units: WindowUnits {
+            granted: total.counts.granted_units,
             oversold_at_grant: total.counts.oversold_units,
         },
         latency_us: total.latency.window_latency(),
@@ -211,6 +213,7 @@ mod tests {
         assert_eq!(p.window.index, 4);
         assert_eq!(p.window.orders.offered, 60);
         assert_eq!(p.window.units.oversold_at_grant, 50);
+        assert_eq!(p.window.units.granted, 60);
     }
 
     #[test]

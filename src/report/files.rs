@@ -14,13 +14,15 @@ use std::sync::Mutex;
 pub static WRITING: Mutex<()> = Mutex::new(());
 
 /// The files this directory holds for a run.
-const FILES: [&str; 6] = [
+const FILES: [&str; 8] = [
     "run.json",
     "summary.md",
     "windows.csv",
     "run.tmp",
     "summary.tmp",
     "windows.tmp",
+    "report.html",
+    "report.tmp",
 ];
 
 pub struct ResultsDir {
@@ -114,7 +116,7 @@ impl ResultsDir {
 
 /// Write to a temporary file and rename it over the target: readers never see
 /// half a file, and a crash leaves the previous complete version.
-fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let tmp = path.with_extension("tmp");
     let mut f = std::fs::File::create(&tmp)?;
     f.write_all(bytes)?;

@@ -1,10 +1,14 @@
 //! Outputs, one file per format; each reads a `RunSummary` and nothing else.
 
+pub mod charts;
 pub mod files;
 pub mod hlog;
+pub mod html;
 pub mod junit;
 pub mod markdown;
 pub mod matrix;
+pub mod reading;
+pub mod review;
 pub mod table;
 pub mod verdicts;
 pub mod windows_csv;

@@ -1,0 +1,102 @@
+//! `atpsim report RUN.json [RUN2.json …]`: redraw the charts and
+//! `report.html` from saved runs, without running anything.
+//!
+//! Invariant: a saved run is read back into `RunSummary` exactly as `run`
+//! wrote it; one that does not parse is refused with its file, line and
+//! column (exit 2) before anything is written.
+
+use crate::cli::ReportArgs;
+use crate::error::{exit, AppError};
+use crate::report::review;
+use crate::scenario::ScenarioError;
+use crate::summary::{RunSummary, SCHEMA_VERSION};
+use std::path::{Path, PathBuf};
+
+pub fn report(args: ReportArgs) -> Result<i32, AppError> {
+    let runs = args
+        .files
+        .iter()
+        .map(|f| load(f))
+        .collect::<Result<Vec<_>, _>>()?;
+    let dir = match &args.out {
+        Some(dir) => dir.clone(),
+        None => default_dir(&args.files),
+    };
+    std::fs::create_dir_all(&dir).map_err(|source| AppError::Output {
+        path: dir.clone(),
+        source,
+    })?;
+    let written =
+        review::write(&runs, &dir, !args.no_charts).map_err(|source| AppError::Output {
+            path: dir.join("report.html"),
+            source,
+        })?;
+    for w in &written.warnings {
+        eprintln!("warning: {w}");
+    }
+    println!("{}", written.html.display());
+    Ok(exit::OK)
+}
+
+/// One file: beside it; several: a fresh directory under `results/compare/`.
+fn default_dir(files: &[PathBuf]) -> PathBuf {
+    match files {
+        [one] => one
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .map_or_else(|| PathBuf::from("."), Path::to_path_buf),
+        // The process id keeps two reports started in one second apart.
+        _ => PathBuf::from("results").join("compare").join(format!(
+            "{}-{:04x}",
+            crate::timefmt::compact(std::time::SystemTime::now()),
+            std::process::id() & 0xffff
+        )),
+    }
+}
+
+/// Read a saved `run.json` back into the summary it was written from.
+pub fn load(file: &Path) -> Result<RunSummary, AppError> {
+    let located = |line: usize, column: usize, key: &str, message: String| {
+        AppError::SavedRun(ScenarioError {
+            file: file.to_path_buf(),
+            line,
+            column,
+            key: key.to_string(),
+            message,
+        })
+    };
+    let text = std::fs::read_to_string(file)
+        .map_err(|e| located(1, 1, "run.json", format!("cannot read the file: {e}")))?;
+    let run: RunSummary = serde_json::from_str(&text).map_err(|e| {
+        let message = e.to_string();
+        // serde names the field in backticks ("missing field `x`"); the
+        // location is appended after " at line"; both are reported apart.
+        let key = message.split('`').nth(1).unwrap_or("run.json").to_string();
+        let message = message
+            .split(" at line ")
+            .next()
+            .unwrap_or(&message)
+            .to_string();
+        located(
+            e.line().max(1),
+            e.column().max(1),
+            &key,
+            format!("not a run.json this atpsim reads: {message}"),
+        )
+    })?;
+    if run.schema_version != SCHEMA_VERSION {
+        let at = text.find("\"schema_version\"").unwrap_or(0);
+        let line = text[..at].matches('\n').count() + 1;
+        let column = at - text[..at].rfind('\n').map_or(0, |n| n + 1) + 1;
+        return Err(located(
+            line,
+            column,
+            "schema_version",
+            format!(
+                "is {}, this atpsim reads version {SCHEMA_VERSION}; redraw it with the atpsim that wrote it",
+                run.schema_version
+            ),
+        ));
+    }
+    Ok(run)
+}
