@@ -82,20 +82,15 @@ pub fn schema_errors(instance: &Value) -> Vec<String> {
         .map(|e| format!("at {}: {e}", e.instance_path.as_str()))
         .collect()
 }
-/// Whether `tool` runs (`tool --version`); when it does not, the test is
-/// skipped with a printed reason, except under `CI=true`, where a missing
-/// tool is a failure: `.ci/run` installs every tool a test needs.
+
+/// Whether `tool` runs (`tool ARGS`); when it does not, the test is skipped
+/// with a printed reason, except under `CI=true`, where a missing tool is a
+/// failure (`tests/common/mod.rs`): `.ci/run` installs every tool a test needs.
 pub fn require_tool(tool: &str, args: &[&str], installed_by: &str) -> bool {
-    let ok = std::process::Command::new(tool)
+    let runs = std::process::Command::new(tool)
         .args(args)
         .output()
         .is_ok_and(|o| o.status.success());
-    if !ok {
-        let message = format!("{tool} is not installed ({installed_by})");
-        if std::env::var("CI").is_ok_and(|v| v == "true") {
-            panic!("CI=true and {message}");
-        }
-        eprintln!("skipped: {message}");
-    }
-    ok
+    let what = format!("{tool} ({installed_by})");
+    crate::tools::require(runs.then_some(()), &what).is_some()
 }
