@@ -178,55 +178,46 @@ fn reading_section(h: &mut String, runs: &[RunSummary]) {
     h.push_str("</section>\n");
 }
 
-/// Threshold verdicts, when a run carries any. Entries are free-form in the
-/// contract; the known keys get columns and the rest is shown as JSON.
+/// Threshold verdicts, when a run carries any, read back as `Verdict`s
+/// (the `run.json` contract), so the page shows what the terminal shows.
 fn verdicts_section(h: &mut String, runs: &[RunSummary]) {
-    if runs.iter().all(|r| r.thresholds.is_empty()) {
+    let verdicts: Vec<Vec<crate::gate::Verdict>> = runs.iter().map(crate::gate::recorded).collect();
+    if verdicts.iter().all(|v| v.is_empty()) {
         return;
     }
-    const KEYS: [&str; 4] = ["expression", "backend", "value", "verdict"];
     h.push_str("<section>\n<h2>Threshold verdicts</h2>\n<div class=\"scroll\"><table>\n<tr>");
     if runs.len() > 1 {
         h.push_str("<th>run</th>");
     }
-    for k in KEYS {
-        let _ = write!(h, "<th>{k}</th>");
-    }
-    h.push_str("<th>other</th></tr>\n");
-    for (i, r) in runs.iter().enumerate() {
-        for t in &r.thresholds {
+    h.push_str(
+        "<th>verdict</th><th>backend</th><th>threshold</th><th>measured</th><th>why</th></tr>\n",
+    );
+    for (i, run) in verdicts.iter().enumerate() {
+        for v in run {
             h.push_str("<tr>");
             if runs.len() > 1 {
                 let _ = write!(h, "<td>{}</td>", i + 1);
             }
-            for k in KEYS {
-                let cell = match t.get(k) {
-                    Some(serde_json::Value::String(s)) => s.clone(),
-                    Some(v) => v.to_string(),
-                    None => String::new(),
-                };
-                let class = match (k, cell.as_str()) {
-                    ("verdict", "pass") => " class=\"ok\"",
-                    ("verdict", "fail") => " class=\"bad\"",
-                    _ => "",
-                };
-                let _ = write!(h, "<td{class}>{}</td>", escape(&cell));
-            }
-            let rest: serde_json::Map<String, serde_json::Value> = t
-                .as_object()
-                .map(|o| {
-                    o.iter()
-                        .filter(|(k, _)| !KEYS.contains(&k.as_str()))
-                        .map(|(k, v)| (k.clone(), v.clone()))
-                        .collect()
-                })
-                .unwrap_or_default();
-            let rest = if rest.is_empty() {
-                String::new()
+            let (class, word) = if v.passed {
+                ("ok", "pass")
             } else {
-                serde_json::Value::Object(rest).to_string()
+                ("bad", "FAIL")
             };
-            let _ = writeln!(h, "<td>{}</td></tr>", escape(&rest));
+            let mut measured = v.shown();
+            if let Some(w) = v.window {
+                let _ = write!(measured, " (window {w})");
+            }
+            if let Some(k) = v.repeat {
+                let _ = write!(measured, " (repetition {k})");
+            }
+            let _ = writeln!(
+                h,
+                "<td class=\"{class}\">{word}</td><td>{}</td><td><code>{}</code></td><td>{}</td><td>{}</td></tr>",
+                escape(&v.backend),
+                escape(&v.expression),
+                escape(&measured),
+                escape(v.reason.as_deref().unwrap_or(""))
+            );
         }
     }
     h.push_str("</table></div>\n</section>\n");
