@@ -9,7 +9,7 @@
 use crate::cli::{CompareArgs, CompareRules};
 use crate::compare::{self, tolerance::Rule};
 use crate::error::{exit, AppError};
-use crate::summary::RunSummary;
+use crate::summary::{RunSummary, SCHEMA_VERSION};
 use std::path::Path;
 
 pub fn compare_command(args: CompareArgs) -> Result<i32, AppError> {
@@ -37,7 +37,16 @@ pub fn baseline(
     opts: &CompareRules,
     schedule_hash: &str,
 ) -> Result<Option<Baseline>, AppError> {
-    let Some(path) = path else { return Ok(None) };
+    let Some(path) = path else {
+        // They only shape a comparison: alone they would be silently ignored.
+        if !opts.max_regression.is_empty() || opts.force {
+            return Err(AppError::Usage(
+                "--max-regression and --force apply to --baseline FILE; give one, or drop them"
+                    .into(),
+            ));
+        }
+        return Ok(None);
+    };
     let rules = rules(opts)?;
     let run = load(path)?;
     if run.scenario.schedule_hash != schedule_hash && !opts.force {
@@ -81,12 +90,20 @@ fn load(path: &Path) -> Result<RunSummary, AppError> {
         path: path.to_path_buf(),
         source,
     })?;
-    serde_json::from_str(&text).map_err(|e| {
+    let run: RunSummary = serde_json::from_str(&text).map_err(|e| {
         AppError::Usage(format!(
             "{}:{}:{}: not a run.json this version of atpsim reads: {e}",
             path.display(),
             e.line(),
             e.column()
         ))
-    })
+    })?;
+    if run.schema_version != SCHEMA_VERSION {
+        return Err(AppError::Usage(format!(
+            "{}: `schema_version` is {}, this atpsim reads version {SCHEMA_VERSION}; compare it with the atpsim that wrote it",
+            path.display(),
+            run.schema_version
+        )));
+    }
+    Ok(run)
 }

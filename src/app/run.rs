@@ -14,6 +14,7 @@ use crate::scenario::{self, Scenario};
 use crate::summary::{Environment, RunSummary, ScenarioInfo, Tool, SCHEMA_VERSION};
 use crate::trace::TraceWriter;
 use crate::traffic::sample::GENERATOR_VERSION;
+use std::cell::Cell;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
@@ -62,6 +63,7 @@ pub fn run(args: RunArgs) -> Result<i32, AppError> {
         }
     };
     let mut summary = new_summary(&args, &scenario, &plan, run_id, started);
+    let write_failed = Cell::new(false);
     let options = RunOptions {
         progress: !args.quiet && std::io::stderr().is_terminal(),
         hooks: Default::default(),
@@ -116,12 +118,7 @@ pub fn run(args: RunArgs) -> Result<i32, AppError> {
                     }
                 }
                 summary.interrupted = *stop.borrow() != Stop::Run;
-                if let Err(e) = results.write(&summary) {
-                    eprintln!(
-                        "error: cannot write results to {}: {e}",
-                        results.path().display()
-                    );
-                }
+                write_results(&results, &summary, &write_failed);
             }
             if *stop.borrow() != Stop::Run {
                 break;
@@ -137,12 +134,7 @@ pub fn run(args: RunArgs) -> Result<i32, AppError> {
                 &mut summary,
             );
             summary.interrupted = *stop.borrow() != Stop::Run;
-            if let Err(e) = results.write(&summary) {
-                eprintln!(
-                    "error: cannot write results to {}: {e}",
-                    results.path().display()
-                );
-            }
+            write_results(&results, &summary, &write_failed);
         }
         repetitions.push(summary.backends.clone());
         Ok::<(i32, Vec<_>), AppError>((code, repetitions))
@@ -175,12 +167,7 @@ pub fn run(args: RunArgs) -> Result<i32, AppError> {
     }
     let verdicts = super::gate::apply(&thresholds, &scenario, &repetitions, &mut summary);
     if !verdicts.is_empty() || args.gate.repeat > 1 {
-        if let Err(e) = results.write(&summary) {
-            eprintln!(
-                "error: cannot write results to {}: {e}",
-                results.path().display()
-            );
-        }
+        write_results(&results, &summary, &write_failed);
     }
     write_review(&args, &summary, &results);
     print!("{}", report::table::render(&summary));
@@ -188,7 +175,8 @@ pub fn run(args: RunArgs) -> Result<i32, AppError> {
     print!("{}", crate::gate::render(&verdicts));
     eprintln!("results: {}", results.path().display());
     let written = super::gate::write_outputs(&args.gate, &summary);
-    let gate_failed = !written || verdicts.iter().any(|v| !v.passed);
+    // Results CI cannot read in full must not pass as a green run.
+    let gate_failed = !written || write_failed.get() || verdicts.iter().any(|v| !v.passed);
     let regressed = baseline.is_some_and(|b| b.check(&summary) != exit::OK);
     if (gate_failed || regressed) && code == exit::OK {
         code = exit::GATE;
@@ -198,6 +186,18 @@ pub fn run(args: RunArgs) -> Result<i32, AppError> {
 
 /// Charts and `report.html` beside `run.json`: a failure here is a
 /// warning, since everything measured is already on disk.
+/// Write `run.json` and `summary.md` as they stand; a failure is reported
+/// at once and remembered, so the run cannot end with exit 0.
+fn write_results(results: &ResultsDir, summary: &RunSummary, failed: &Cell<bool>) {
+    if let Err(e) = results.write(summary) {
+        failed.set(true);
+        eprintln!(
+            "error: cannot write results to {}: {e}",
+            results.path().display()
+        );
+    }
+}
+
 fn write_review(args: &RunArgs, summary: &RunSummary, results: &ResultsDir) {
     let runs = std::slice::from_ref(summary);
     match report::review::write(runs, results.path(), !args.no_charts) {

@@ -145,8 +145,9 @@ fn holds(check: &Check, value: Limit) -> bool {
     }
 }
 
-/// The compared value inside `object`: the field, or the ratio of two (0
-/// when the denominator is 0, as `oversell_rate` is when nothing was granted).
+/// The compared value inside `object`: the field, or the ratio of two (0/0
+/// is 0, as `oversell_rate` is when nothing was granted; anything else over
+/// 0 is measured as nothing, so the check fails rather than passing on 0).
 fn value_in(check: &Check, object: &Value, field: &str) -> Option<Limit> {
     let numerator = lookup(object, field)?;
     let Some(per) = check.per else {
@@ -158,6 +159,9 @@ fn value_in(check: &Check, object: &Value, field: &str) -> Option<Limit> {
     };
     match (numerator, lookup(object, per_field)?) {
         (Limit::Number(n), Limit::Number(d)) => {
+            if d == 0.0 && n != 0.0 {
+                return None;
+            }
             Some(Limit::Number(if d == 0.0 { 0.0 } else { n / d }))
         }
         _ => None,

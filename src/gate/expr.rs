@@ -289,7 +289,14 @@ fn limit(raw: &str, at: usize, metric: &Metric, unit: Unit, op: Op) -> Result<Li
         (Unit::Ratio, "%") => 0.01,
         (_, s) => return Err(bad_unit(at + split, s, metric, unit)),
     };
-    Ok(Limit::Number(value * scale))
+    let limit = value * scale;
+    if !limit.is_finite() {
+        return Err(err(
+            at,
+            format!("{raw:?} in the field's unit is beyond any finite number"),
+        ));
+    }
+    Ok(Limit::Number(limit))
 }
 
 /// Nanoseconds per suffix over nanoseconds per stored unit.

@@ -98,6 +98,14 @@ pub fn unfit(run: &RunSummary, b: &BackendSummary, max_failed: f64) -> Option<St
         return Some("invalid for gating: no orders were offered".into());
     }
     let failed = o.error + o.unknown;
+    if failed == o.offered {
+        // Whatever `max_failed` allows: a backend that answered nothing has
+        // shown nothing, so it cannot pass even `units.oversold == 0`.
+        return Some(format!(
+            "invalid for gating: none of its {} orders got an answer (error or unknown)",
+            o.offered
+        ));
+    }
     if failed as f64 > max_failed * o.offered as f64 {
         return Some(format!(
             "invalid for gating: {failed} of {} orders ended error or unknown ({:.2}%), more than max_failed {}%",

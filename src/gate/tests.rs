@@ -223,7 +223,7 @@ fn an_unfit_backend_fails_every_threshold() {
         .reason
         .as_deref()
         .unwrap()
-        .contains("1000 of 1000 orders ended error or unknown"));
+        .contains("none of its 1000 orders got an answer"));
     assert!(!v[1].passed);
     assert!(v[1]
         .reason
@@ -232,9 +232,11 @@ fn an_unfit_backend_fails_every_threshold() {
         .contains("aborted (connection refused)"));
     // 10 of 1000 is exactly 1%, not more.
     assert!(v[2].passed, "{:?}", v[2]);
+    // Even a max_failed of 100% cannot make a backend that answered
+    // nothing pass.
     let mut lenient = parse_arg("units.oversold == 0").unwrap();
     lenient.max_failed = 1.0;
-    assert!(check(&[lenient], &r, 100)[0].passed);
+    assert!(!check(&[lenient], &r, 100)[0].passed);
     let mut interrupted = run(vec![backend("fine", 0, 1000, 0)]);
     interrupted.interrupted = true;
     let v = &verdicts("units.oversold == 0", &interrupted)[0];
@@ -273,4 +275,35 @@ fn the_terminal_section_shows_each_verdict() {
         "{text}"
     );
     assert_eq!(render(&[]), "");
+}
+
+#[test]
+fn a_backend_that_answered_nothing_fails_whatever_max_failed_allows() {
+    let mut r = run(vec![backend("dead", 0, 100, 100)]);
+    let set = crate::gate::ThresholdSet {
+        max_failed: 1.0,
+        ..parse_arg("units.oversold == 0").unwrap()
+    };
+    let v = check(&[set.clone()], &r, 100);
+    assert!(!v[0].passed, "{v:?}");
+    assert!(v[0]
+        .reason
+        .as_deref()
+        .unwrap()
+        .contains("none of its 100 orders"));
+    // One answer among them, and 100% allows the rest.
+    r.backends[0].orders.error = 99;
+    r.backends[0].orders.granted = 1;
+    assert!(check(&[set], &r, 100)[0].passed);
+}
+
+#[test]
+fn a_ratio_over_zero_fails_unless_it_is_zero_over_zero() {
+    let r = run(vec![backend("a", 0, 100, 0)]);
+    // offered / error: 100 / 0 is no measure, never a pass at 0.
+    let v = verdicts("orders.offered / orders.error < 1", &r);
+    assert!(!v[0].passed, "{v:?}");
+    assert_eq!(v[0].measured, serde_json::Value::Null);
+    // error / error: 0 / 0 counts as 0, as oversell_rate does.
+    assert!(verdicts("orders.error / orders.offered < 0.1%", &r)[0].passed);
 }

@@ -118,6 +118,24 @@ fn compare_refuses_other_schedules_bad_files_and_bad_tolerances_with_exit_2() {
     let (code, _, stderr) = compare(&base, &base, &["--max-regression", "p99x=10%"]);
     assert_eq!(code, Some(2));
     assert!(stderr.contains("unknown metric `p99x`"), "{stderr}");
+    // A run of another layout is refused, as `report` refuses it.
+    let mut later = run.clone();
+    later["schema_version"] = Value::from(99);
+    let later = save(dir.path(), "later.json", &later);
+    let (code, _, stderr) = compare(&base, &later, &[]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("`schema_version` is 99"), "{stderr}");
+    // Tolerances without a baseline would be silently ignored.
+    let scenario = dir.path().join("race.toml");
+    for flags in [&["--max-regression", "p99=10%"][..], &["--force"][..]] {
+        let out = run_into(&scenario, &dir.path().join("no-baseline"))
+            .args(flags)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{flags:?}: {stderr}");
+        assert!(stderr.contains("apply to --baseline"), "{stderr}");
+    }
 }
 
 #[test]

@@ -146,3 +146,13 @@ fn errors_point_at_the_limit() {
     let e = error("units.oversold ==   zero");
     assert_eq!(e.at, 20);
 }
+
+#[test]
+fn a_limit_that_overflows_in_the_fields_unit_is_refused() {
+    let e = error("latency_us.p99 < 1e308s");
+    assert!(
+        e.message.contains("beyond any finite number"),
+        "{}",
+        e.message
+    );
+}
