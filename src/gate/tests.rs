@@ -284,7 +284,7 @@ fn a_backend_that_answered_nothing_fails_whatever_max_failed_allows() {
         max_failed: 1.0,
         ..parse_arg("units.oversold == 0").unwrap()
     };
-    let v = check(&[set.clone()], &r, 100);
+    let v = check(std::slice::from_ref(&set), &r, 100);
     assert!(!v[0].passed, "{v:?}");
     assert!(v[0]
         .reason
