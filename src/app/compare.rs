@@ -66,6 +66,13 @@ impl Baseline {
         println!("\nagainst the baseline {}:", self.run.run_id);
         report(&self.run, current, &self.rules)
     }
+
+    /// The comparison as verdicts, for `thresholds[]` and every output
+    /// that shows them.
+    pub fn verdicts(&self, current: &RunSummary) -> Vec<crate::gate::Verdict> {
+        let c = compare::compare(&self.run, current, &self.rules);
+        compare::verdicts::verdicts(&c, &self.run.run_id)
+    }
 }
 
 fn rules(opts: &CompareRules) -> Result<Vec<Rule>, AppError> {

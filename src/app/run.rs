@@ -165,7 +165,18 @@ pub fn run(args: RunArgs) -> Result<i32, AppError> {
         eprintln!("interrupted before the first backend ran: nothing measured, nothing written");
         return Ok(interrupt.exit_code().unwrap_or(code));
     }
-    let verdicts = super::gate::apply(&thresholds, &scenario, &repetitions, &mut summary);
+    let mut verdicts = super::gate::apply(&thresholds, &scenario, &repetitions, &mut summary);
+    if let Some(b) = &baseline {
+        // A regression is a failed verdict like any threshold's, so JUnit,
+        // summary.md and report.html show it too.
+        let against = b.verdicts(&summary);
+        summary.thresholds.extend(
+            against
+                .iter()
+                .map(|v| serde_json::to_value(v).unwrap_or_default()),
+        );
+        verdicts.extend(against);
+    }
     if !verdicts.is_empty() || args.gate.repeat > 1 {
         write_results(&results, &summary, &write_failed);
     }

@@ -7,6 +7,7 @@
 
 pub mod render;
 pub mod tolerance;
+pub mod verdicts;
 
 use crate::gate::catalogue::Worse;
 use crate::gate::eval;

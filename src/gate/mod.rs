@@ -13,7 +13,7 @@ pub mod glob;
 pub mod repeat;
 mod verdict;
 
-pub use verdict::{recorded, render, Verdict};
+pub use verdict::{recorded, render, show, Verdict};
 
 use crate::summary::{BackendSummary, RunSummary};
 use expr::Check;

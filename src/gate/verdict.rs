@@ -88,7 +88,9 @@ fn limit_json(l: Limit) -> serde_json::Value {
     }
 }
 
-fn show(v: &serde_json::Value, unit: &str) -> String {
+/// A value in `unit` as a reader takes it in: latencies with their unit,
+/// shares as percentages, other figures to one decimal.
+pub fn show(v: &serde_json::Value, unit: &str) -> String {
     let Some(n) = v.as_f64() else {
         return if v.is_null() {
             "—".into()
@@ -101,7 +103,7 @@ fn show(v: &serde_json::Value, unit: &str) -> String {
         "milliseconds" => crate::report::human_us(n * 1000.0),
         "fraction" => format!("{:.3}%", n * 100.0),
         _ if n.fract() == 0.0 && n.abs() < 1e15 => format!("{n:.0}"),
-        _ => format!("{n}"),
+        _ => format!("{n:.1}"),
     }
 }
 

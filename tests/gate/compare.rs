@@ -148,9 +148,12 @@ fn run_with_a_baseline_gates_on_it_and_refuses_another_schedule_up_front() {
     run["backends"][0]["throughput_per_s"] = Value::from(1e12);
     let fast = save(dir.path(), "fast.json", &run);
     let out = dir.path().join("cur");
+    let junit = dir.path().join("cur.xml");
     let assert = run_into(&scenario, &out)
         .arg("--baseline")
         .arg(&fast)
+        .arg("--junit")
+        .arg(&junit)
         .assert()
         .code(1);
     let stdout = String::from_utf8_lossy(&assert.get_output().stdout).to_string();
@@ -159,6 +162,31 @@ fn run_with_a_baseline_gates_on_it_and_refuses_another_schedule_up_front() {
         out.join("run.json").exists(),
         "results are written before the verdict"
     );
+    // The regression is a failed verdict wherever CI reads verdicts.
+    let name = run["backends"][0]["name"].as_str().unwrap().to_string();
+    let recorded = read_json(&out.join("run.json"));
+    let failed: Vec<&Value> = recorded["thresholds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| {
+            t["scope"] == "baseline" && t["passed"] == false && t["backend"] == name.as_str()
+        })
+        .collect();
+    // The naive backend's oversell may differ run to run; the safe one's
+    // only regression is the throughput the baseline claims.
+    assert_eq!(failed.len(), 1, "{failed:?}");
+    assert_eq!(failed[0]["metric"], "throughput_per_s");
+    assert!(
+        schema_errors(&recorded).is_empty(),
+        "{:?}",
+        schema_errors(&recorded)
+    );
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    assert!(!xml.contains("failures=\"0\" errors=\"0\" time"), "{xml}");
+    assert!(xml.contains("throughput_per_s within baseline"), "{xml}");
+    let md = std::fs::read_to_string(out.join("summary.md")).unwrap();
+    assert!(md.contains("throughput_per_s within baseline"), "{md}");
     // The same baseline with throughput free to fall passes.
     run_into(&scenario, &dir.path().join("cur2"))
         .arg("--baseline")
