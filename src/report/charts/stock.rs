@@ -67,7 +67,7 @@ impl Chart for StockChart {
             .map(|(id, stock, _)| format!("{id} ({stock} in stock)"))
             .collect();
         format!(
-            "Units promised so far of the hot SKU {} against its stock (dashed: stock plus the \
+            "Units promised so far of the hot SKU {} against its stock (dashed; dotted: stock plus the \
              allowed oversell buffer, where one is set). A line above the stock line is promising \
              units that do not exist. Orders are placed at their intended time.",
             skus.join(", ")
@@ -102,29 +102,33 @@ impl Chart for StockChart {
             .label_style(label_style())
             .axis_desc_style(label_style())
             .draw()?;
+        for line in &self.lines {
+            super::draw_line(&mut chart, line)?;
+        }
+        // Stock goes on top, dashed: a correct backend's line runs along it
+        // and stays visible in the gaps, and so does the stock line.
         for (id, stock, buffer) in &self.limits {
             let y = *stock as f64;
             chart
-                .draw_series(LineSeries::new(
+                .draw_series(DashedLineSeries::new(
                     [(0.0, y), (max_x, y)],
-                    BLACK.stroke_width(3),
+                    14,
+                    8,
+                    BLACK.stroke_width(2),
                 ))?
                 .label(format!("stock of {id}: {stock}"))
                 .legend(|(x, y)| {
-                    PathElement::new(vec![(x, y), (x + 20, y)], BLACK.stroke_width(3))
+                    PathElement::new(vec![(x, y), (x + 20, y)], BLACK.stroke_width(2))
                 });
             if *buffer > 0 {
                 let y = (stock + buffer) as f64;
                 chart.draw_series(DashedLineSeries::new(
                     [(0.0, y), (max_x, y)],
-                    8,
-                    6,
+                    3,
+                    5,
                     BLACK.stroke_width(1),
                 ))?;
             }
-        }
-        for line in &self.lines {
-            super::draw_line(&mut chart, line)?;
         }
         chart
             .configure_series_labels()
