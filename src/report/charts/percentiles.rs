@@ -144,13 +144,7 @@ impl Chart for Percentiles {
         for line in &self.curves {
             super::draw_line(&mut chart, line)?;
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperLeft)
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .label_font(label_style())
-            .draw()
+        super::draw_legend(&mut chart, SeriesLabelPosition::UpperLeft)
     }
 }
 

@@ -137,11 +137,5 @@ fn draw_panel<DB: DrawingBackend>(
                 PathElement::new(vec![(x, y), (x + 20, y)], colour.stroke_width(2))
             });
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperRight)
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK)
-        .label_font(label_style())
-        .draw()
+    super::draw_legend(&mut chart, SeriesLabelPosition::UpperRight)
 }
