@@ -61,17 +61,22 @@ pub fn baseline(
 }
 
 impl Baseline {
-    /// Prints the comparison with the finished run; its exit code.
-    pub fn check(&self, current: &RunSummary) -> i32 {
+    /// The finished run against the baseline, computed once for the
+    /// verdicts and the printed table.
+    pub fn compare(&self, current: &RunSummary) -> compare::Comparison {
+        compare::compare(&self.run, current, &self.rules)
+    }
+
+    /// Prints the comparison; its exit code.
+    pub fn print(&self, c: &compare::Comparison) -> i32 {
         println!("\nagainst the baseline {}:", self.run.run_id);
-        report(&self.run, current, &self.rules)
+        show(c)
     }
 
     /// The comparison as verdicts, for `thresholds[]` and every output
     /// that shows them.
-    pub fn verdicts(&self, current: &RunSummary) -> Vec<crate::gate::Verdict> {
-        let c = compare::compare(&self.run, current, &self.rules);
-        compare::verdicts::verdicts(&c, &self.run.run_id)
+    pub fn verdicts(&self, c: &compare::Comparison) -> Vec<crate::gate::Verdict> {
+        compare::verdicts::verdicts(c, &self.run.run_id)
     }
 }
 
@@ -80,11 +85,15 @@ fn rules(opts: &CompareRules) -> Result<Vec<Rule>, AppError> {
 }
 
 fn report(base: &RunSummary, cur: &RunSummary, rules: &[Rule]) -> i32 {
-    let c = compare::compare(base, cur, rules);
+    show(&compare::compare(base, cur, rules))
+}
+
+/// Warnings to stderr, the table to stdout; exit 1 on a regression.
+fn show(c: &compare::Comparison) -> i32 {
     for w in &c.warnings {
         eprintln!("warning: {w}");
     }
-    print!("{}", compare::render::render(&c));
+    print!("{}", compare::render::render(c));
     if c.regressed() {
         exit::GATE
     } else {

@@ -166,10 +166,11 @@ pub fn run(args: RunArgs) -> Result<i32, AppError> {
         return Ok(interrupt.exit_code().unwrap_or(code));
     }
     let mut verdicts = super::gate::apply(&thresholds, &scenario, &repetitions, &mut summary);
-    if let Some(b) = &baseline {
+    let comparison = baseline.as_ref().map(|b| (b, b.compare(&summary)));
+    if let Some((b, c)) = &comparison {
         // A regression is a failed verdict like any threshold's, so JUnit,
         // summary.md and report.html show it too.
-        let against = b.verdicts(&summary);
+        let against = b.verdicts(c);
         summary.thresholds.extend(
             against
                 .iter()
@@ -188,15 +189,13 @@ pub fn run(args: RunArgs) -> Result<i32, AppError> {
     let written = super::gate::write_outputs(&args.gate, &summary);
     // Results CI cannot read in full must not pass as a green run.
     let gate_failed = !written || write_failed.get() || verdicts.iter().any(|v| !v.passed);
-    let regressed = baseline.is_some_and(|b| b.check(&summary) != exit::OK);
+    let regressed = comparison.is_some_and(|(b, c)| b.print(&c) != exit::OK);
     if (gate_failed || regressed) && code == exit::OK {
         code = exit::GATE;
     }
     Ok(interrupt.exit_code().unwrap_or(code))
 }
 
-/// Charts and `report.html` beside `run.json`: a failure here is a
-/// warning, since everything measured is already on disk.
 /// Write `run.json` and `summary.md` as they stand; a failure is reported
 /// at once and remembered, so the run cannot end with exit 0.
 fn write_results(results: &ResultsDir, summary: &RunSummary, failed: &Cell<bool>) {
@@ -209,6 +208,8 @@ fn write_results(results: &ResultsDir, summary: &RunSummary, failed: &Cell<bool>
     }
 }
 
+/// Charts and `report.html` beside `run.json`: a failure here is a
+/// warning, since everything measured is already on disk.
 fn write_review(args: &RunArgs, summary: &RunSummary, results: &ResultsDir) {
     let runs = std::slice::from_ref(summary);
     match report::review::write(runs, results.path(), !args.no_charts) {

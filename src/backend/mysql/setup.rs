@@ -82,10 +82,7 @@ pub(super) async fn open(
         .await
         .map_err(|e| {
             let error = fail("cannot create tables on", &e);
-            match spec.options.custom.as_ref().filter(|_| custom.is_some()) {
-                Some(sql) => custom::blame_refusal(error, &e, &sql.schema),
-                None => error,
-            }
+            custom::blame_refusal(error, &e, spec, |sql| &sql.schema)
         })?;
 
     let sessions = SessionIds::default();
@@ -119,10 +116,6 @@ pub(super) async fn open(
             return Err(fail("cannot read settings of", &e));
         }
     };
-    let blame_reserve = |error, e: &sqlx::Error| match &spec.options.custom {
-        Some(sql) => custom::blame_refusal(error, e, &sql.reserve),
-        None => error,
-    };
     let reserve_returns_rows = match &custom {
         Some(custom) => {
             let last = custom.reserve.last().expect("validated: not empty");
@@ -130,9 +123,11 @@ pub(super) async fn open(
                 Ok(described) => !described.columns().is_empty(),
                 Err(e) => {
                     pool.close().await;
-                    return Err(blame_reserve(
+                    return Err(custom::blame_refusal(
                         fail("the custom reserve statement does not prepare on", &e),
                         &e,
+                        spec,
+                        |sql| &sql.reserve,
                     ));
                 }
             }

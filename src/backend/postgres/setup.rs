@@ -80,10 +80,7 @@ pub(super) async fn open(
         .await
         .map_err(|e| {
             let error = fail("cannot create tables on", &e);
-            match spec.options.custom.as_ref().filter(|_| custom.is_some()) {
-                Some(sql) => custom::blame_refusal(error, &e, &sql.schema),
-                None => error,
-            }
+            custom::blame_refusal(error, &e, spec, |sql| &sql.schema)
         })?;
 
     let timeout = server_timeout(ctx.timeout);
@@ -118,17 +115,15 @@ pub(super) async fn open(
     let environment = read_environment(&pool, &url, &run_id, clients, ctx.keep)
         .await
         .map_err(|e| fail("cannot read settings of", &e))?;
-    let blame_reserve = |error, e: &sqlx::Error| match &spec.options.custom {
-        Some(sql) => custom::blame_refusal(error, e, &sql.reserve),
-        None => error,
-    };
     let reserve_returns_rows = match &custom {
         Some(custom) => {
             let last = custom.reserve.last().expect("validated: not empty");
             let described = admin.describe(last.sql.as_str()).await.map_err(|e| {
-                blame_reserve(
+                custom::blame_refusal(
                     fail("the custom reserve statement does not prepare on", &e),
                     &e,
+                    spec,
+                    |sql| &sql.reserve,
                 )
             })?;
             !described.columns().is_empty()

@@ -21,15 +21,18 @@ use sqlx::{Database, Encode, Executor, IntoArguments, Type};
 /// A database's refusal of the team's own SQL at open (a syntax error, an
 /// unknown column or table) is the scenario's fault, exit 2, with the file
 /// named; anything else — a lost connection, a missing privilege — stays a
-/// backend failure.
+/// backend failure. `file` picks the statement's file from the spec's
+/// custom SQL; a built-in kind has none, and its errors stay as they are.
 pub fn blame_refusal(
     error: crate::backend::BackendError,
     cause: &sqlx::Error,
-    file: &SourceFile,
+    spec: &crate::scenario::BackendSpec,
+    file: fn(&crate::scenario::CustomSql) -> &SourceFile,
 ) -> crate::backend::BackendError {
-    let sqlx::Error::Database(db) = cause else {
+    let (Some(sql), sqlx::Error::Database(db)) = (&spec.options.custom, cause) else {
         return error;
     };
+    let file = file(sql);
     // SQLSTATE class 42 is "syntax error or access rule violation" on both
     // servers; a missing privilege is the server's set-up, not the file's.
     let code = db.code().unwrap_or_default();
