@@ -169,3 +169,26 @@ fn a_script_that_does_not_compile_exits_2_naming_its_file_and_line() {
     assert!(!dir.path().join("out").exists(), "nothing written");
     assert_eq!(run_keys(&url), before, "nothing left on the server");
 }
+
+#[test]
+fn a_snapshot_that_fails_at_the_check_is_bad_input_naming_its_line() {
+    let _one = one_at_a_time();
+    let Some(url) = url() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let body = write_scenario(
+        dir.path(),
+        &url,
+        "reserve = \"reserve.lua\"\nsnapshot = \"snapshot.lua\"\n",
+        &[
+            ("reserve.lua", OFF_BY_ONE),
+            ("snapshot.lua", "-- broken\nlocal x = nil\nreturn x + 1\n"),
+        ],
+    );
+    let s = scenario_at(&body, &dir.path().join("custom.toml"));
+    let plan = atpsim::plan::Plan::measure(&s);
+    let e = runtime()
+        .block_on(atpsim::runner::check_backends(&s, &plan))
+        .expect_err("the snapshot cannot work");
+    assert!(e.bad_input, "{e}");
+    assert!(e.message.contains("snapshot.lua:3:"), "{e}");
+}

@@ -138,7 +138,7 @@ impl Backend for Redis {
                         "{} failed on {}: {}",
                         custom.describe("reset"),
                         self.url,
-                        self.scrub(&e)
+                        custom.locate("reset", &self.scrub(&e))
                     ),
                 )
             })?;
@@ -169,7 +169,7 @@ impl Backend for Redis {
                 };
                 if matches!(reply, Reply::Error | Reply::Unknown) {
                     let message = match &self.custom {
-                        Some(custom) => custom.locate(&e.to_string()),
+                        Some(custom) => custom.locate("reserve", &e.to_string()),
                         None => e.to_string(),
                     };
                     let _ = self.first_error.set(message);
@@ -222,7 +222,11 @@ impl Backend for Redis {
                 match (&self.custom, e.lost) {
                     (Some(custom), false) => BackendError::bad_input(
                         &self.name,
-                        format!("{} failed: {message}", custom.describe("snapshot")),
+                        format!(
+                            "{} failed: {}",
+                            custom.describe("snapshot"),
+                            custom.locate("snapshot", &message)
+                        ),
                     ),
                     _ => {
                         BackendError::new(&self.name, format!("cannot read final stock: {message}"))

@@ -125,9 +125,18 @@ impl CustomScripts {
             .arg(index);
     }
 
-    /// A reserve error with Redis's `user_script:N` read as the file's own line.
-    pub fn locate(&self, message: &str) -> String {
-        match &self.reserve.file {
+    fn script(&self, option: &str) -> &Loaded {
+        match option {
+            "reserve" => &self.reserve,
+            "reset" => &self.reset,
+            _ => &self.snapshot,
+        }
+    }
+
+    /// An error of the `option` script with Redis's `user_script:N` read as
+    /// the file's own line.
+    pub fn locate(&self, option: &str, message: &str) -> String {
+        match &self.script(option).file {
             Some(file) => message.replace("user_script:", &format!("{file}:")),
             None => message.to_string(),
         }
@@ -135,10 +144,7 @@ impl CustomScripts {
 
     /// Name the file behind a failed reset or snapshot, for the message.
     pub fn describe(&self, option: &str) -> String {
-        let one = match option {
-            "reset" => &self.reset,
-            _ => &self.snapshot,
-        };
+        let one = self.script(option);
         match &one.file {
             Some(file) => format!("the {option} script {file}"),
             None => format!("the built-in {option} script (backends/redis/custom-{option}.lua)"),
