@@ -3,6 +3,7 @@
 //! Invariant: a backend classifies every reply at its own boundary into a typed
 //! `Reply`; it never reports oversell — the audit works that out from the ledger.
 
+pub mod checkout;
 pub mod memory;
 pub mod mysql;
 pub mod postgres;
@@ -10,7 +11,8 @@ pub mod redis;
 pub mod sql;
 pub mod sqlite;
 
-use crate::scenario::{BackendKind, BackendSpec, Sku, SkuIdx};
+use crate::scenario::{AfterExpiry, BackendKind, BackendSpec, Sku, SkuIdx};
+use checkout::{Confirmed, OrderRef, Released, StockState, Take};
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -134,6 +136,86 @@ pub trait Backend: Send + Sync + 'static {
 
     /// Settings that change the answer (version, journal mode, …) for `run.json`.
     fn environment(&self) -> serde_json::Value;
+
+    // The checkout calls (`checkout.rs` states their rules). Kinds whose
+    // `BackendKind::supports_checkout` is false keep these defaults, and
+    // validation never lets a checkout scenario reach them.
+
+    /// Take an order's lines, all or nothing, as a hold or sold at once.
+    fn take(&self, take: &Take<'_>, sent: &SentFlag) -> impl Future<Output = Reply> + Send {
+        let _ = (take, sent);
+        async { Reply::Error }
+    }
+
+    /// Confirm a hold: sell it if live, else apply `policy`.
+    fn confirm(
+        &self,
+        order: &OrderRef<'_>,
+        policy: AfterExpiry,
+        sent: &SentFlag,
+    ) -> impl Future<Output = Confirmed> + Send {
+        let _ = (order, policy, sent);
+        async { Confirmed::Error }
+    }
+
+    /// Cancel a live hold: its units go back at once, exactly once.
+    fn release(
+        &self,
+        order: &OrderRef<'_>,
+        sent: &SentFlag,
+    ) -> impl Future<Output = Released> + Send {
+        let _ = (order, sent);
+        async { Released::Error }
+    }
+
+    /// Cancel a sold order after purchase: its units go back, exactly once.
+    fn refund(
+        &self,
+        order: &OrderRef<'_>,
+        sent: &SentFlag,
+    ) -> impl Future<Output = Released> + Send {
+        let _ = (order, sent);
+        async { Released::Error }
+    }
+
+    /// Add `delta` units to a SKU's stock (negative: a correction), in one
+    /// atomic step that never overwrites a concurrent sale.
+    fn adjust(
+        &self,
+        sku: SkuIdx,
+        delta: i64,
+        sent: &SentFlag,
+    ) -> impl Future<Output = Reply> + Send {
+        let _ = (sku, delta, sent);
+        async { Reply::Error }
+    }
+
+    /// Free every hold lapsed at `now_us` (the final reap before the state is read).
+    fn reap(&self, now_us: u64) -> impl Future<Output = Result<(), BackendError>> + Send {
+        let _ = now_us;
+        async { Ok(()) }
+    }
+
+    /// Whether the backend applied the take keyed `key` (read when quiet).
+    fn took_effect(&self, key: u64) -> impl Future<Output = Result<bool, BackendError>> + Send {
+        let _ = key;
+        async { Ok(false) }
+    }
+
+    /// Per SKU: stock, held, sold and live holds, read when quiet.
+    fn stock_state(&self) -> impl Future<Output = Result<Vec<StockState>, BackendError>> + Send {
+        async {
+            Ok(self
+                .snapshot()
+                .await?
+                .into_iter()
+                .map(|sold| StockState {
+                    sold,
+                    ..StockState::default()
+                })
+                .collect())
+        }
+    }
 }
 
 /// Open the backend a spec names. Generic code below takes the concrete type;

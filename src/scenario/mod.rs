@@ -1,11 +1,13 @@
 //! Scenario files: TOML in, a validated `Scenario` out, or one `ScenarioError` naming file, line, column and key.
 
+mod checkout;
 mod duration;
 mod error;
 mod model;
 pub mod raw;
 pub mod validate;
 
+pub use checkout::*;
 pub use duration::parse_duration;
 pub use error::ScenarioError;
 pub use model::*;

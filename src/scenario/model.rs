@@ -59,6 +59,9 @@ pub struct Scenario {
     pub backends: Vec<BackendSpec>,
     /// `[[threshold]]` tables, checked against the finished run.
     pub thresholds: Vec<crate::gate::ThresholdSet>,
+    /// `[checkout]` and `[[event]]`: holds, customers, retries, carts and
+    /// stock events; `None` runs plain reservations on the fast path.
+    pub checkout: Option<crate::scenario::Checkout>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -402,6 +405,24 @@ impl BackendKind {
             "redis" => Some(Server::Redis),
             _ => None,
         }
+    }
+
+    /// Whether the kind implements the checkout calls (`take`, `confirm`,
+    /// `release`, `refund`, `adjust`, `reap`) a scenario with `[checkout]`
+    /// or `[[event]]` needs.
+    pub fn supports_checkout(self) -> bool {
+        use BackendKind::*;
+        matches!(
+            self,
+            MemoryNaive
+                | MemoryAtomic
+                | MemoryLock
+                | MemoryQueue
+                | SqliteAtomic
+                | PostgresAtomic
+                | MysqlAtomic
+                | RedisLua
+        )
     }
 
     /// The option keys this kind accepts in a `[[backend]]` table.

@@ -1,5 +1,6 @@
 //! `memory-atomic`: check and add in one compare-and-swap — the conditional UPDATE.
 
+use super::checkout::Books;
 use super::{StockTable, Strategy};
 use crate::backend::{Hooks, Reply};
 use crate::scenario::SkuIdx;
@@ -8,7 +9,7 @@ use std::sync::Arc;
 pub struct Atomic;
 
 impl Strategy for Atomic {
-    fn open(_table: &Arc<StockTable>, _hooks: Hooks) -> Self {
+    fn open(_table: &Arc<StockTable>, _books: &Arc<Books>, _hooks: Hooks) -> Self {
         Atomic
     }
 

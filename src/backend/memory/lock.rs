@@ -2,6 +2,7 @@
 //!
 //! Correct, and it shows the cost: every order for the hot SKU waits its turn.
 
+use super::checkout::{Access, Books};
 use super::naive::read_then_write;
 use super::{StockTable, Strategy};
 use crate::backend::{Hooks, Reply};
@@ -16,11 +17,15 @@ pub struct Lock {
 }
 
 impl Strategy for Lock {
-    fn open(table: &Arc<StockTable>, _hooks: Hooks) -> Self {
+    fn open(table: &Arc<StockTable>, _books: &Arc<Books>, _hooks: Hooks) -> Self {
         Lock {
             locks: (0..table.len()).map(|_| Mutex::new(())).collect(),
             no_hooks: Hooks::default(),
         }
+    }
+
+    fn access(&self) -> Access<'_> {
+        Access::Locked { yield_inside: true }
     }
 
     async fn reserve(&self, table: &StockTable, sku: SkuIdx, qty: u64) -> Reply {

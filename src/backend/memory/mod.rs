@@ -6,6 +6,9 @@
 //! non-zero `rtt` rounds up to the next millisecond.
 
 mod atomic;
+mod book;
+mod cart;
+mod checkout;
 mod lock;
 mod naive;
 mod queue;
@@ -20,8 +23,10 @@ pub type MemoryAtomic = Memory<Atomic>;
 pub type MemoryLock = Memory<Lock>;
 pub type MemoryQueue = Memory<Queue>;
 
+use super::checkout::{Confirmed, OrderRef, Released, StockState, Take};
 use super::{Backend, BackendError, Hooks, Reply, SentFlag};
-use crate::scenario::{BackendSpec, Sku, SkuIdx};
+use crate::scenario::{AfterExpiry, BackendSpec, Sku, SkuIdx};
+use checkout::{Access, Books};
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -105,7 +110,14 @@ impl StockCell {
 /// snapshot are the same for all of them (`Memory<S>`).
 pub trait Strategy: Send + Sync + Sized + 'static {
     /// Must be called inside a tokio runtime (a strategy may spawn tasks).
-    fn open(table: &Arc<StockTable>, hooks: Hooks) -> Self;
+    fn open(table: &Arc<StockTable>, books: &Arc<Books>, hooks: Hooks) -> Self;
+
+    /// How the checkout calls reach the books (`checkout.rs`).
+    fn access(&self) -> Access<'_> {
+        Access::Locked {
+            yield_inside: false,
+        }
+    }
 
     /// Decide one request that has just reached the store.
     fn reserve(
@@ -120,6 +132,8 @@ pub trait Strategy: Send + Sync + Sized + 'static {
 pub struct Memory<S> {
     name: String,
     table: Arc<StockTable>,
+    /// The checkout state: holds, sales and stock per SKU.
+    books: Arc<Books>,
     rtt: Duration,
     strategy: S,
 }
@@ -127,10 +141,12 @@ pub struct Memory<S> {
 impl<S: Strategy> Memory<S> {
     pub fn open(spec: &BackendSpec, skus: &[Sku], hooks: Hooks) -> Self {
         let table = Arc::new(StockTable::new(skus));
+        let books = Arc::new(Books::new(skus));
         Memory {
             name: spec.name.clone(),
-            strategy: S::open(&table, hooks),
+            strategy: S::open(&table, &books, hooks),
             table,
+            books,
             rtt: spec.options.rtt,
         }
     }
@@ -145,6 +161,7 @@ impl<S: Strategy> Backend for Memory<S> {
             ));
         }
         self.table.reset(skus);
+        self.books.reset(skus).await;
         Ok(())
     }
 
@@ -164,5 +181,58 @@ impl<S: Strategy> Backend for Memory<S> {
 
     fn environment(&self) -> serde_json::Value {
         serde_json::json!({ "store": "memory", "rtt_ms": self.rtt.as_secs_f64() * 1000.0 })
+    }
+
+    async fn take(&self, take: &Take<'_>, sent: &SentFlag) -> Reply {
+        self.trip(sent).await;
+        checkout::take(self.strategy.access(), &self.books, take).await
+    }
+
+    async fn confirm(
+        &self,
+        order: &OrderRef<'_>,
+        policy: AfterExpiry,
+        sent: &SentFlag,
+    ) -> Confirmed {
+        self.trip(sent).await;
+        checkout::confirm(self.strategy.access(), &self.books, order, policy).await
+    }
+
+    async fn release(&self, order: &OrderRef<'_>, sent: &SentFlag) -> Released {
+        self.trip(sent).await;
+        checkout::release(self.strategy.access(), &self.books, order, false).await
+    }
+
+    async fn refund(&self, order: &OrderRef<'_>, sent: &SentFlag) -> Released {
+        self.trip(sent).await;
+        checkout::release(self.strategy.access(), &self.books, order, true).await
+    }
+
+    async fn adjust(&self, sku: SkuIdx, delta: i64, sent: &SentFlag) -> Reply {
+        self.trip(sent).await;
+        checkout::adjust(self.strategy.access(), &self.books, sku, delta).await
+    }
+
+    async fn reap(&self, now_us: u64) -> Result<(), BackendError> {
+        self.books.reap(now_us).await;
+        Ok(())
+    }
+
+    async fn took_effect(&self, key: u64) -> Result<bool, BackendError> {
+        Ok(self.books.took_effect(key).await)
+    }
+
+    async fn stock_state(&self) -> Result<Vec<StockState>, BackendError> {
+        Ok(self.books.states().await)
+    }
+}
+
+impl<S: Strategy> Memory<S> {
+    /// The simulated network trip every call pays before it reaches the store.
+    async fn trip(&self, sent: &SentFlag) {
+        sent.mark();
+        if !self.rtt.is_zero() {
+            tokio::time::sleep(self.rtt).await;
+        }
     }
 }

@@ -4,6 +4,7 @@
 //! multi-threaded runtime two clients read the same `reserved` and both write:
 //! the read-then-write race, for real.
 
+use super::checkout::{Access, Books};
 use super::{StockTable, Strategy};
 use crate::backend::{Hooks, Reply};
 use crate::scenario::SkuIdx;
@@ -32,8 +33,12 @@ pub(crate) async fn read_then_write(
 }
 
 impl Strategy for Naive {
-    fn open(_table: &Arc<StockTable>, hooks: Hooks) -> Self {
+    fn open(_table: &Arc<StockTable>, _books: &Arc<Books>, hooks: Hooks) -> Self {
         Naive { hooks }
+    }
+
+    fn access(&self) -> Access<'_> {
+        Access::Naive(&self.hooks)
     }
 
     async fn reserve(&self, table: &StockTable, sku: SkuIdx, qty: u64) -> Reply {

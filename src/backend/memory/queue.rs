@@ -1,6 +1,7 @@
 //! `memory-queue`: one task serves each SKU's queue, so a SKU's orders are
 //! applied one after another by a single owner — no lock, no race.
 
+use super::checkout::{Access, Books, QueueServers};
 use super::{StockTable, Strategy};
 use crate::backend::{Hooks, Reply};
 use crate::scenario::SkuIdx;
@@ -18,6 +19,8 @@ type Request = (SkuIdx, u64, oneshot::Sender<Reply>);
 
 pub struct Queue {
     queues: Vec<mpsc::Sender<Request>>,
+    /// The servers of the checkout calls, one owner per SKU likewise.
+    checkout: QueueServers,
 }
 
 /// A server applies its SKUs' requests in arrival order; it is their only writer.
@@ -38,7 +41,7 @@ async fn serve(table: Arc<StockTable>, mut rx: mpsc::Receiver<Request>) {
 }
 
 impl Strategy for Queue {
-    fn open(table: &Arc<StockTable>, _hooks: Hooks) -> Self {
+    fn open(table: &Arc<StockTable>, books: &Arc<Books>, _hooks: Hooks) -> Self {
         let queues = (0..SERVERS.min(table.len().max(1)))
             .map(|_| {
                 let (tx, rx) = mpsc::channel(QUEUE_DEPTH);
@@ -46,7 +49,13 @@ impl Strategy for Queue {
                 tx
             })
             .collect();
-        Queue { queues }
+        let servers = SERVERS.min(table.len().max(1));
+        let checkout = QueueServers::spawn(Arc::clone(books), servers, QUEUE_DEPTH);
+        Queue { queues, checkout }
+    }
+
+    fn access(&self) -> Access<'_> {
+        Access::Queue(&self.checkout)
     }
 
     async fn reserve(&self, _table: &StockTable, sku: SkuIdx, qty: u64) -> Reply {

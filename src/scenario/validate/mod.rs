@@ -148,6 +148,7 @@ impl Validator<'_> {
             saturation_limit,
             backends,
             thresholds,
+            checkout: None,
         })
     }
 

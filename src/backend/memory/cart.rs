@@ -1,0 +1,118 @@
+//! Checkout calls over several SKUs, built from the single-SKU steps of
+//! `book.rs`: a cart is taken line by line and rolled back if a line falls
+//! short. Under `memory-atomic` and `memory-lock` every book of the cart is
+//! locked first (in SKU order, so carts never deadlock) and no other call
+//! sees a partial cart; under `memory-queue` each step goes through its
+//! SKU's server and a rolled-back line is briefly visible, as with a real
+//! queue per SKU.
+
+use super::book::{Book, ConfirmStep, TakeStep};
+use crate::backend::checkout::{merged, Confirmed, OrderRef, Released, Take};
+use crate::backend::Reply;
+use crate::scenario::{AfterExpiry, SkuIdx};
+use std::future::Future;
+
+/// Runs one step on one SKU's book; `None` when the book could not be reached.
+pub trait Steps: Send {
+    fn on<R: Send + 'static>(
+        &mut self,
+        sku: SkuIdx,
+        step: impl FnOnce(&mut Book) -> R + Send + 'static,
+    ) -> impl Future<Output = Option<R>> + Send;
+}
+
+pub async fn take(steps: &mut impl Steps, take: &Take<'_>) -> Reply {
+    let (key, now, expires) = (take.key, take.now_us, take.expires_us);
+    let lines = merged(take.lines);
+    let mut taken: Vec<SkuIdx> = Vec::new();
+    let mut verdict = Reply::Granted;
+    for line in &lines {
+        let qty = line.qty;
+        match steps
+            .on(line.sku, move |b| b.take(key, qty, now, expires))
+            .await
+        {
+            Some(TakeStep::Taken) => taken.push(line.sku),
+            Some(TakeStep::AlreadyLive) => {}
+            Some(TakeStep::AlreadyOver) | Some(TakeStep::Short) => {
+                verdict = Reply::SoldOut;
+                break;
+            }
+            None => {
+                verdict = Reply::Unknown;
+                break;
+            }
+        }
+    }
+    if verdict != Reply::Granted {
+        for sku in taken {
+            if steps.on(sku, move |b| b.undo_take(key)).await.is_none() {
+                return Reply::Unknown;
+            }
+        }
+    }
+    verdict
+}
+
+pub async fn confirm(
+    steps: &mut impl Steps,
+    order: &OrderRef<'_>,
+    policy: AfterExpiry,
+) -> Confirmed {
+    let (key, now) = (order.key, order.now_us);
+    let mut reacquired: Vec<SkuIdx> = Vec::new();
+    let mut outcome: Option<ConfirmStep> = None;
+    for line in merged(order.lines) {
+        let Some(step) = steps
+            .on(line.sku, move |b| b.confirm(key, now, policy))
+            .await
+        else {
+            return Confirmed::Unknown;
+        };
+        if step == ConfirmStep::Reacquired {
+            reacquired.push(line.sku);
+        }
+        if step == ConfirmStep::Short {
+            for sku in reacquired {
+                if steps
+                    .on(sku, move |b| b.undo_reacquire(key))
+                    .await
+                    .is_none()
+                {
+                    return Confirmed::Unknown;
+                }
+            }
+            return Confirmed::SoldOut;
+        }
+        // Lines share one deadline, so they agree; the first line speaks.
+        outcome.get_or_insert(step);
+    }
+    match outcome {
+        Some(ConfirmStep::Sold) => Confirmed::Sold,
+        Some(ConfirmStep::AlreadySold) => Confirmed::AlreadySold,
+        Some(ConfirmStep::Reacquired) => Confirmed::Reacquired,
+        _ => Confirmed::Lapsed,
+    }
+}
+
+/// Release a live hold (`refund: false`) or a sale (`refund: true`).
+pub async fn release(steps: &mut impl Steps, order: &OrderRef<'_>, refund: bool) -> Released {
+    let (key, now) = (order.key, order.now_us);
+    let mut any = false;
+    for line in merged(order.lines) {
+        let step = if refund {
+            steps.on(line.sku, move |b| b.refund(key)).await
+        } else {
+            steps.on(line.sku, move |b| b.release(key, now)).await
+        };
+        match step {
+            Some(released) => any |= released,
+            None => return Released::Unknown,
+        }
+    }
+    if any {
+        Released::Released
+    } else {
+        Released::Nothing
+    }
+}

@@ -1,0 +1,38 @@
+//! The checkout calls on the embedded backends: the contract every safe
+//! backend keeps, and what the naive one gets wrong. The server backends run
+//! the same contract in `sql_servers.rs`.
+
+#[path = "checkout/contract.rs"]
+mod contract;
+
+#[test]
+fn memory_atomic_keeps_the_checkout_contract() {
+    contract::check("kind = \"memory-atomic\"");
+}
+
+#[test]
+fn memory_lock_keeps_the_checkout_contract() {
+    contract::check("kind = \"memory-lock\"");
+}
+
+#[test]
+fn memory_queue_keeps_the_checkout_contract() {
+    contract::check("kind = \"memory-queue\"");
+}
+
+/// The naive backend breaks the rules atomicity keeps: the contract must
+/// catch it, or the contract proves nothing.
+#[test]
+fn memory_naive_breaks_the_checkout_contract() {
+    let broken = std::panic::catch_unwind(|| contract::check("kind = \"memory-naive\""));
+    let message = match broken {
+        Ok(()) => panic!("memory-naive passed the checkout contract"),
+        Err(e) => e.downcast_ref::<String>().cloned().unwrap_or_default(),
+    };
+    for rule in [
+        "a late confirmation is refused under reject",
+        "a release returns units once",
+    ] {
+        assert!(message.contains(rule), "{rule} not caught:\n{message}");
+    }
+}
