@@ -5,6 +5,8 @@
 //! flight are judged in the backend's favour (results/README.md): a request still in
 //! flight counts as taking stock when a refusal is judged.
 
+pub mod checkout;
+
 use crate::scenario::{Sku, SkuIdx};
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::SeqCst};

@@ -1,0 +1,732 @@
+//! The ledger of a checkout run: holds, sales, confirmations, releases,
+//! refunds and stock events, kept from what the harness sent and was told.
+//!
+//! Invariants (results/README.md, "The ledger"):
+//! - `C` (committed) follows holds and sales: a hold is committed from its
+//!   grant until it is sold, released or lapses at its deadline (every
+//!   backend frees a hold at exactly its deadline on the harness clock), a
+//!   sale until it is refunded. `S` follows restocks and corrections.
+//! - Events in flight are judged in the backend's favour, so a correct
+//!   backend scores 0 both ways: a release, refund or restock counts from
+//!   the moment it is sent when oversell is judged and from its
+//!   acknowledgement when undersell is; a correction the other way round.
+//! - Everything sits behind one lock: a checkout run exercises the
+//!   lifecycle, not the harness's top speed, and one lock keeps every
+//!   figure exact.
+
+use super::{GrantSample, GrantVerdict, SkuTotals, OVERSELL_SAMPLES};
+use crate::backend::checkout::{merged, Confirmed, Line, Released};
+use crate::backend::Reply;
+use crate::metrics::windows::WindowGrid;
+use crate::scenario::{Sku, SkuIdx};
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BinaryHeap, HashMap, VecDeque};
+use std::sync::Mutex;
+
+pub struct CheckoutLedger {
+    state: Mutex<State>,
+}
+
+/// Lifecycle counts of a run (`holds.*` in run.json).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct HoldCounts {
+    pub created: u64,
+    pub confirmed: u64,
+    pub reacquired: u64,
+    pub expired: u64,
+    pub cancelled: u64,
+    pub confirm_refused: u64,
+    pub confirmed_after_expiry: u64,
+    pub double_releases: u64,
+    pub live_at_end: u64,
+    pub refunded: u64,
+    /// Σ over holds never sold of units × µs from grant to release or deadline.
+    pub stranded_unit_us: u128,
+}
+
+/// Everything the audit and the summary need from a checkout run.
+pub struct CheckoutTotals {
+    /// Per SKU, in the shape of the plain ledger's totals; `refused` holds
+    /// the refusals whose SKU's free stock never fell below them.
+    pub skus: Vec<SkuTotals>,
+    pub holds: HoldCounts,
+    pub correction_shortfall: u64,
+    pub sold_out_while_held: u64,
+    /// Largest number of live holds per window.
+    pub holds_live: Vec<u64>,
+    /// Keys of earlier attempts that ended unknown (idempotency keys off):
+    /// each one the backend applied is a duplicate grant.
+    pub unknown_attempt_keys: Vec<u64>,
+}
+
+struct State {
+    clock_us: u64,
+    skus: Vec<SkuBook>,
+    orders: HashMap<u64, OrderBook>,
+    /// What falls due at a time: (time, sequence) → `Due`.
+    due: BinaryHeap<Reverse<(u64, u64)>>,
+    due_items: HashMap<u64, Due>,
+    next_due: u64,
+    /// Sold orders in the order they were sold, for refund events.
+    sold: VecDeque<u64>,
+    holds: HoldCounts,
+    shortfall: u64,
+    live: u64,
+    grid: WindowGrid,
+    holds_live: Vec<u64>,
+    unknown_attempt_keys: Vec<u64>,
+    samples: Vec<GrantSample>,
+}
+
+struct SkuBook {
+    /// `S` as oversell is judged (restocks from send, corrections from ack).
+    stock_over: u64,
+    /// `S` as undersell is judged (restocks from ack, corrections from send).
+    stock_under: u64,
+    buffer: u64,
+    committed: u64,
+    unknown: u64,
+    unknown_orders: u64,
+    in_flight: u64,
+    /// Units of releases and refunds sent and not yet acknowledged.
+    returning: u64,
+    peak_over: u64,
+    /// Refused quantity → orders, dropped once free stock falls below it.
+    candidates: BTreeMap<u64, u64>,
+    earliest_covered_refusal: u64,
+    /// When sold-out refusals came, for `sold_out_while_held`.
+    sold_outs: Vec<u64>,
+    /// Spans of holds that lapsed: (granted, deadline).
+    lapsed_spans: Vec<(u64, u64)>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    Live,
+    /// A release was sent: out of `C` already.
+    Releasing,
+    Sold,
+    Refunding,
+    /// Lapsed, released or refunded.
+    Over,
+    /// A confirmation went unanswered: sold or lapsing, nobody knows.
+    ConfirmUnknown,
+}
+
+struct OrderBook {
+    lines: Vec<Line>,
+    /// (granted, deadline) of a hold.
+    hold: Option<(u64, u64)>,
+    phase: Phase,
+    lapsed: bool,
+}
+
+enum Due {
+    /// A hold's deadline.
+    Deadline(u64),
+    /// Units of an unknown hold stop being possible at its deadline.
+    UnknownEnds(Vec<Line>),
+}
+
+impl SkuBook {
+    fn limit(&self) -> u64 {
+        self.stock_over + self.buffer
+    }
+
+    /// Free stock as undersell is judged.
+    fn free_under(&self) -> i128 {
+        self.stock_under as i128 + self.buffer as i128
+            - self.committed as i128
+            - self.unknown as i128
+            - self.returning as i128
+    }
+
+    /// Refusals stop being candidates once free stock falls below them.
+    fn drop_candidates(&mut self) {
+        let free = self.free_under();
+        if free < 0 {
+            self.candidates.clear();
+        } else {
+            self.candidates.split_off(&(free as u64 + 1));
+        }
+    }
+
+    /// `qty` more units committed; returns the units beyond `S + B`.
+    fn commit(&mut self, qty: u64) -> u64 {
+        let limit = self.limit();
+        let over = |c: u64| c.saturating_sub(limit);
+        let prev = self.committed;
+        self.committed += qty;
+        self.peak_over = self.peak_over.max(over(self.committed));
+        self.drop_candidates();
+        over(self.committed) - over(prev)
+    }
+
+    fn uncommit(&mut self, qty: u64) {
+        self.committed = self.committed.saturating_sub(qty);
+    }
+}
+
+impl CheckoutLedger {
+    pub fn new(skus: &[Sku], grid: WindowGrid) -> Self {
+        let books = skus
+            .iter()
+            .map(|s| SkuBook {
+                stock_over: s.stock,
+                stock_under: s.stock,
+                buffer: s.buffer,
+                committed: 0,
+                unknown: 0,
+                unknown_orders: 0,
+                in_flight: 0,
+                returning: 0,
+                peak_over: 0,
+                candidates: BTreeMap::new(),
+                earliest_covered_refusal: u64::MAX,
+                sold_outs: Vec::new(),
+                lapsed_spans: Vec::new(),
+            })
+            .collect();
+        CheckoutLedger {
+            state: Mutex::new(State {
+                clock_us: 0,
+                skus: books,
+                orders: HashMap::new(),
+                due: BinaryHeap::new(),
+                due_items: HashMap::new(),
+                next_due: 0,
+                sold: VecDeque::new(),
+                holds: HoldCounts::default(),
+                shortfall: 0,
+                live: 0,
+                holds_live: vec![0; grid.count],
+                grid,
+                unknown_attempt_keys: Vec::new(),
+                samples: Vec::new(),
+            }),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().expect("checkout ledger lock")
+    }
+
+    /// Move the ledger's clock to `now_us`, lapsing what fell due.
+    pub fn advance(&self, now_us: u64) {
+        self.lock().advance(now_us);
+    }
+
+    /// An attempt to take `lines` is about to be sent.
+    pub fn take_sent(&self, lines: &[Line]) {
+        let mut s = self.lock();
+        for l in merged(lines) {
+            s.skus[l.sku as usize].in_flight += l.qty;
+        }
+    }
+
+    /// An attempt ended with no effect on stock (an error, a conflict to
+    /// retry, or an unknown attempt retried under the same key).
+    pub fn take_no_effect(&self, lines: &[Line]) {
+        let mut s = self.lock();
+        for l in merged(lines) {
+            s.skus[l.sku as usize].in_flight -= l.qty;
+        }
+    }
+
+    /// An attempt under its own key went unanswered and is retried under
+    /// another: it may have taken effect, so its units stay possible (until
+    /// its deadline, for a hold), and its key is checked after the run.
+    pub fn take_unknown_attempt(&self, key: u64, lines: &[Line], expires_us: Option<u64>) {
+        let mut s = self.lock();
+        s.unknown_take(lines, expires_us);
+        s.unknown_attempt_keys.push(key);
+    }
+
+    /// The order's final take outcome. `sent_us` is when its last attempt
+    /// was sent (the clock the backend judged it by).
+    pub fn take_answered(&self, order: &TakeAnswer<'_>) -> GrantVerdict {
+        let mut s = self.lock();
+        s.advance(order.sent_us);
+        let lines = merged(order.lines);
+        match order.reply {
+            Reply::Granted => s.granted(order, lines),
+            Reply::SoldOut | Reply::Conflict => {
+                s.refused(order, &lines);
+                GrantVerdict::default()
+            }
+            Reply::Unknown => {
+                s.unknown_take(order.lines, order.expires_us);
+                GrantVerdict::default()
+            }
+            Reply::Error => {
+                for l in lines {
+                    s.skus[l.sku as usize].in_flight -= l.qty;
+                }
+                GrantVerdict::default()
+            }
+        }
+    }
+
+    /// The answer to a confirmation sent at `sent_us`.
+    pub fn confirm_answered(&self, order_id: u64, sent_us: u64, reply: Confirmed) {
+        let mut s = self.lock();
+        s.advance(sent_us);
+        s.confirmed(order_id, sent_us, reply);
+    }
+
+    /// A release of a hold is about to be sent; true when the ledger held it live.
+    pub fn release_sent(&self, order_id: u64, now_us: u64) -> bool {
+        let mut s = self.lock();
+        s.advance(now_us);
+        s.returning_sent(order_id, Phase::Live, Phase::Releasing, now_us)
+    }
+
+    pub fn release_answered(&self, order_id: u64, was_live: bool, reply: Released) {
+        let mut s = self.lock();
+        s.returned(order_id, was_live, reply, Phase::Live, false);
+    }
+
+    /// Up to `orders` sold orders whose first line is `sku` (any if `None`),
+    /// the earliest sold first: the targets of a refund event.
+    pub fn refund_targets(&self, sku: Option<SkuIdx>, orders: u64) -> Vec<(u64, Vec<Line>)> {
+        let s = self.lock();
+        s.sold
+            .iter()
+            .filter_map(|id| s.orders.get(id).map(|o| (*id, o)))
+            .filter(|(_, o)| o.phase == Phase::Sold)
+            .filter(|(_, o)| sku.is_none_or(|k| o.lines.first().map(|l| l.sku) == Some(k)))
+            .take(orders as usize)
+            .map(|(id, o)| (id, o.lines.clone()))
+            .collect()
+    }
+
+    /// A refund is about to be sent; true when the ledger held the order sold.
+    pub fn refund_sent(&self, order_id: u64, now_us: u64) -> bool {
+        let mut s = self.lock();
+        s.advance(now_us);
+        s.returning_sent(order_id, Phase::Sold, Phase::Refunding, now_us)
+    }
+
+    pub fn refund_answered(&self, order_id: u64, was_sold: bool, reply: Released) {
+        let mut s = self.lock();
+        s.returned(order_id, was_sold, reply, Phase::Sold, true);
+    }
+
+    /// A stock adjustment of `delta` units is about to be sent.
+    pub fn adjust_sent(&self, sku: SkuIdx, delta: i64) {
+        let mut s = self.lock();
+        let b = &mut s.skus[sku as usize];
+        if delta >= 0 {
+            b.stock_over += delta as u64;
+        } else {
+            b.stock_under = b.stock_under.saturating_sub(delta.unsigned_abs());
+            b.drop_candidates();
+        }
+    }
+
+    pub fn adjust_answered(&self, sku: SkuIdx, delta: i64, reply: Reply) {
+        let mut s = self.lock();
+        let mut shortfall = 0;
+        let b = &mut s.skus[sku as usize];
+        match (reply, delta >= 0) {
+            (Reply::Granted, true) => b.stock_under += delta as u64,
+            (Reply::Granted, false) => {
+                let below = |stock: u64| b.committed.saturating_sub(stock);
+                let before = below(b.stock_over);
+                b.stock_over = b.stock_over.saturating_sub(delta.unsigned_abs());
+                shortfall = below(b.stock_over) - before;
+            }
+            // Unanswered: judged done for oversell, not done for undersell.
+            (Reply::Unknown, _) => {}
+            // Failed before it could take effect: undo what the send assumed.
+            (_, true) => b.stock_over = b.stock_over.saturating_sub(delta as u64),
+            (_, false) => b.stock_under += delta.unsigned_abs(),
+        }
+        s.shortfall += shortfall;
+    }
+
+    /// The run has stopped sending: the holds still live now are `live_at_end`.
+    pub fn finish(&self, end_us: u64) {
+        let mut s = self.lock();
+        s.advance(end_us);
+        s.holds.live_at_end = s.live;
+    }
+
+    pub fn samples(&self) -> Vec<GrantSample> {
+        let mut samples = self.lock().samples.clone();
+        samples.sort_by_key(|s| (s.acknowledged_ns, s.order_id));
+        samples
+    }
+
+    /// The last deadline of any hold, the time the final reap must pass.
+    pub fn last_deadline_us(&self) -> u64 {
+        let s = self.lock();
+        s.orders
+            .values()
+            .filter_map(|o| o.hold.map(|h| h.1))
+            .max()
+            .unwrap_or(0)
+    }
+
+    /// Final totals; call after `advance` past the last deadline, when quiet.
+    pub fn totals(&self) -> CheckoutTotals {
+        let s = self.lock();
+        let mut sold_out_while_held = 0;
+        let skus = s
+            .skus
+            .iter()
+            .map(|b| {
+                sold_out_while_held += refusals_during(&b.sold_outs, &b.lapsed_spans);
+                SkuTotals {
+                    stock: b.stock_over,
+                    buffer: b.buffer,
+                    committed: b.committed,
+                    unknown: b.unknown,
+                    unknown_orders: b.unknown_orders,
+                    peak_over: b.peak_over,
+                    refused: b.candidates.iter().map(|(q, n)| (*q, *n)).collect(),
+                }
+            })
+            .collect();
+        CheckoutTotals {
+            skus,
+            holds: s.holds.clone(),
+            correction_shortfall: s.shortfall,
+            sold_out_while_held,
+            holds_live: s.holds_live.clone(),
+            unknown_attempt_keys: s.unknown_attempt_keys.clone(),
+        }
+    }
+}
+
+/// One order's final take, as the ledger needs it.
+pub struct TakeAnswer<'a> {
+    pub order_id: u64,
+    pub lines: &'a [Line],
+    pub reply: Reply,
+    pub sent_us: u64,
+    pub expires_us: Option<u64>,
+    pub intended_ns: u64,
+    pub acknowledged_ns: u64,
+}
+
+impl State {
+    fn advance(&mut self, now_us: u64) {
+        if now_us > self.clock_us {
+            self.clock_us = now_us;
+        }
+        while let Some(&Reverse((at, seq))) = self.due.peek() {
+            if at > self.clock_us {
+                break;
+            }
+            self.due.pop();
+            match self.due_items.remove(&seq) {
+                Some(Due::Deadline(order_id)) => self.deadline(order_id, at),
+                Some(Due::UnknownEnds(lines)) => {
+                    for l in lines {
+                        let b = &mut self.skus[l.sku as usize];
+                        b.unknown = b.unknown.saturating_sub(l.qty);
+                    }
+                }
+                None => {}
+            }
+        }
+    }
+
+    fn schedule(&mut self, at: u64, due: Due) {
+        let seq = self.next_due;
+        self.next_due += 1;
+        self.due.push(Reverse((at, seq)));
+        self.due_items.insert(seq, due);
+    }
+
+    fn set_live(&mut self, delta: i64) {
+        self.live = (self.live as i64 + delta).max(0) as u64;
+        let w = self.grid.index(self.clock_us * 1_000);
+        self.holds_live[w] = self.holds_live[w].max(self.live);
+    }
+
+    /// A hold's deadline passed.
+    fn deadline(&mut self, order_id: u64, at: u64) {
+        let Some(o) = self.orders.get_mut(&order_id) else {
+            return;
+        };
+        let (granted, _) = o.hold.expect("a deadline belongs to a hold");
+        match o.phase {
+            Phase::Live => {
+                o.phase = Phase::Over;
+                o.lapsed = true;
+                let lines = o.lines.clone();
+                for l in &lines {
+                    let b = &mut self.skus[l.sku as usize];
+                    b.uncommit(l.qty);
+                    b.lapsed_spans.push((granted, at));
+                }
+                self.holds.expired += 1;
+                self.holds.stranded_unit_us += units(&lines) as u128 * (at - granted) as u128;
+                self.set_live(-1);
+            }
+            Phase::ConfirmUnknown => {
+                // Sold or lapsed: from here its units are unknown, not committed.
+                o.phase = Phase::Over;
+                o.lapsed = true;
+                let lines = o.lines.clone();
+                for l in &lines {
+                    let b = &mut self.skus[l.sku as usize];
+                    b.uncommit(l.qty);
+                    b.unknown += l.qty;
+                    b.unknown_orders += 1;
+                }
+                self.set_live(-1);
+            }
+            _ => o.lapsed = true,
+        }
+    }
+
+    fn granted(&mut self, a: &TakeAnswer<'_>, lines: Vec<Line>) -> GrantVerdict {
+        let mut verdict = GrantVerdict::default();
+        for l in &lines {
+            let b = &mut self.skus[l.sku as usize];
+            b.in_flight -= l.qty;
+            verdict.oversold_units += b.commit(l.qty);
+            verdict.fairness_inversion |= b.earliest_covered_refusal < a.intended_ns;
+        }
+        if verdict.oversold_units > 0 && self.samples.len() < OVERSELL_SAMPLES {
+            self.samples.push(GrantSample {
+                order_id: a.order_id,
+                sku: lines[0].sku,
+                qty: units(&lines),
+                intended_ns: a.intended_ns,
+                acknowledged_ns: a.acknowledged_ns,
+            });
+        }
+        let hold = a.expires_us.map(|deadline| (a.sent_us, deadline));
+        let phase = if hold.is_some() {
+            Phase::Live
+        } else {
+            self.sold.push_back(a.order_id);
+            Phase::Sold
+        };
+        self.orders.insert(
+            a.order_id,
+            OrderBook {
+                lines,
+                hold,
+                phase,
+                lapsed: false,
+            },
+        );
+        if let Some((_, deadline)) = hold {
+            self.holds.created += 1;
+            self.set_live(1);
+            self.schedule(deadline, Due::Deadline(a.order_id));
+        }
+        verdict
+    }
+
+    fn refused(&mut self, a: &TakeAnswer<'_>, lines: &[Line]) {
+        for l in lines {
+            let b = &mut self.skus[l.sku as usize];
+            b.in_flight -= l.qty;
+            if a.reply == Reply::SoldOut {
+                b.sold_outs.push(a.sent_us);
+            }
+        }
+        // A cart over several SKUs may be refused for any one of them, so
+        // only a one-SKU order can be judged wrongly refused.
+        if let [l] = lines {
+            let b = &mut self.skus[l.sku as usize];
+            // In flight counts as taking stock: the backend's best case.
+            if b.free_under() - b.in_flight as i128 >= l.qty as i128 {
+                *b.candidates.entry(l.qty).or_insert(0) += 1;
+                b.earliest_covered_refusal = b.earliest_covered_refusal.min(a.intended_ns);
+            }
+        }
+    }
+
+    fn unknown_take(&mut self, lines: &[Line], expires_us: Option<u64>) {
+        let lines = merged(lines);
+        for l in &lines {
+            let b = &mut self.skus[l.sku as usize];
+            b.in_flight -= l.qty;
+            b.unknown += l.qty;
+            b.unknown_orders += 1;
+            b.drop_candidates();
+        }
+        // An unknown hold can tie stock up only until its deadline.
+        if let Some(deadline) = expires_us {
+            self.schedule(deadline, Due::UnknownEnds(lines));
+        }
+    }
+
+    fn confirmed(&mut self, order_id: u64, sent_us: u64, reply: Confirmed) {
+        let Some(o) = self.orders.get_mut(&order_id) else {
+            return;
+        };
+        let late = o.hold.is_some_and(|(_, deadline)| sent_us >= deadline);
+        let (phase, lines) = (o.phase, o.lines.clone());
+        match reply {
+            Confirmed::Sold | Confirmed::Reacquired => {
+                if reply == Confirmed::Sold {
+                    self.holds.confirmed += 1;
+                    // A live hold is sold as it stands; one that lapsed by
+                    // the send's own clock was sold as if it had not.
+                    if late {
+                        self.holds.confirmed_after_expiry += 1;
+                    }
+                } else {
+                    self.holds.reacquired += 1;
+                }
+                match phase {
+                    Phase::Live => self.set_live(-1),
+                    Phase::ConfirmUnknown => self.set_live(-1),
+                    // Lapsed in the ledger: the sale commits its units anew.
+                    _ => {
+                        for l in &lines {
+                            self.skus[l.sku as usize].commit(l.qty);
+                        }
+                    }
+                }
+                self.set_phase(order_id, Phase::Sold);
+                self.sold.push_back(order_id);
+            }
+            Confirmed::Lapsed | Confirmed::SoldOut => {
+                self.holds.confirm_refused += 1;
+                if phase == Phase::Live {
+                    // The backend lapsed it by another call's later clock.
+                    self.deadline(order_id, self.clock_us);
+                }
+            }
+            Confirmed::AlreadySold | Confirmed::Error => {}
+            Confirmed::Unknown => {
+                if phase == Phase::Live {
+                    self.set_phase(order_id, Phase::ConfirmUnknown);
+                } else {
+                    // Lapsed already: a sale would be new units, unknown.
+                    for l in &lines {
+                        let b = &mut self.skus[l.sku as usize];
+                        b.unknown += l.qty;
+                        b.unknown_orders += 1;
+                        b.drop_candidates();
+                    }
+                }
+            }
+        }
+    }
+
+    fn set_phase(&mut self, order_id: u64, phase: Phase) {
+        if let Some(o) = self.orders.get_mut(&order_id) {
+            o.phase = phase;
+        }
+    }
+
+    /// A release (`Live` → `Releasing`) or refund (`Sold` → `Refunding`) is
+    /// sent: its units leave `C` now, and stay taken for undersell until
+    /// the answer.
+    fn returning_sent(&mut self, order_id: u64, from: Phase, to: Phase, now_us: u64) -> bool {
+        let Some(o) = self.orders.get_mut(&order_id) else {
+            return false;
+        };
+        if o.phase != from {
+            return false;
+        }
+        o.phase = to;
+        let lines = o.lines.clone();
+        let granted = o.hold.map(|h| h.0);
+        for l in &lines {
+            let b = &mut self.skus[l.sku as usize];
+            b.uncommit(l.qty);
+            b.returning += l.qty;
+        }
+        if let (Phase::Releasing, Some(granted)) = (to, granted) {
+            self.holds.stranded_unit_us +=
+                units(&lines) as u128 * now_us.saturating_sub(granted) as u128;
+            self.set_live(-1);
+        }
+        true
+    }
+
+    /// The answer to a release or refund. `owned` says whether the ledger
+    /// held the order in phase `from` when it was sent.
+    fn returned(&mut self, order_id: u64, owned: bool, reply: Released, from: Phase, refund: bool) {
+        let Some(o) = self.orders.get(&order_id) else {
+            return;
+        };
+        let lines = o.lines.clone();
+        if owned {
+            for l in &lines {
+                let b = &mut self.skus[l.sku as usize];
+                b.returning -= l.qty;
+            }
+        }
+        match (reply, owned) {
+            // Gave back units the ledger says it no longer had to give.
+            (Released::Released, false) => self.holds.double_releases += 1,
+            (Released::Released, true) | (Released::Nothing, true) => {
+                if refund {
+                    self.holds.refunded += u64::from(reply == Released::Released);
+                } else {
+                    self.holds.cancelled += 1;
+                }
+                self.set_phase(order_id, Phase::Over);
+            }
+            (Released::Error, true) => {
+                // Never took effect: the order is as it was.
+                for l in &lines {
+                    self.skus[l.sku as usize].commit(l.qty);
+                }
+                self.set_phase(order_id, from);
+                if from == Phase::Live {
+                    self.set_live(1);
+                    let lapsed = self.orders.get(&order_id).is_some_and(|o| o.lapsed);
+                    if lapsed {
+                        self.deadline(order_id, self.clock_us);
+                    }
+                }
+            }
+            (Released::Unknown, true) => {
+                // Returned or not: possible units, never committed ones.
+                for l in &lines {
+                    let b = &mut self.skus[l.sku as usize];
+                    b.unknown += l.qty;
+                    b.unknown_orders += 1;
+                    b.drop_candidates();
+                }
+                self.set_phase(order_id, Phase::Over);
+                let deadline = self.orders.get(&order_id).and_then(|o| o.hold).map(|h| h.1);
+                if let (false, Some(deadline)) = (refund, deadline) {
+                    self.schedule(deadline, Due::UnknownEnds(lines));
+                }
+            }
+            (_, false) => {}
+        }
+    }
+}
+
+fn units(lines: &[Line]) -> u64 {
+    lines.iter().map(|l| l.qty).sum()
+}
+
+/// Refusals made while a later-lapsed hold was live (inside a span).
+fn refusals_during(refusals: &[u64], spans: &[(u64, u64)]) -> u64 {
+    let mut spans = spans.to_vec();
+    spans.sort_unstable();
+    // Merge into disjoint spans, then look each refusal up.
+    let mut merged: Vec<(u64, u64)> = Vec::new();
+    for (from, to) in spans {
+        match merged.last_mut() {
+            Some(last) if from <= last.1 => last.1 = last.1.max(to),
+            _ => merged.push((from, to)),
+        }
+    }
+    refusals
+        .iter()
+        .filter(|&&t| {
+            let i = merged.partition_point(|s| s.1 <= t);
+            merged.get(i).is_some_and(|s| s.0 <= t)
+        })
+        .count() as u64
+}
+
+#[cfg(test)]
+mod tests;

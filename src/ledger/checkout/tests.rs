@@ -1,0 +1,160 @@
+use super::*;
+use crate::backend::checkout::Line;
+
+fn ledger(stock: u64) -> CheckoutLedger {
+    let grid = WindowGrid {
+        window_ns: 1_000_000,
+        count: 10,
+    };
+    CheckoutLedger::new(
+        &[Sku {
+            id: "A".into(),
+            stock,
+            buffer: 0,
+        }],
+        grid,
+    )
+}
+
+fn take(
+    l: &CheckoutLedger,
+    id: u64,
+    qty: u64,
+    sent_us: u64,
+    ttl: Option<u64>,
+    reply: Reply,
+) -> u64 {
+    let lines = [Line { sku: 0, qty }];
+    l.take_sent(&lines);
+    l.take_answered(&TakeAnswer {
+        order_id: id,
+        lines: &lines,
+        reply,
+        sent_us,
+        expires_us: ttl.map(|t| sent_us + t),
+        intended_ns: sent_us * 1_000,
+        acknowledged_ns: sent_us * 1_000,
+    })
+    .oversold_units
+}
+
+#[test]
+fn a_hold_leaves_committed_at_its_deadline() {
+    let l = ledger(2);
+    assert_eq!(take(&l, 1, 2, 0, Some(1_000), Reply::Granted), 0);
+    // Refused while the hold was live: not undersell, but counted as held.
+    take(&l, 2, 1, 500, None, Reply::SoldOut);
+    assert_eq!(
+        take(&l, 3, 2, 1_000, None, Reply::Granted),
+        0,
+        "the hold lapsed at 1000"
+    );
+    l.advance(5_000);
+    let t = l.totals();
+    assert_eq!(t.skus[0].committed, 2);
+    assert!(t.skus[0].refused.is_empty(), "{:?}", t.skus[0].refused);
+    assert_eq!((t.holds.created, t.holds.expired), (1, 1));
+    assert_eq!(t.sold_out_while_held, 1);
+    assert_eq!(t.holds.stranded_unit_us, 2 * 1_000);
+}
+
+#[test]
+fn a_grant_on_stock_still_held_is_oversold() {
+    let l = ledger(2);
+    take(&l, 1, 2, 0, Some(1_000), Reply::Granted);
+    assert_eq!(take(&l, 2, 2, 999, None, Reply::Granted), 2);
+    l.advance(2_000);
+    let t = l.totals();
+    assert_eq!(
+        t.skus[0].peak_over, 2,
+        "promises broken even though the hold lapsed"
+    );
+    assert_eq!(t.skus[0].committed, 2);
+}
+
+#[test]
+fn a_late_confirmation_sold_as_if_live_is_counted_and_recommits() {
+    let l = ledger(2);
+    take(&l, 1, 2, 0, Some(1_000), Reply::Granted);
+    take(&l, 2, 2, 1_100, None, Reply::Granted);
+    l.confirm_answered(1, 1_500, Confirmed::Sold);
+    let t = l.totals();
+    assert_eq!(t.holds.confirmed_after_expiry, 1);
+    assert_eq!(t.skus[0].committed, 4, "both sales stand");
+    assert_eq!(t.skus[0].peak_over, 2);
+}
+
+#[test]
+fn a_second_release_that_gives_units_back_is_a_double_release() {
+    let l = ledger(2);
+    take(&l, 1, 2, 0, Some(1_000), Reply::Granted);
+    let live = l.release_sent(1, 100);
+    assert!(live);
+    l.release_answered(1, live, Released::Released);
+    let again = l.release_sent(1, 110);
+    assert!(!again);
+    l.release_answered(1, again, Released::Released);
+    let t = l.totals();
+    assert_eq!((t.holds.cancelled, t.holds.double_releases), (1, 1));
+    assert_eq!(t.skus[0].committed, 0);
+}
+
+#[test]
+fn a_failed_release_leaves_the_hold_to_lapse() {
+    let l = ledger(2);
+    take(&l, 1, 2, 0, Some(1_000), Reply::Granted);
+    let live = l.release_sent(1, 100);
+    l.release_answered(1, live, Released::Error);
+    assert_eq!(take(&l, 2, 1, 500, None, Reply::Granted), 1, "still held");
+    l.advance(1_000);
+    assert_eq!(l.totals().holds.expired, 1);
+}
+
+#[test]
+fn a_restock_counts_for_oversell_from_its_send_and_a_correction_from_its_answer() {
+    let l = ledger(2);
+    l.adjust_sent(0, 3);
+    assert_eq!(take(&l, 1, 5, 0, None, Reply::Granted), 0);
+    l.adjust_answered(0, 3, Reply::Granted);
+    l.adjust_sent(0, -4);
+    assert_eq!(take(&l, 2, 0 + 1, 10, None, Reply::SoldOut), 0);
+    l.adjust_answered(0, -4, Reply::Granted);
+    let t = l.totals();
+    assert_eq!(t.skus[0].stock, 1);
+    assert_eq!(
+        t.correction_shortfall, 4,
+        "5 committed, stock pushed from 5 to 1"
+    );
+    assert!(
+        t.skus[0].refused.is_empty(),
+        "the refusal came after the correction was sent"
+    );
+}
+
+#[test]
+fn a_refusal_while_stock_stayed_free_is_a_candidate_until_stock_falls() {
+    let l = ledger(3);
+    take(&l, 1, 1, 0, None, Reply::SoldOut);
+    take(&l, 2, 2, 0, None, Reply::SoldOut);
+    // Free falls to 1: the refusal of 2 is no longer wrongly refused.
+    take(&l, 3, 2, 10, None, Reply::Granted);
+    let t = l.totals();
+    assert_eq!(t.skus[0].refused, vec![(1, 1)]);
+}
+
+#[test]
+fn unknown_holds_stop_being_possible_at_their_deadline() {
+    let l = ledger(2);
+    take(&l, 1, 2, 0, Some(1_000), Reply::Unknown);
+    assert_eq!(l.totals().skus[0].unknown, 2);
+    l.advance(1_000);
+    assert_eq!(l.totals().skus[0].unknown, 0);
+}
+
+#[test]
+fn refusals_during_merges_overlapping_spans() {
+    assert_eq!(
+        refusals_during(&[5, 15, 25, 40], &[(0, 10), (8, 20), (30, 35)]),
+        2
+    );
+}
