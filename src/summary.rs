@@ -84,6 +84,28 @@ pub struct BackendSummary {
     pub windows: Vec<Window>,
     pub skus: Vec<SkuSummary>,
     pub oversell_samples: Vec<OversellSample>,
+    /// The checkout lifecycle, for runs with `[checkout]` or `[[event]]`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub holds: Option<Holds>,
+}
+
+/// What happened to the holds and sales of a checkout run (results/README.md, "Holds").
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Holds {
+    pub created: u64,
+    pub confirmed: u64,
+    pub reacquired: u64,
+    pub expired: u64,
+    pub cancelled: u64,
+    pub confirm_refused: u64,
+    pub confirmed_after_expiry: u64,
+    pub double_releases: u64,
+    pub live_at_end: u64,
+    pub leaked: u64,
+    pub refunded: u64,
+    pub stranded_unit_seconds: f64,
+    pub conservation_failures: u64,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
@@ -100,6 +122,10 @@ pub struct Orders {
     pub wrongly_refused: u64,
     pub fairness_inversions: u64,
     pub duplicate_grants: u64,
+    /// Sold-out refusals while units sat in holds that later lapsed; 0
+    /// without holds. `default` so runs saved before it existed still load.
+    #[serde(default)]
+    pub sold_out_while_held: u64,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]

@@ -437,6 +437,7 @@ fn built_summary() -> atpsim::summary::RunSummary {
             intended_ms: 12.5,
             acknowledged_ms: 13.0,
         }],
+        holds: None,
     };
     RunSummary {
         schema_version: SCHEMA_VERSION,

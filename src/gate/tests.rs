@@ -69,6 +69,7 @@ fn backend(name: &str, oversold: u64, offered: u64, error: u64) -> BackendSummar
         windows,
         skus: vec![],
         oversell_samples: vec![],
+        holds: None,
     }
 }
 

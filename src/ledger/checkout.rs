@@ -76,6 +76,8 @@ struct State {
     holds_live: Vec<u64>,
     unknown_attempt_keys: Vec<u64>,
     samples: Vec<GrantSample>,
+    /// Sold-out refusals: when, and the SKUs of the order.
+    sold_outs: Vec<(u64, Vec<SkuIdx>)>,
 }
 
 struct SkuBook {
@@ -94,8 +96,6 @@ struct SkuBook {
     /// Refused quantity → orders, dropped once free stock falls below it.
     candidates: BTreeMap<u64, u64>,
     earliest_covered_refusal: u64,
-    /// When sold-out refusals came, for `sold_out_while_held`.
-    sold_outs: Vec<u64>,
     /// Spans of holds that lapsed: (granted, deadline).
     lapsed_spans: Vec<(u64, u64)>,
 }
@@ -114,6 +114,7 @@ enum Phase {
 }
 
 struct OrderBook {
+    key: u64,
     lines: Vec<Line>,
     /// (granted, deadline) of a hold.
     hold: Option<(u64, u64)>,
@@ -183,7 +184,6 @@ impl CheckoutLedger {
                 peak_over: 0,
                 candidates: BTreeMap::new(),
                 earliest_covered_refusal: u64::MAX,
-                sold_outs: Vec::new(),
                 lapsed_spans: Vec::new(),
             })
             .collect();
@@ -203,6 +203,7 @@ impl CheckoutLedger {
                 grid,
                 unknown_attempt_keys: Vec::new(),
                 samples: Vec::new(),
+                sold_outs: Vec::new(),
             }),
         }
     }
@@ -288,7 +289,8 @@ impl CheckoutLedger {
 
     /// Up to `orders` sold orders whose first line is `sku` (any if `None`),
     /// the earliest sold first: the targets of a refund event.
-    pub fn refund_targets(&self, sku: Option<SkuIdx>, orders: u64) -> Vec<(u64, Vec<Line>)> {
+    /// Each target is (order id, key, lines).
+    pub fn refund_targets(&self, sku: Option<SkuIdx>, orders: u64) -> Vec<(u64, u64, Vec<Line>)> {
         let s = self.lock();
         s.sold
             .iter()
@@ -296,7 +298,7 @@ impl CheckoutLedger {
             .filter(|(_, o)| o.phase == Phase::Sold)
             .filter(|(_, o)| sku.is_none_or(|k| o.lines.first().map(|l| l.sku) == Some(k)))
             .take(orders as usize)
-            .map(|(id, o)| (id, o.lines.clone()))
+            .map(|(id, o)| (id, o.key, o.lines.clone()))
             .collect()
     }
 
@@ -371,21 +373,24 @@ impl CheckoutLedger {
     /// Final totals; call after `advance` past the last deadline, when quiet.
     pub fn totals(&self) -> CheckoutTotals {
         let s = self.lock();
-        let mut sold_out_while_held = 0;
+        let spans: Vec<Vec<(u64, u64)>> =
+            s.skus.iter().map(|b| disjoint(&b.lapsed_spans)).collect();
+        let sold_out_while_held = s
+            .sold_outs
+            .iter()
+            .filter(|(at, skus)| skus.iter().any(|&k| within(&spans[k as usize], *at)))
+            .count() as u64;
         let skus = s
             .skus
             .iter()
-            .map(|b| {
-                sold_out_while_held += refusals_during(&b.sold_outs, &b.lapsed_spans);
-                SkuTotals {
-                    stock: b.stock_over,
-                    buffer: b.buffer,
-                    committed: b.committed,
-                    unknown: b.unknown,
-                    unknown_orders: b.unknown_orders,
-                    peak_over: b.peak_over,
-                    refused: b.candidates.iter().map(|(q, n)| (*q, *n)).collect(),
-                }
+            .map(|b| SkuTotals {
+                stock: b.stock_over,
+                buffer: b.buffer,
+                committed: b.committed,
+                unknown: b.unknown,
+                unknown_orders: b.unknown_orders,
+                peak_over: b.peak_over,
+                refused: b.candidates.iter().map(|(q, n)| (*q, *n)).collect(),
             })
             .collect();
         CheckoutTotals {
@@ -402,6 +407,8 @@ impl CheckoutLedger {
 /// One order's final take, as the ledger needs it.
 pub struct TakeAnswer<'a> {
     pub order_id: u64,
+    /// The key the backend applied it under (later calls name it).
+    pub key: u64,
     pub lines: &'a [Line],
     pub reply: Reply,
     pub sent_us: u64,
@@ -510,6 +517,7 @@ impl State {
         self.orders.insert(
             a.order_id,
             OrderBook {
+                key: a.key,
                 lines,
                 hold,
                 phase,
@@ -526,11 +534,11 @@ impl State {
 
     fn refused(&mut self, a: &TakeAnswer<'_>, lines: &[Line]) {
         for l in lines {
-            let b = &mut self.skus[l.sku as usize];
-            b.in_flight -= l.qty;
-            if a.reply == Reply::SoldOut {
-                b.sold_outs.push(a.sent_us);
-            }
+            self.skus[l.sku as usize].in_flight -= l.qty;
+        }
+        if a.reply == Reply::SoldOut {
+            self.sold_outs
+                .push((a.sent_us, lines.iter().map(|l| l.sku).collect()));
         }
         // A cart over several SKUs may be refused for any one of them, so
         // only a one-SKU order can be judged wrongly refused.
@@ -707,11 +715,10 @@ fn units(lines: &[Line]) -> u64 {
     lines.iter().map(|l| l.qty).sum()
 }
 
-/// Refusals made while a later-lapsed hold was live (inside a span).
-fn refusals_during(refusals: &[u64], spans: &[(u64, u64)]) -> u64 {
+/// The spans of later-lapsed holds, merged into sorted disjoint spans.
+fn disjoint(spans: &[(u64, u64)]) -> Vec<(u64, u64)> {
     let mut spans = spans.to_vec();
     spans.sort_unstable();
-    // Merge into disjoint spans, then look each refusal up.
     let mut merged: Vec<(u64, u64)> = Vec::new();
     for (from, to) in spans {
         match merged.last_mut() {
@@ -719,13 +726,13 @@ fn refusals_during(refusals: &[u64], spans: &[(u64, u64)]) -> u64 {
             _ => merged.push((from, to)),
         }
     }
-    refusals
-        .iter()
-        .filter(|&&t| {
-            let i = merged.partition_point(|s| s.1 <= t);
-            merged.get(i).is_some_and(|s| s.0 <= t)
-        })
-        .count() as u64
+    merged
+}
+
+/// Whether `at` falls inside one of the sorted disjoint `spans`.
+fn within(spans: &[(u64, u64)], at: u64) -> bool {
+    let i = spans.partition_point(|s| s.1 <= at);
+    spans.get(i).is_some_and(|s| s.0 <= at)
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@
 //! generic code below it; results of every finished backend survive a later
 //! backend's failure or an interrupt.
 
+mod checkout;
 mod summarize;
 mod ticker;
 pub mod worker;
@@ -27,7 +28,7 @@ pub use worker::Stop;
 use worker::{closed_loop_client, closed_loop_phases, open_loop_client, Shared};
 
 /// Head start between spawning the clients and `t0`, so none is late at the start.
-const LEAD: Duration = Duration::from_millis(20);
+pub(crate) const LEAD: Duration = Duration::from_millis(20);
 
 /// How a run is carried out (not what it offers: that is the scenario).
 #[derive(Clone)]
@@ -46,7 +47,13 @@ pub struct RunOptions {
 pub fn clients(scenario: &Scenario, plan: &Plan) -> u32 {
     let open = (scenario.concurrency as u64).min(plan.open_loop_orders) as u32;
     let closed: u32 = closed_loop_phases(scenario).iter().map(|p| p.3).sum();
-    open + closed
+    // A checkout run's customers and stock events call too: as many at
+    // once as open-loop clients, plus the events.
+    let customers = match &scenario.checkout {
+        Some(_) => scenario.concurrency + 1,
+        None => 0,
+    };
+    open + closed + customers
 }
 
 fn open_context(scenario: &Scenario, plan: &Plan, hooks: Hooks, keep: bool) -> OpenContext {
@@ -135,6 +142,9 @@ impl AsyncBackendFn<Result<BackendRun, BackendError>> for RunOne<'_> {
         if let Err(e) = ready {
             backend.close().await;
             return Err(e);
+        }
+        if let Some(checkout) = &scenario.checkout {
+            return checkout::run(backend, checkout, scenario, plan, spec, options).await;
         }
         let environment = backend.environment();
         let shared = Arc::new(Shared {

@@ -58,6 +58,7 @@ pub fn backend_summary(m: &Measured) -> BackendSummary {
             wrongly_refused: audit.total.wrongly_refused,
             fairness_inversions: c.fairness_inversions,
             duplicate_grants: 0,
+            sold_out_while_held: 0,
         },
         units: Units {
             stock: audit.stock,
@@ -107,6 +108,7 @@ pub fn backend_summary(m: &Measured) -> BackendSummary {
             })
             .collect(),
         windows: all_windows,
+        holds: None,
     }
 }
 

@@ -5,6 +5,7 @@
 
 use super::sample::{below, WeightedIndex, Zipf};
 use crate::scenario::{Phase, Quantity, SkuIdx, SkuPick};
+use rand::RngCore;
 use rand_chacha::ChaCha8Rng;
 
 pub struct Workload {
@@ -57,18 +58,32 @@ impl Workload {
 
     /// The next order's SKU and quantity.
     pub fn draw(&mut self) -> (SkuIdx, u64) {
-        let rng = &mut self.rng;
-        let sku = match &self.pick {
-            Pick::Uniform(n) => below(rng, *n) as SkuIdx,
-            Pick::One(s) => *s,
-            Pick::Weights(skus, w) => skus[w.sample(rng)],
-            Pick::Zipf(z) => z.sample(rng) as SkuIdx,
-        };
-        let qty = match &self.quantity {
-            Qty::Fixed(q) => *q,
-            Qty::Uniform { min, span } => min + below(rng, *span),
-            Qty::Weights(qs, w) => qs[w.sample(rng)],
-        };
-        (sku, qty)
+        let Workload {
+            rng,
+            pick,
+            quantity,
+        } = self;
+        draw(pick, quantity, rng)
     }
+
+    /// A SKU and quantity from another stream (a cart's further lines),
+    /// leaving the phase's own stream untouched.
+    pub fn draw_from(&self, rng: &mut impl RngCore) -> (SkuIdx, u64) {
+        draw(&self.pick, &self.quantity, rng)
+    }
+}
+
+fn draw(pick: &Pick, quantity: &Qty, rng: &mut impl RngCore) -> (SkuIdx, u64) {
+    let sku = match pick {
+        Pick::Uniform(n) => below(rng, *n) as SkuIdx,
+        Pick::One(s) => *s,
+        Pick::Weights(skus, w) => skus[w.sample(rng)],
+        Pick::Zipf(z) => z.sample(rng) as SkuIdx,
+    };
+    let qty = match quantity {
+        Qty::Fixed(q) => *q,
+        Qty::Uniform { min, span } => min + below(rng, *span),
+        Qty::Weights(qs, w) => qs[w.sample(rng)],
+    };
+    (sku, qty)
 }
