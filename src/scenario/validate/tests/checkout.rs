@@ -620,3 +620,22 @@ fn checkout_needs_backends_that_implement_it() {
     // Without a checkout any backend runs.
     parse(&doc(HEAD, PHASE, backends), Path::new("s.toml")).unwrap();
 }
+
+#[test]
+fn documentation_lists_the_kinds_that_run_a_checkout() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/README.md");
+    let readme = std::fs::read_to_string(path).unwrap();
+    let section = readme
+        .split("## Checkout: holds, customers, retries, carts, events")
+        .nth(1)
+        .expect("scenarios/README.md has the checkout section");
+    let intro = section.split("###").next().unwrap();
+    for k in BackendKind::ALL {
+        assert_eq!(
+            intro.contains(&format!("`{}`", k.as_str())),
+            k.supports_checkout(),
+            "the checkout section lists exactly the kinds that support it: {}",
+            k.as_str()
+        );
+    }
+}
