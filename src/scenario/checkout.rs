@@ -68,24 +68,48 @@ impl Default for Checkout {
     }
 }
 
-/// A drawn delay.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+/// A drawn delay. Serialises as the table the scenario writes, tagged with
+/// its kind: `{"kind": "fixed", "fixed": 500.0}` (milliseconds).
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Delay {
-    Fixed(#[serde(serialize_with = "as_ms")] Duration),
+    Fixed(Duration),
     /// Uniform over `min..=max`.
     Uniform {
-        #[serde(serialize_with = "as_ms")]
         min: Duration,
-        #[serde(serialize_with = "as_ms")]
         max: Duration,
     },
     /// Log-normal with this median and shape `sigma` (of the underlying normal).
     LogNormal {
-        #[serde(serialize_with = "as_ms")]
         median: Duration,
         sigma: f64,
     },
+}
+
+// By hand: serde's internal tagging cannot carry the bare duration of
+// `Fixed`, and would fail the whole effective scenario at run time.
+impl Serialize for Delay {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let ms = |d: &Duration| d.as_secs_f64() * 1000.0;
+        let mut map = s.serialize_map(Some(3))?;
+        match self {
+            Delay::Fixed(d) => {
+                map.serialize_entry("kind", "fixed")?;
+                map.serialize_entry("fixed", &ms(d))?;
+            }
+            Delay::Uniform { min, max } => {
+                map.serialize_entry("kind", "uniform")?;
+                map.serialize_entry("min", &ms(min))?;
+                map.serialize_entry("max", &ms(max))?;
+            }
+            Delay::LogNormal { median, sigma } => {
+                map.serialize_entry("kind", "log_normal")?;
+                map.serialize_entry("median", &ms(median))?;
+                map.serialize_entry("sigma", sigma)?;
+            }
+        }
+        map.end()
+    }
 }
 
 /// The policy for a confirmation that arrives after its hold lapsed.

@@ -157,6 +157,7 @@ fn friendly(message: &str, key: &str) -> String {
     let rewrites = [
         ("expected i64", "expected an integer"),
         ("expected f64", "expected a number"),
+        ("expected a boolean", "expected `true` or `false`, without quotes"),
         ("expected struct RawScenario", "expected a table"),
         (
             "expected struct RawCatalogue",
@@ -180,6 +181,19 @@ fn friendly(message: &str, key: &str) -> String {
             "expected struct RawPick",
             "expected an inline table such as `{ pick = \"uniform\" }`",
         ),
+        (
+            "expected struct RawCheckout",
+            "expected a `[checkout]` table",
+        ),
+        (
+            "expected struct RawDelay",
+            "expected an inline table such as `{ fixed = \"500ms\" }`, `{ median = \"900ms\", sigma = 0.5 }` or `{ min = \"100ms\", max = \"2s\" }`",
+        ),
+        (
+            "expected struct RawLines",
+            "expected an inline table such as `{ min = 1, max = 3 }`",
+        ),
+        ("expected struct RawEvent", "expected an `[[event]]` table"),
         (
             "expected struct RawQuantity",
             "expected an inline table such as `{ fixed = 1 }` or `{ min = 1, max = 3 }`",

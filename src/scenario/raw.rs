@@ -33,6 +33,57 @@ pub struct RawScenario {
     pub phase: Option<Vec<Spanned<RawPhase>>>,
     pub backend: Option<Vec<Spanned<RawBackend>>>,
     pub threshold: Option<Vec<Spanned<RawThreshold>>>,
+    pub checkout: Option<Spanned<RawCheckout>>,
+    pub event: Option<Vec<Spanned<RawEvent>>>,
+}
+
+/// `[checkout]`: holds, what the customer does next, retries after a
+/// timeout, cart size. Probabilities are read as numbers so `0` and `1` pass.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCheckout {
+    pub hold_ttl: Option<RawDuration>,
+    pub hold_grace: Option<RawDuration>,
+    pub pay_delay: Option<Spanned<RawDelay>>,
+    pub abandon: Option<Spanned<f64>>,
+    pub cancel: Option<Spanned<f64>>,
+    pub cancel_delay: Option<Spanned<RawDelay>>,
+    pub cancel_twice: Option<Spanned<f64>>,
+    pub after_expiry: Option<Spanned<String>>,
+    pub timeout_retries: Option<Spanned<i64>>,
+    pub idempotency: Option<Spanned<bool>>,
+    pub lines: Option<Spanned<RawLines>>,
+}
+
+/// A delay table: exactly one of `fixed`, `median`/`sigma`, `min`/`max`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDelay {
+    pub fixed: Option<RawDuration>,
+    pub median: Option<RawDuration>,
+    pub sigma: Option<Spanned<f64>>,
+    pub min: Option<RawDuration>,
+    pub max: Option<RawDuration>,
+}
+
+/// `lines = { min = 1, max = 3 }` of `[checkout]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawLines {
+    pub min: Option<Spanned<i64>>,
+    pub max: Option<Spanned<i64>>,
+}
+
+/// One `[[event]]` table. `units` applies to restock and correction,
+/// `orders` to refund; validation rejects the other.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawEvent {
+    pub at: Option<RawDuration>,
+    pub kind: Option<Spanned<String>>,
+    pub sku: Option<Spanned<String>>,
+    pub units: Option<Spanned<i64>>,
+    pub orders: Option<Spanned<i64>>,
 }
 
 /// One `[[threshold]]` table: checks on the backends `backends` selects.

@@ -3,14 +3,18 @@
 //! Invariant: every rule of `scenarios/README.md` is checked here, and every
 //! failure is a `ScenarioError` naming file, line, column and dotted key.
 //! Checks stop at the first problem and run in the order the documentation
-//! describes the format: top-level keys, catalogue, phases, backends, thresholds.
+//! describes the format: top-level keys, catalogue, phases, backends,
+//! checkout and events, thresholds.
 //!
 //! This file holds the entry points and the top-level keys; each part of the
 //! format has its own child module adding methods to `Validator`.
 
 mod backends;
 mod catalogue;
+mod checkout;
 mod custom_lua;
+mod delay;
+mod events;
 mod phases;
 mod scalars;
 mod server_options;
@@ -132,6 +136,7 @@ impl Validator<'_> {
         let skus = self.catalogue(&raw, default_buffer)?;
         let phases = self.phases(raw.phase.as_deref(), &skus)?;
         let backends = self.backends(raw.backend.as_deref(), &skus)?;
+        let checkout = self.checkout(&raw, &skus, &backends)?;
         let thresholds = self.thresholds(raw.threshold.as_deref(), &backends)?;
 
         Ok(Scenario {
@@ -148,7 +153,7 @@ impl Validator<'_> {
             saturation_limit,
             backends,
             thresholds,
-            checkout: None,
+            checkout,
         })
     }
 

@@ -17,7 +17,7 @@ use toml::Spanned;
 /// The phase kinds, in the order the documentation lists them.
 const PHASE_KINDS: [&str; 6] = ["instant", "spread", "constant", "ramp", "poisson", "closed"];
 /// Why phases end within `MAX_PHASE_END`.
-const PHASE_END_WHY: &str = "a run lasts at most a day, which keeps every send time (nanoseconds from t0) and every metrics window well within range";
+pub(super) const PHASE_END_WHY: &str = "a run lasts at most a day, which keeps every send time (nanoseconds from t0) and every metrics window well within range";
 /// Keys every phase takes, whatever its kind.
 const COMMON_PHASE_KEYS: [&str; 5] = ["name", "kind", "at", "skus", "quantity"];
 

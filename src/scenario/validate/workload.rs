@@ -132,7 +132,7 @@ impl Validator<'_> {
         }
     }
 
-    fn known_sku(
+    pub(super) fn known_sku(
         &self,
         id: &str,
         at: usize,

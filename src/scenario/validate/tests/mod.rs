@@ -6,6 +6,7 @@
 
 mod backends;
 mod catalogue;
+mod checkout;
 mod phases;
 mod servers;
 mod syntax;

@@ -1,0 +1,243 @@
+//! `[checkout]`: holds, what the customer does next, retries after a
+//! timeout and cart size; and whether every backend can run it.
+//!
+//! Invariant: the customer keys appear only with a `hold_ttl`, shares lie
+//! in 0..=1 with `abandon + cancel <= 1`, and a scenario with a checkout
+//! (a `[checkout]` table or any `[[event]]`) names only backends whose kind
+//! `supports_checkout`.
+
+use super::text::{leaf, quoted_list};
+use super::{Result, Validator};
+use crate::scenario::checkout::*;
+use crate::scenario::error::line_column;
+use crate::scenario::model::*;
+use crate::scenario::raw::*;
+use toml::Spanned;
+
+/// Most extra attempts after a timed-out attempt: each one may take
+/// `timeout` again, so more would stretch one order over minutes.
+const MAX_TIMEOUT_RETRIES: i64 = 10;
+
+impl Validator<'_> {
+    /// The checkout of the scenario, `None` when it has neither a
+    /// `[checkout]` table nor an `[[event]]`.
+    pub(super) fn checkout(
+        &self,
+        raw: &RawScenario,
+        skus: &[Sku],
+        backends: &[BackendSpec],
+    ) -> Result<Option<Checkout>> {
+        let events = raw.event.as_deref().unwrap_or_default();
+        let mut checkout = match &raw.checkout {
+            Some(c) => self.checkout_table(c)?,
+            None if events.is_empty() => return Ok(None),
+            None => Checkout::default(),
+        };
+        checkout.events = self.events(events, skus)?;
+        let (what, at) = match (&raw.checkout, events.first()) {
+            (Some(c), _) => ("the `[checkout]` table", c.span().start),
+            (None, Some(e)) => ("the `[[event]]`", e.span().start),
+            (None, None) => unreachable!("returned above"),
+        };
+        self.backends_run_checkout(raw.backend.as_deref(), backends, what, at)?;
+        Ok(Some(checkout))
+    }
+
+    fn checkout_table(&self, raw: &Spanned<RawCheckout>) -> Result<Checkout> {
+        let c = raw.get_ref();
+        let mut out = Checkout::default();
+        if let Some(ttl) = &c.hold_ttl {
+            out.hold_ttl = Some(self.positive_duration(
+                Some(ttl),
+                "checkout.hold_ttl",
+                "2s",
+                MAX_RUN_SETTING,
+                "the run waits for every hold to lapse or be settled, so a longer one holds it open that long after its last order",
+            )?);
+        } else {
+            self.no_hold_keys(c)?;
+        }
+        if let Some(g) = &c.hold_grace {
+            out.hold_grace = self.positive_duration(
+                Some(g),
+                "checkout.hold_grace",
+                "1s",
+                MAX_RUN_SETTING,
+                "a hold still live an hour past its deadline is leaked by any measure, and the run waits out the grace before it counts leaks",
+            )?;
+        }
+        if let Some(d) = &c.pay_delay {
+            out.pay_delay = self.delay("checkout.pay_delay", d)?;
+        }
+        if let Some(a) = &c.abandon {
+            out.abandon = self.share_of_holds(a, "checkout.abandon", "0.3")?;
+        }
+        if let Some(x) = &c.cancel {
+            out.cancel = self.share_of_holds(x, "checkout.cancel", "0.05")?;
+            if out.abandon + out.cancel > 1.0 {
+                return Err(self.loc.span(
+                    x.span(),
+                    "checkout.cancel",
+                    format!(
+                        "`abandon` ({}) + `cancel` ({}) = {} is above 1: both are shares of the same holds, and the rest are paid; lower one so they add up to at most 1",
+                        out.abandon,
+                        out.cancel,
+                        out.abandon + out.cancel
+                    ),
+                ));
+            }
+        }
+        if let Some(d) = &c.cancel_delay {
+            out.cancel_delay = self.delay("checkout.cancel_delay", d)?;
+        }
+        if let Some(t) = &c.cancel_twice {
+            out.cancel_twice = self.share_of_holds(t, "checkout.cancel_twice", "0.2")?;
+        }
+        if let Some(e) = &c.after_expiry {
+            out.after_expiry = match e.get_ref().as_str() {
+                "reject" => AfterExpiry::Reject,
+                "reacquire" => AfterExpiry::Reacquire,
+                other => {
+                    return Err(self.loc.span(
+                        e.span(),
+                        "checkout.after_expiry",
+                        format!(
+                            "unknown `after_expiry` {other:?}; expected `reject` (a late confirmation is refused) or `reacquire` (sold again if stock allows)"
+                        ),
+                    ))
+                }
+            };
+        }
+        if let Some(r) = &c.timeout_retries {
+            out.timeout_retries = self.int(
+                r,
+                "checkout.timeout_retries",
+                0,
+                MAX_TIMEOUT_RETRIES,
+                " (extra attempts after a timed-out attempt, each of which may wait `timeout` again)",
+            )? as u32;
+        }
+        if let Some(i) = &c.idempotency {
+            out.idempotency = *i.get_ref();
+        }
+        if let Some(l) = &c.lines {
+            out.lines = self.lines(l)?;
+        }
+        Ok(out)
+    }
+
+    /// Refuses the keys that describe what happens to a hold when there are
+    /// no holds.
+    fn no_hold_keys(&self, c: &RawCheckout) -> Result<()> {
+        let present = [
+            ("hold_grace", c.hold_grace.as_ref().map(|v| v.span().start)),
+            ("pay_delay", c.pay_delay.as_ref().map(|v| v.span().start)),
+            ("abandon", c.abandon.as_ref().map(|v| v.span().start)),
+            ("cancel", c.cancel.as_ref().map(|v| v.span().start)),
+            (
+                "cancel_delay",
+                c.cancel_delay.as_ref().map(|v| v.span().start),
+            ),
+            (
+                "cancel_twice",
+                c.cancel_twice.as_ref().map(|v| v.span().start),
+            ),
+            (
+                "after_expiry",
+                c.after_expiry.as_ref().map(|v| v.span().start),
+            ),
+        ];
+        let first = present
+            .iter()
+            .filter_map(|&(k, at)| at.map(|at| (k, at)))
+            .min_by_key(|&(_, at)| at);
+        match first {
+            None => Ok(()),
+            Some((k, at)) => Err(self.loc.key_of(
+                at,
+                format!("checkout.{k}"),
+                format!(
+                    "`{k}` says what happens to a hold, but this [checkout] has no `hold_ttl`, so orders are sold at once; add e.g. `hold_ttl = \"2s\"` or remove `{k}`"
+                ),
+            )),
+        }
+    }
+
+    /// A share of holds: a number in 0..=1.
+    fn share_of_holds(&self, v: &Spanned<f64>, key: &str, example: &str) -> Result<f64> {
+        let p = *v.get_ref();
+        if !(0.0..=1.0).contains(&p) {
+            return Err(self.loc.span(
+                v.span(),
+                key,
+                format!(
+                    "`{}` is a share of holds and must be between 0 and 1, e.g. {example}; got {p}",
+                    leaf(key)
+                ),
+            ));
+        }
+        Ok(p)
+    }
+
+    fn lines(&self, raw: &Spanned<RawLines>) -> Result<LineCount> {
+        let l = raw.get_ref();
+        let (Some(min), Some(max)) = (&l.min, &l.max) else {
+            let (lacks, what) = match (&l.min, &l.max) {
+                (Some(_), _) => ("max", "`min` needs `max`"),
+                (_, Some(_)) => ("min", "`max` needs `min`"),
+                (None, None) => ("min", "the `lines` table is empty"),
+            };
+            return Err(self.missing(
+                raw.span().start,
+                &format!("checkout.lines.{lacks}"),
+                format!(
+                    "{what}: write e.g. `lines = {{ min = 1, max = 3 }}` (`{{ min = 2, max = 2 }}` for always 2)"
+                ),
+            ));
+        };
+        let why = " (lines per cart)";
+        let lo = self.int(min, "checkout.lines.min", 1, MAX_CART_LINES as i64, why)? as u32;
+        let hi = self.int(max, "checkout.lines.max", 1, MAX_CART_LINES as i64, why)? as u32;
+        if lo > hi {
+            return Err(self.loc.span(
+                max.span(),
+                "checkout.lines.max",
+                format!("`max` ({hi}) is below `min` ({lo}); swap them or raise `max`"),
+            ));
+        }
+        Ok(LineCount { min: lo, max: hi })
+    }
+
+    /// Refuses the first backend whose kind lacks the checkout calls; `what`
+    /// at `at` is the table that asks for them.
+    fn backends_run_checkout(
+        &self,
+        raw: Option<&[Spanned<RawBackend>]>,
+        backends: &[BackendSpec],
+        what: &str,
+        at: usize,
+    ) -> Result<()> {
+        let Some(i) = backends.iter().position(|b| !b.kind.supports_checkout()) else {
+            return Ok(());
+        };
+        let kind_raw = raw
+            .and_then(|r| r.get(i))
+            .and_then(|b| b.get_ref().kind.as_ref())
+            .expect("validated backends come from raw ones with a kind");
+        let able: Vec<&str> = BackendKind::ALL
+            .iter()
+            .filter(|k| k.supports_checkout())
+            .map(|k| k.as_str())
+            .collect();
+        let (line, _) = line_column(self.loc.text, at);
+        Err(self.loc.span(
+            kind_raw.span(),
+            format!("backend[{i}].kind"),
+            format!(
+                "{} does not implement the checkout calls (holds, confirmations, releases, stock events) that {what} at line {line} needs; use one of {} here, or remove this backend",
+                backends[i].kind.as_str(),
+                quoted_list(&able)
+            ),
+        ))
+    }
+}
