@@ -84,8 +84,9 @@ pub struct BackendSummary {
     pub windows: Vec<Window>,
     pub skus: Vec<SkuSummary>,
     pub oversell_samples: Vec<OversellSample>,
-    /// The checkout lifecycle, for runs with `[checkout]` or `[[event]]`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// The checkout lifecycle, for runs with `[checkout]` or `[[event]]`;
+    /// null otherwise (`default` so runs saved before it existed still load).
+    #[serde(default)]
     pub holds: Option<Holds>,
 }
 

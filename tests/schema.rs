@@ -437,7 +437,21 @@ fn built_summary() -> atpsim::summary::RunSummary {
             intended_ms: 12.5,
             acknowledged_ms: 13.0,
         }],
-        holds: None,
+        holds: Some(atpsim::summary::Holds {
+            created: 10,
+            confirmed: 6,
+            reacquired: 1,
+            expired: 3,
+            cancelled: 1,
+            confirm_refused: 1,
+            confirmed_after_expiry: 0,
+            double_releases: 0,
+            live_at_end: 2,
+            leaked: 0,
+            refunded: 1,
+            stranded_unit_seconds: 1.5,
+            conservation_failures: 0,
+        }),
     };
     RunSummary {
         schema_version: SCHEMA_VERSION,

@@ -52,7 +52,7 @@ pub struct CheckoutTotals {
     pub holds: HoldCounts,
     pub correction_shortfall: u64,
     pub sold_out_while_held: u64,
-    /// Largest number of live holds per window.
+    /// Holds live when each window closed.
     pub holds_live: Vec<u64>,
     /// Keys of earlier attempts that ended unknown (idempotency keys off):
     /// each one the backend applied is a duplicate grant.
@@ -73,7 +73,9 @@ struct State {
     shortfall: u64,
     live: u64,
     grid: WindowGrid,
-    holds_live: Vec<u64>,
+    /// Live holds after the last change inside each window, `None` where
+    /// nothing changed (the window then closes as the one before it).
+    holds_live: Vec<Option<u64>>,
     unknown_attempt_keys: Vec<u64>,
     samples: Vec<GrantSample>,
     /// Sold-out refusals: when, and the SKUs of the order.
@@ -199,7 +201,7 @@ impl CheckoutLedger {
                 holds: HoldCounts::default(),
                 shortfall: 0,
                 live: 0,
-                holds_live: vec![0; grid.count],
+                holds_live: vec![None; grid.count],
                 grid,
                 unknown_attempt_keys: Vec::new(),
                 samples: Vec::new(),
@@ -398,7 +400,14 @@ impl CheckoutLedger {
             holds: s.holds.clone(),
             correction_shortfall: s.shortfall,
             sold_out_while_held,
-            holds_live: s.holds_live.clone(),
+            holds_live: s
+                .holds_live
+                .iter()
+                .scan(0, |live, w| {
+                    *live = w.unwrap_or(*live);
+                    Some(*live)
+                })
+                .collect(),
             unknown_attempt_keys: s.unknown_attempt_keys.clone(),
         }
     }
@@ -450,7 +459,7 @@ impl State {
     fn set_live(&mut self, delta: i64) {
         self.live = (self.live as i64 + delta).max(0) as u64;
         let w = self.grid.index(self.clock_us * 1_000);
-        self.holds_live[w] = self.holds_live[w].max(self.live);
+        self.holds_live[w] = Some(self.live);
     }
 
     /// A hold's deadline passed.

@@ -10,7 +10,7 @@
 
 use super::charts::{Rendered, SeriesSet};
 use super::reading::{self, Part};
-use super::{matrix, row, warnings, COLUMNS};
+use super::{holds, matrix, row, warnings, COLUMNS};
 use crate::summary::RunSummary;
 use base64::Engine;
 use std::fmt::Write;
@@ -258,8 +258,35 @@ fn table_section(h: &mut String, set: &SeriesSet) {
 }
 
 fn matrix_section(h: &mut String, runs: &[RunSummary]) {
+    keyed_tables(
+        h,
+        runs,
+        "Isolation matrix",
+        &matrix::COLUMNS,
+        matrix::rows,
+        matrix::KEY,
+    );
+    keyed_tables(
+        h,
+        runs,
+        "Checkout",
+        &holds::COLUMNS,
+        holds::rows,
+        holds::KEY,
+    );
+}
+
+/// One titled table per run that has rows for it, with its key below.
+fn keyed_tables(
+    h: &mut String,
+    runs: &[RunSummary],
+    title: &str,
+    columns: &[&str],
+    rows_of: fn(&RunSummary) -> Option<Vec<Vec<String>>>,
+    key: &str,
+) {
     for (i, r) in runs.iter().enumerate() {
-        let Some(rows) = matrix::rows(r) else {
+        let Some(rows) = rows_of(r) else {
             continue;
         };
         let which = if runs.len() > 1 {
@@ -269,9 +296,9 @@ fn matrix_section(h: &mut String, runs: &[RunSummary]) {
         };
         let _ = write!(
             h,
-            "<section>\n<h2>Isolation matrix{which}</h2>\n<div class=\"scroll\"><table>\n<tr>"
+            "<section>\n<h2>{title}{which}</h2>\n<div class=\"scroll\"><table>\n<tr>"
         );
-        for c in matrix::COLUMNS {
+        for c in columns {
             let _ = write!(h, "<th>{}</th>", escape(c));
         }
         h.push_str("</tr>\n");
@@ -285,7 +312,7 @@ fn matrix_section(h: &mut String, runs: &[RunSummary]) {
         let _ = writeln!(
             h,
             "</table></div>\n<p class=\"meta\">{}</p>\n</section>",
-            escape(&matrix::KEY.replace('`', ""))
+            escape(&key.replace('`', ""))
         );
     }
 }

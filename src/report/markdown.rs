@@ -1,6 +1,6 @@
 //! `summary.md`: the run in Markdown, for a pull request or a design review.
 
-use super::{human_us, matrix, row, warnings, window_span, COLUMNS};
+use super::{holds, human_us, matrix, row, warnings, window_span, COLUMNS};
 use crate::summary::RunSummary;
 
 pub fn render(run: &RunSummary) -> String {
@@ -58,13 +58,20 @@ pub fn render(run: &RunSummary) -> String {
         ));
     }
     if let Some(rows) = matrix::rows(run) {
-        md.push_str("\n## Isolation matrix\n\n");
-        md.push_str(&format!("| {} |\n", matrix::COLUMNS.join(" | ")));
-        md.push_str(&format!("|{}\n", "---|".repeat(matrix::COLUMNS.len())));
-        for r in rows {
-            md.push_str(&format!("| {} |\n", r.join(" | ")));
-        }
-        md.push_str(&format!("\n{}\n", matrix::KEY));
+        md.push_str(&markdown_table(
+            "Isolation matrix",
+            &matrix::COLUMNS,
+            &rows,
+            matrix::KEY,
+        ));
+    }
+    if let Some(rows) = holds::rows(run) {
+        md.push_str(&markdown_table(
+            "Checkout",
+            &holds::COLUMNS,
+            &rows,
+            holds::KEY,
+        ));
     }
     md.push_str(&super::verdicts::markdown(run));
     let warnings = warnings(run);
@@ -74,5 +81,16 @@ pub fn render(run: &RunSummary) -> String {
             md.push_str(&format!("- {w}\n"));
         }
     }
+    md
+}
+
+/// A titled Markdown table with its key below.
+fn markdown_table(title: &str, columns: &[&str], rows: &[Vec<String>], key: &str) -> String {
+    let mut md = format!("\n## {title}\n\n| {} |\n", columns.join(" | "));
+    md.push_str(&format!("|{}\n", "---|".repeat(columns.len())));
+    for r in rows {
+        md.push_str(&format!("| {} |\n", r.join(" | ")));
+    }
+    md.push_str(&format!("\n{key}\n"));
     md
 }

@@ -3,6 +3,7 @@
 pub mod charts;
 pub mod files;
 pub mod hlog;
+pub mod holds;
 pub mod html;
 pub mod junit;
 pub mod markdown;

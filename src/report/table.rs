@@ -1,6 +1,6 @@
 //! The side-by-side terminal table.
 
-use super::{matrix, row, warnings, COLUMNS};
+use super::{holds, matrix, row, warnings, COLUMNS};
 use crate::summary::RunSummary;
 
 pub fn render(run: &RunSummary) -> String {
@@ -21,6 +21,10 @@ pub fn render(run: &RunSummary) -> String {
     if let Some(rows) = matrix::rows(run) {
         out.push_str("\nisolation matrix\n");
         out.push_str(&aligned(&matrix::COLUMNS, &rows, 3));
+    }
+    if let Some(rows) = holds::rows(run) {
+        out.push_str("\ncheckout\n");
+        out.push_str(&aligned(&holds::COLUMNS, &rows, 1));
     }
     for w in warnings(run) {
         out.push_str(&format!("warning: {w}\n"));

@@ -187,6 +187,8 @@ impl BackendSpec {
             .map(|&key| {
                 let value = match key {
                     "rtt" => ms(self.options.rtt),
+                    "late_replies" => serde_json::Value::from(self.options.late_replies),
+                    "late_reply" => ms(self.options.late_reply),
                     "pool" => serde_json::Value::from(self.options.pool),
                     "busy_timeout" => ms(self.options.busy_timeout),
                     "url" => serde_json::Value::from(self.options.redacted_url()),
@@ -429,7 +431,9 @@ impl BackendKind {
     pub fn supported_options(self) -> &'static [&'static str] {
         use BackendKind::*;
         match self {
-            MemoryNaive | MemoryAtomic | MemoryLock | MemoryQueue => &["rtt"],
+            MemoryNaive | MemoryAtomic | MemoryLock | MemoryQueue => {
+                &["rtt", "late_replies", "late_reply"]
+            }
             SqliteNaive | SqliteAtomic => &["pool", "busy_timeout"],
             PostgresNaive | PostgresAtomic | PostgresForUpdate | PostgresAdvisory | MysqlNaive
             | MysqlAtomic | MysqlForUpdate => &["url"],
@@ -552,6 +556,10 @@ pub struct CustomLua {
 pub struct BackendOptions {
     /// Simulated round trip added once per memory-backend call.
     pub rtt: Duration,
+    /// Share of memory-backend calls whose reply comes `late_reply` after
+    /// the store applied them (a slow way back: timeouts after the effect).
+    pub late_replies: f64,
+    pub late_reply: Duration,
     /// SQLite connection pool size.
     pub pool: u32,
     /// SQLite busy timeout: how long a writer waits for the lock before `SQLITE_BUSY`.
@@ -575,6 +583,8 @@ impl Default for BackendOptions {
     fn default() -> Self {
         BackendOptions {
             rtt: Duration::ZERO,
+            late_replies: 0.0,
+            late_reply: Duration::ZERO,
             pool: 16,
             busy_timeout: Duration::from_millis(5000),
             url: String::new(),

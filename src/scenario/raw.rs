@@ -179,6 +179,8 @@ pub struct RawBackend {
     pub kind: Option<Spanned<String>>,
     pub name: Option<Spanned<String>>,
     pub rtt: Option<RawDuration>,
+    pub late_replies: Option<Spanned<f64>>,
+    pub late_reply: Option<RawDuration>,
     pub pool: Option<Spanned<i64>>,
     pub busy_timeout: Option<RawDuration>,
     pub url: Option<Spanned<String>>,

@@ -1,7 +1,8 @@
 //! In-process stores: one shared stock table, four strategies over it.
 //!
 //! Invariant: every memory backend pays the same simulated network trip
-//! (`rtt`, once per call, before the call reaches the store), so their
+//! (`rtt`, once per call, before the call reaches the store; `late_reply`
+//! for a share of calls after it), so their
 //! latencies compare like for like. tokio timers tick in milliseconds, so any
 //! non-zero `rtt` rounds up to the next millisecond.
 
@@ -135,7 +136,36 @@ pub struct Memory<S> {
     /// The checkout state: holds, sales and stock per SKU.
     books: Arc<Books>,
     rtt: Duration,
+    late: LateReplies,
     strategy: S,
+}
+
+/// A share of replies held back after the store applied the call.
+struct LateReplies {
+    /// `share × 2^64`: a call is late when its hashed number falls below.
+    threshold: u64,
+    delay: Duration,
+    calls: AtomicU64,
+}
+
+impl LateReplies {
+    async fn wait(&self) {
+        if self.threshold == 0 {
+            return;
+        }
+        let n = self.calls.fetch_add(1, Ordering::Relaxed);
+        if mix(n) < self.threshold {
+            tokio::time::sleep(self.delay).await;
+        }
+    }
+}
+
+/// SplitMix64's finaliser: spreads consecutive call numbers over u64.
+fn mix(mut z: u64) -> u64 {
+    z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
 }
 
 impl<S: Strategy> Memory<S> {
@@ -148,6 +178,11 @@ impl<S: Strategy> Memory<S> {
             table,
             books,
             rtt: spec.options.rtt,
+            late: LateReplies {
+                threshold: (spec.options.late_replies * u64::MAX as f64) as u64,
+                delay: spec.options.late_reply,
+                calls: AtomicU64::new(0),
+            },
         }
     }
 }
@@ -170,7 +205,9 @@ impl<S: Strategy> Backend for Memory<S> {
         if !self.rtt.is_zero() {
             tokio::time::sleep(self.rtt).await;
         }
-        self.strategy.reserve(&self.table, sku, qty).await
+        let reply = self.strategy.reserve(&self.table, sku, qty).await;
+        self.late.wait().await;
+        reply
     }
 
     async fn snapshot(&self) -> Result<Vec<u64>, BackendError> {
@@ -185,7 +222,9 @@ impl<S: Strategy> Backend for Memory<S> {
 
     async fn take(&self, take: &Take<'_>, sent: &SentFlag) -> Reply {
         self.trip(sent).await;
-        checkout::take(self.strategy.access(), &self.books, take).await
+        let reply = checkout::take(self.strategy.access(), &self.books, take).await;
+        self.late.wait().await;
+        reply
     }
 
     async fn confirm(
@@ -195,22 +234,30 @@ impl<S: Strategy> Backend for Memory<S> {
         sent: &SentFlag,
     ) -> Confirmed {
         self.trip(sent).await;
-        checkout::confirm(self.strategy.access(), &self.books, order, policy).await
+        let reply = checkout::confirm(self.strategy.access(), &self.books, order, policy).await;
+        self.late.wait().await;
+        reply
     }
 
     async fn release(&self, order: &OrderRef<'_>, sent: &SentFlag) -> Released {
         self.trip(sent).await;
-        checkout::release(self.strategy.access(), &self.books, order, false).await
+        let reply = checkout::release(self.strategy.access(), &self.books, order, false).await;
+        self.late.wait().await;
+        reply
     }
 
     async fn refund(&self, order: &OrderRef<'_>, sent: &SentFlag) -> Released {
         self.trip(sent).await;
-        checkout::release(self.strategy.access(), &self.books, order, true).await
+        let reply = checkout::release(self.strategy.access(), &self.books, order, true).await;
+        self.late.wait().await;
+        reply
     }
 
     async fn adjust(&self, sku: SkuIdx, delta: i64, sent: &SentFlag) -> Reply {
         self.trip(sent).await;
-        checkout::adjust(self.strategy.access(), &self.books, sku, delta).await
+        let reply = checkout::adjust(self.strategy.access(), &self.books, sku, delta).await;
+        self.late.wait().await;
+        reply
     }
 
     async fn reap(&self, now_us: u64) -> Result<(), BackendError> {

@@ -158,3 +158,41 @@ fn memory_naive_breaks_the_lifecycle_and_the_audit_shows_it() {
         "{context}"
     );
 }
+
+/// Sold at once, a third of replies late past the client's timeout, up to
+/// three retries after a timeout. Built from a scenario file, so the late
+/// replies come from the backend's own options.
+fn retry_scenario(idempotency: bool) -> Scenario {
+    let body = format!(
+        "name = \"r\"\nseed = 4\nconcurrency = 16\ntimeout = \"20ms\"\n\
+         [[sku]]\nid = \"HOT\"\nstock = 1000\n\
+         [[phase]]\nkind = \"spread\"\norders = 300\nover = \"600ms\"\n\
+         [checkout]\ntimeout_retries = 3\nidempotency = {idempotency}\n\
+         [[backend]]\nkind = \"memory-atomic\"\nlate_replies = 0.3\nlate_reply = \"60ms\"\n"
+    );
+    parse(&body, Path::new("retries.toml")).expect("scenario")
+}
+
+#[test]
+fn retries_with_idempotency_keys_never_apply_an_order_twice() {
+    let r = run(&retry_scenario(true));
+    let context = format!("{:?}\n{:?}", r.orders, r.units);
+    assert!(r.orders.retries > 20, "{context}");
+    assert_eq!(r.orders.duplicate_grants, 0, "{context}");
+    assert_eq!((r.units.lost_updates, r.units.phantom), (0, 0), "{context}");
+    assert_eq!(
+        r.units.unknown, 0,
+        "retried unknowns are not possible units: {context}"
+    );
+}
+
+#[test]
+fn retries_without_idempotency_keys_are_counted_as_duplicates() {
+    let r = run(&retry_scenario(false));
+    let context = format!("{:?}\n{:?}", r.orders, r.units);
+    assert!(r.orders.retries > 20, "{context}");
+    assert!(r.orders.duplicate_grants > 10, "{context}");
+    // The duplicates sit in the backend's books, explained by the unknowns.
+    assert!(r.units.unknown >= r.orders.duplicate_grants, "{context}");
+    assert_eq!((r.units.lost_updates, r.units.phantom), (0, 0), "{context}");
+}

@@ -56,6 +56,11 @@ impl Validator<'_> {
             let supported = kind.supported_options();
             let options = [
                 ("rtt", r.rtt.as_ref().map(|v| v.span().start)),
+                (
+                    "late_replies",
+                    r.late_replies.as_ref().map(|v| v.span().start),
+                ),
+                ("late_reply", r.late_reply.as_ref().map(|v| v.span().start)),
                 ("pool", r.pool.as_ref().map(|v| v.span().start)),
                 (
                     "busy_timeout",
@@ -92,6 +97,25 @@ impl Validator<'_> {
                     &format!("{key}.rtt"),
                     MAX_RTT,
                     "the simulated round trip is added to every call, so a longer one makes even a small schedule take hours",
+                )?;
+            }
+            if let Some(share) = &r.late_replies {
+                let value = *share.get_ref();
+                if !(0.0..=1.0).contains(&value) {
+                    return Err(self.loc.span(
+                        share.span(),
+                        format!("{key}.late_replies"),
+                        format!("`late_replies` is a share of calls from 0 to 1, not {value}; write e.g. `late_replies = 0.05`"),
+                    ));
+                }
+                opts.late_replies = value;
+            }
+            if let Some(late) = &r.late_reply {
+                opts.late_reply = self.capped_duration(
+                    late,
+                    &format!("{key}.late_reply"),
+                    MAX_RTT,
+                    "a reply held back that long keeps the run open for as long after its last order",
                 )?;
             }
             if let Some(pool) = &r.pool {
