@@ -9,8 +9,8 @@
 -- ARGV[1] now_us (the harness clock), ARGV[2] the idempotency key, ARGV[3]
 -- the script's own argument, then per line j ARGV[2+2j] sku, ARGV[3+2j] qty.
 
--- Numbers go back to Redis as integer text: redis.call would print a large
--- Lua number (a double) in exponent form, which HINCRBY refuses.
+-- Counts go back to Redis as integer text: HINCRBY takes nothing else, and
+-- this does not hang on how a server version prints a Lua number (a double).
 local function int(n)
   return string.format('%d', n)
 end

@@ -14,15 +14,15 @@ pub use scripts::Scripts;
 use super::Redis;
 use crate::backend::checkout::{merged, Confirmed, Line, OrderRef, Released, StockState, Take};
 use crate::backend::{BackendError, Reply, SentFlag};
-use crate::scenario::{AfterExpiry, Sku, SkuIdx};
+use crate::scenario::{AfterExpiry, Sku, SkuIdx, MAX_UNITS};
 use redis::{Pipeline, RedisError, Script, Value};
 
 /// SKUs per pipeline or reap script of the admin calls.
 const CHUNK: u32 = 500;
 
-/// The largest stock delta a script adds: stock counts stay below 2^53,
+/// The largest stock delta a script adds: stock counts stay within 2^53 - 1,
 /// where Lua's numbers are still exact integers.
-const MAX_DELTA: i64 = (1 << 53) - 1;
+const MAX_DELTA: i64 = MAX_UNITS as i64;
 
 /// Why a script gave no answer.
 enum Failed {
