@@ -1,24 +1,23 @@
 //! `redis-lua`'s checkout calls: each runs one script (`scripts.rs`) on a
 //! client connection, keyed by the order's record and, per merged line, its
 //! SKU's stock hash and hold deadlines (`backends/README.md`, "Checkout").
-//! Setting up, the final reap and the reads run on the admin connection.
+//! Setting up, the final reap and the reads are in `admin.rs`.
 //!
-//! Invariant: a reply is classified as the plain reserve's are: no
+//! Invariant: a reply is classified as `redis-custom`'s reserve is: no
 //! connection (never sent) is `Error`; once sent, a failure is `Unknown`,
 //! since Redis does not roll back what a script wrote before it failed.
 
+mod admin;
 mod scripts;
 
+pub use admin::{queue_reset, reap, stock_state, took_effect};
 pub use scripts::Scripts;
 
 use super::Redis;
-use crate::backend::checkout::{merged, Confirmed, Line, OrderRef, Released, StockState, Take};
-use crate::backend::{BackendError, Reply, SentFlag};
-use crate::scenario::{AfterExpiry, Sku, SkuIdx, MAX_UNITS};
-use redis::{Pipeline, RedisError, Script, Value};
-
-/// SKUs per pipeline or reap script of the admin calls.
-const CHUNK: u32 = 500;
+use crate::backend::checkout::{merged, Confirmed, Line, OrderRef, Released, Take};
+use crate::backend::{Reply, SentFlag};
+use crate::scenario::{AfterExpiry, SkuIdx, MAX_UNITS};
+use redis::Script;
 
 /// The largest stock delta a script adds: stock counts stay within 2^53 - 1,
 /// where Lua's numbers are still exact integers.
@@ -161,94 +160,4 @@ fn odd<T>(b: &Redis, call: &str, answer: i64, unknown: T) -> T {
         .first_error
         .set(format!("the {call} script answered {answer}"));
     unknown
-}
-
-/// Queue the checkout reset of one SKU: its stock, no holds.
-pub fn queue_reset(b: &Redis, pipe: &mut Pipeline, index: u32, sku: &Sku) {
-    pipe.cmd("HSET")
-        .arg(b.keys.stock(index))
-        .arg("on_hand")
-        .arg(sku.stock)
-        .arg("buffer")
-        .arg(sku.buffer)
-        .arg("held")
-        .arg(0)
-        .arg("sold")
-        .arg(0)
-        .ignore();
-    pipe.cmd("DEL").arg(b.keys.holds(index)).ignore();
-}
-
-/// Lapse every hold due at `now_us` on every SKU, a chunk of SKUs per script.
-pub async fn reap(b: &Redis, now_us: u64) -> Result<(), BackendError> {
-    let Some(scripts) = &b.checkout else {
-        return Ok(());
-    };
-    let mut admin = b.admin.clone();
-    for start in (0..b.skus).step_by(CHUNK as usize) {
-        let mut call = scripts.reap.prepare_invoke();
-        for i in start..(start + CHUNK).min(b.skus) {
-            call.key(b.keys.stock(i)).key(b.keys.holds(i));
-        }
-        call.arg(now_us)
-            .invoke_async::<i64>(&mut admin)
-            .await
-            .map_err(|e| fail(b, "cannot reap lapsed holds", &e))?;
-    }
-    Ok(())
-}
-
-/// Whether the order keyed `key` has a record: only an applied take writes one.
-pub async fn took_effect(b: &Redis, key: u64) -> Result<bool, BackendError> {
-    redis::cmd("EXISTS")
-        .arg(b.keys.order(key))
-        .query_async::<bool>(&mut b.admin.clone())
-        .await
-        .map_err(|e| fail(b, "cannot read an order's record", &e))
-}
-
-/// Per SKU: `on_hand`, `held` and `sold` of its stock hash, and its live
-/// holds (the members of its deadlines; the caller reaps first).
-pub async fn stock_state(b: &Redis) -> Result<Vec<StockState>, BackendError> {
-    let mut admin = b.admin.clone();
-    let mut out = Vec::with_capacity(b.skus as usize);
-    for start in (0..b.skus).step_by(CHUNK as usize) {
-        let end = (start + CHUNK).min(b.skus);
-        let mut pipe = redis::pipe();
-        for i in start..end {
-            pipe.cmd("HMGET")
-                .arg(b.keys.stock(i))
-                .arg("on_hand")
-                .arg("held")
-                .arg("sold");
-            pipe.cmd("ZCARD").arg(b.keys.holds(i));
-        }
-        let values: Vec<Value> = pipe
-            .query_async(&mut admin)
-            .await
-            .map_err(|e| fail(b, "cannot read the checkout stock", &e))?;
-        for (pair, i) in values.chunks(2).zip(start..end) {
-            let fields: (Option<i64>, Option<i64>, Option<i64>) = redis::from_redis_value(&pair[0])
-                .map_err(|e| fail(b, "cannot read the checkout stock", &e))?;
-            let (Some(on_hand), Some(held), Some(sold)) = fields else {
-                let gone = format!("the stock hash {} is gone", b.keys.stock(i));
-                return Err(BackendError::new(&b.name, gone));
-            };
-            let holds: u64 = redis::from_redis_value(&pair[1])
-                .map_err(|e| fail(b, "cannot read the hold deadlines", &e))?;
-            // Clamped at zero, as the memory books' counters saturate.
-            let unsigned = |n: i64| n.max(0) as u64;
-            out.push(StockState {
-                on_hand: unsigned(on_hand),
-                held: unsigned(held),
-                sold: unsigned(sold),
-                holds,
-            });
-        }
-    }
-    Ok(out)
-}
-
-fn fail(b: &Redis, what: &str, e: &RedisError) -> BackendError {
-    BackendError::new(&b.name, format!("{what} on {}: {}", b.url, b.scrub(e)))
 }
