@@ -29,11 +29,12 @@ fn redis_lua_keeps_the_checkout_contract() {
     }
 }
 
-/// What the contract cannot see from outside: counts at 2^53 - 1 stay
-/// exact through the scripts, a cart's hold lapses as a whole even when a
-/// later clock reaped one of its SKUs first, and no key carries a TTL.
+/// What the contract does not look at: counts near 2^53 - 1 stay exact
+/// through the scripts, a cart's hold lapses as a whole even when a later
+/// clock reaped one of its SKUs first, no key carries a TTL, and a script
+/// that fails once sent is `unknown` with its message kept.
 #[test]
-fn redis_lua_checkout_is_exact_lapses_carts_whole_and_sets_no_ttl() {
+fn redis_lua_checkout_beyond_the_contract() {
     let _one = one_at_a_time();
     let Some(url) = server_url(Server::Redis) else {
         return;
@@ -161,6 +162,7 @@ async fn probe<Bk: Backend>(b: &Bk, url: &str) -> Result<(), String> {
     // that reaches the server later with an earlier clock finds it lapsed
     // and must not sell B on its own.
     let cart = [line(A, 1), line(B, 1)];
+    let (one_a, one_b) = ([line(A, 1)], [line(B, 1)]);
     expect!(
         "hold the cart",
         b.take(&take(10, &cart, 0, Some(1_000)), &sent).await,
@@ -170,7 +172,7 @@ async fn probe<Bk: Backend>(b: &Bk, url: &str) -> Result<(), String> {
     expect!("keys with a TTL", ttls, Vec::<(String, i64)>::new());
     expect!(
         "sell A at the deadline",
-        b.take(&take(11, &[line(A, 1)], 1_000, None), &sent).await,
+        b.take(&take(11, &one_a, 1_000, None), &sent).await,
         Reply::Granted
     );
     expect!(
@@ -195,6 +197,27 @@ async fn probe<Bk: Backend>(b: &Bk, url: &str) -> Result<(), String> {
         b.release(&order(10, &cart, 999), &sent).await,
         Released::Nothing
     );
+
+    // A script that fails after it was sent may have written: unknown.
+    let namespace = b.environment()["namespace"]
+        .as_str()
+        .unwrap_or("")
+        .to_string();
+    let mut conn = admin(url).await;
+    ::redis::cmd("DEL")
+        .arg(format!("{namespace}co:sku:{B}"))
+        .query_async::<()>(&mut conn)
+        .await
+        .map_err(|e| e.to_string())?;
+    expect!(
+        "take on a SKU whose stock hash is gone",
+        b.take(&take(12, &one_b, 2_000, None), &sent).await,
+        Reply::Unknown
+    );
+    let first = b.first_error().unwrap_or_default();
+    if !first.contains("no stock hash") {
+        return Err(format!("first_error: {first:?}"));
+    }
     Ok(())
 }
 
