@@ -2,7 +2,8 @@
 //! the team's own Lua (`custom`), one strategy each (`strategies.rs`).
 //!
 //! Each run gets its own keys (`atpsim:<run id>:*`, with a marker hash
-//! `atpsim:<run id>:meta`), client connections named `atpsim-<run id>`
+//! `atpsim:<run id>:meta`; `redis-lua`'s checkout keys under `co:`,
+//! `checkout/`), client connections named `atpsim-<run id>`
 //! (one per client, or one shared multiplexed connection) and a separate
 //! admin connection that sets up, checks for quiet, reads the final state
 //! and removes the keys.
