@@ -4,8 +4,8 @@
 -- In the order scripts KEYS[1] is the order's record (a hash: state,
 -- expires, q:<sku> per line), then, per merged line j, KEYS[2j] its SKU's
 -- stock hash (on_hand, buffer, held, sold) and KEYS[2j+1] that SKU's hold
--- deadlines (a sorted set of "<key>:<qty>" scored by expires_us). A hold's units are in `held` exactly
--- while its member is in the deadlines.
+-- deadlines (a sorted set of "<key>:<qty>" scored by expires_us). A hold's
+-- units are in `held` exactly while its member is in the deadlines.
 -- ARGV[1] now_us (the harness clock), ARGV[2] the idempotency key, ARGV[3]
 -- the script's own argument, then per line j ARGV[2+2j] sku, ARGV[3+2j] qty.
 
