@@ -39,8 +39,10 @@ pub fn scenario(backend: &str) -> Scenario {
     parse(&body, Path::new("contract.toml")).unwrap_or_else(|e| panic!("contract scenario: {e}"))
 }
 
-/// Run every rule against the backend `backend` describes.
-pub fn check(backend: &str) {
+/// Run every rule against the backend `backend` describes. Returns its
+/// `environment()` (a server backend's namespace), so a caller can see that
+/// closing removed what the run made.
+pub fn check(backend: &str) -> serde_json::Value {
     let s = scenario(backend);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -56,13 +58,13 @@ pub fn check(backend: &str) {
         with_backend(&s.backends[0], &s.skus, &ctx, Contract(&s))
             .await
             .unwrap_or_else(|e| panic!("{e}"))
-    });
+    })
 }
 
 struct Contract<'a>(&'a Scenario);
 
-impl AsyncBackendFn<()> for Contract<'_> {
-    async fn call<Bk: Backend>(self, backend: Bk) {
+impl AsyncBackendFn<serde_json::Value> for Contract<'_> {
+    async fn call<Bk: Backend>(self, backend: Bk) -> serde_json::Value {
         let name = self.0.backends[0].name.clone();
         let t = Tester {
             b: &backend,
@@ -122,6 +124,7 @@ impl AsyncBackendFn<()> for Contract<'_> {
         }
         backend.close().await;
         assert!(failed.is_empty(), "{}", failed.join("\n"));
+        backend.environment()
     }
 }
 

@@ -75,6 +75,7 @@ impl Redis {
                 .custom_lua
                 .as_ref()
                 .map(|lua| scripts::CustomScripts::new(lua, &keys_prefix, skus)),
+            checkout: matches!(strategy, Strategy::Lua).then(checkout::Scripts::new),
             hooks: ctx.hooks.clone(),
             keep: ctx.keep,
             client_timeout: ctx.timeout,
@@ -126,6 +127,9 @@ impl Redis {
                 .prepare_invoke()
                 .load_async(&mut self.admin.clone())
                 .await?;
+        }
+        if let Some(checkout) = &self.checkout {
+            checkout.load(&mut self.admin.clone()).await?;
         }
         self.read_environment(clients).await
     }

@@ -41,6 +41,21 @@ impl Keys {
         format!("{}avail:{index}", self.prefix)
     }
 
+    /// Checkout stock of one SKU: a hash of `on_hand`, `buffer`, `held`, `sold`.
+    pub fn stock(&self, index: u32) -> String {
+        format!("{}co:sku:{index}", self.prefix)
+    }
+
+    /// One SKU's hold deadlines: a sorted set of `<key>:<qty>` by `expires_us`.
+    pub fn holds(&self, index: u32) -> String {
+        format!("{}co:holds:{index}", self.prefix)
+    }
+
+    /// One order's record: its `state`, `expires` and `q:<sku>` per line.
+    pub fn order(&self, key: u64) -> String {
+        format!("{}co:order:{key}", self.prefix)
+    }
+
     /// Write the marker.
     pub async fn mark(&self, conn: &mut MultiplexedConnection, backend: &str) -> RedisResult<()> {
         let tool = format!("atpsim {}", env!("CARGO_PKG_VERSION"));
@@ -54,9 +69,13 @@ impl Keys {
             .await
     }
 
-    /// Every key of the run, found by `SCAN MATCH <prefix>*`.
-    pub async fn all(&self, conn: &mut MultiplexedConnection) -> RedisResult<Vec<String>> {
-        let pattern = format!("{}*", self.prefix);
+    /// The run's keys matching `<prefix><pattern>`, found by `SCAN MATCH`.
+    async fn matching(
+        &self,
+        conn: &mut MultiplexedConnection,
+        pattern: &str,
+    ) -> RedisResult<Vec<String>> {
+        let pattern = format!("{}{pattern}", self.prefix);
         let mut cursor: u64 = 0;
         let mut found = Vec::new();
         loop {
@@ -81,7 +100,20 @@ impl Keys {
 
     /// Remove every key of the run, the marker with them.
     pub async fn remove_all(&self, conn: &mut MultiplexedConnection) -> RedisResult<()> {
-        let keys = self.all(conn).await?;
+        self.remove_matching(conn, "*").await
+    }
+
+    /// Remove every order record, so a reset run starts with no key seen.
+    pub async fn remove_orders(&self, conn: &mut MultiplexedConnection) -> RedisResult<()> {
+        self.remove_matching(conn, "co:order:*").await
+    }
+
+    async fn remove_matching(
+        &self,
+        conn: &mut MultiplexedConnection,
+        pattern: &str,
+    ) -> RedisResult<()> {
+        let keys = self.matching(conn, pattern).await?;
         for chunk in keys.chunks(BATCH) {
             redis::cmd("DEL").arg(chunk).query_async::<()>(conn).await?;
         }
@@ -97,7 +129,14 @@ mod tests {
     fn every_key_is_under_the_prefix() {
         let k = Keys::new("abc123def456");
         assert_eq!(k.prefix(), "atpsim:abc123def456:");
-        for key in [k.meta(), k.sku(7), k.avail(7)] {
+        for key in [
+            k.meta(),
+            k.sku(7),
+            k.avail(7),
+            k.stock(7),
+            k.holds(7),
+            k.order(9),
+        ] {
             assert!(key.starts_with(k.prefix()), "{key}");
         }
         assert_eq!(k.sku(7), "atpsim:abc123def456:sku:7");

@@ -2,7 +2,8 @@
 //! the team's own Lua (`custom`), one strategy each (`strategies.rs`).
 //!
 //! Each run gets its own keys (`atpsim:<run id>:*`, with a marker hash
-//! `atpsim:<run id>:meta`), client connections named `atpsim-<run id>`
+//! `atpsim:<run id>:meta`; `redis-lua`'s checkout keys under `co:`,
+//! `checkout/`), client connections named `atpsim-<run id>`
 //! (one per client, or one shared multiplexed connection) and a separate
 //! admin connection that sets up, checks for quiet, reads the final state
 //! and removes the keys.
@@ -13,16 +14,18 @@
 //! EXEC; the final state is read after no client connection of the run is
 //! left on the server (`quiesce`).
 
+mod checkout;
 mod connections;
 pub mod custom;
 mod keys;
 mod scripts;
 mod strategies;
 
+use super::checkout::{Confirmed, OrderRef, Released, StockState, Take};
 use super::sql::namespace::new_run_id;
 use super::sql::session;
 use super::{Backend, BackendError, Hooks, OpenContext, Reply, SentFlag};
-use crate::scenario::{BackendSpec, ConnectionMode, Sku, SkuIdx};
+use crate::scenario::{AfterExpiry, BackendSpec, ConnectionMode, Sku, SkuIdx};
 use keys::Keys;
 use redis::aio::MultiplexedConnection;
 use redis::{AsyncConnectionConfig, ErrorKind, RedisError, RedisResult};
@@ -69,6 +72,8 @@ pub struct Redis {
     script: redis::Script,
     /// `redis-custom`'s scripts and each SKU's keys.
     custom: Option<scripts::CustomScripts>,
+    /// `redis-lua`'s checkout scripts, the only kind with checkout calls.
+    checkout: Option<checkout::Scripts>,
     hooks: Hooks,
     keep: bool,
     client_timeout: Duration,
@@ -123,6 +128,9 @@ impl Backend for Redis {
                         .arg(s.stock + s.buffer)
                         .ignore();
                 }
+                if self.checkout.is_some() {
+                    checkout::queue_reset(self, &mut pipe, i, s);
+                }
             }
             pipe.query_async::<()>(&mut admin).await.map_err(|e| {
                 let Some(custom) = self.custom.as_ref().filter(|_| !answer_lost(&e)) else {
@@ -139,6 +147,19 @@ impl Backend for Redis {
                         custom.describe("reset"),
                         self.url,
                         custom.locate("reset", &self.scrub(&e))
+                    ),
+                )
+            })?;
+        }
+        if self.checkout.is_some() {
+            // No key of an earlier run may count as seen.
+            self.keys.remove_orders(&mut admin).await.map_err(|e| {
+                BackendError::new(
+                    &self.name,
+                    format!(
+                        "cannot remove order records on {}: {}",
+                        self.url,
+                        self.scrub(&e)
                     ),
                 )
             })?;
@@ -264,6 +285,58 @@ impl Backend for Redis {
 
     fn environment(&self) -> serde_json::Value {
         self.environment.clone()
+    }
+
+    async fn take(&self, take: &Take<'_>, sent: &SentFlag) -> Reply {
+        checkout::take(self, take, sent).await
+    }
+
+    async fn confirm(
+        &self,
+        order: &OrderRef<'_>,
+        policy: AfterExpiry,
+        sent: &SentFlag,
+    ) -> Confirmed {
+        checkout::confirm(self, order, policy, sent).await
+    }
+
+    async fn release(&self, order: &OrderRef<'_>, sent: &SentFlag) -> Released {
+        checkout::release(self, order, false, sent).await
+    }
+
+    async fn refund(&self, order: &OrderRef<'_>, sent: &SentFlag) -> Released {
+        checkout::release(self, order, true, sent).await
+    }
+
+    async fn adjust(&self, sku: SkuIdx, delta: i64, sent: &SentFlag) -> Reply {
+        checkout::adjust(self, sku, delta, sent).await
+    }
+
+    async fn reap(&self, now_us: u64) -> Result<(), BackendError> {
+        checkout::reap(self, now_us).await
+    }
+
+    async fn took_effect(&self, key: u64) -> Result<bool, BackendError> {
+        if self.checkout.is_none() {
+            return Ok(false);
+        }
+        checkout::took_effect(self, key).await
+    }
+
+    async fn stock_state(&self) -> Result<Vec<StockState>, BackendError> {
+        if self.checkout.is_some() {
+            return checkout::stock_state(self).await;
+        }
+        // The trait's fallback for kinds without checkout: the snapshot as sold.
+        Ok(self
+            .snapshot()
+            .await?
+            .into_iter()
+            .map(|sold| StockState {
+                sold,
+                ..StockState::default()
+            })
+            .collect())
     }
 }
 
