@@ -170,6 +170,32 @@ impl Book {
         }
     }
 
+    /// This SKU's part of `key` after reaping at `now_us`.
+    pub fn status(&mut self, key: u64, now_us: u64) -> Option<PartState> {
+        self.reap(now_us);
+        self.part(key).map(|p| p.state)
+    }
+
+    /// Lapse a held part now: another line of its cart already lapsed, and
+    /// a cart lapses as a whole.
+    pub fn lapse(&mut self, key: u64) {
+        if let Some(Part {
+            qty,
+            state: PartState::Held { expires_us },
+        }) = self.part(key)
+        {
+            self.deadlines.remove(&(expires_us, key));
+            self.held = self.held.saturating_sub(qty);
+            self.parts.insert(
+                key,
+                Part {
+                    qty,
+                    state: PartState::Lapsed,
+                },
+            );
+        }
+    }
+
     /// Undo a reacquisition this cart just made (another line fell short).
     pub fn undo_reacquire(&mut self, key: u64) {
         if let Some(part) = self.parts.get_mut(&key) {

@@ -6,7 +6,7 @@
 //! SKU's server and a rolled-back line is briefly visible, as with a real
 //! queue per SKU.
 
-use super::book::{Book, ConfirmStep, TakeStep};
+use super::book::{Book, ConfirmStep, PartState, TakeStep};
 use crate::backend::checkout::{merged, Confirmed, OrderRef, Released, Take};
 use crate::backend::Reply;
 use crate::scenario::{AfterExpiry, SkuIdx};
@@ -60,39 +60,67 @@ pub async fn confirm(
     policy: AfterExpiry,
 ) -> Confirmed {
     let (key, now) = (order.key, order.now_us);
-    let mut reacquired: Vec<SkuIdx> = Vec::new();
-    let mut outcome: Option<ConfirmStep> = None;
-    for line in merged(order.lines) {
-        let Some(step) = steps
-            .on(line.sku, move |b| b.confirm(key, now, policy))
-            .await
-        else {
+    let lines = merged(order.lines);
+    let mut states = Vec::with_capacity(lines.len());
+    for line in &lines {
+        let Some(state) = steps.on(line.sku, move |b| b.status(key, now)).await else {
             return Confirmed::Unknown;
         };
-        if step == ConfirmStep::Reacquired {
-            reacquired.push(line.sku);
-        }
-        if step == ConfirmStep::Short {
-            for sku in reacquired {
-                if steps
-                    .on(sku, move |b| b.undo_reacquire(key))
-                    .await
-                    .is_none()
-                {
-                    return Confirmed::Unknown;
-                }
+        states.push(state);
+    }
+    let held = |s: &Option<PartState>| matches!(s, Some(PartState::Held { .. }));
+    if states.iter().all(|s| *s == Some(PartState::Sold)) {
+        return Confirmed::AlreadySold;
+    }
+    if states.iter().all(held) {
+        for line in &lines {
+            if steps
+                .on(line.sku, move |b| b.confirm(key, now, policy))
+                .await
+                .is_none()
+            {
+                return Confirmed::Unknown;
             }
-            return Confirmed::SoldOut;
         }
-        // Lines share one deadline, so they agree; the first line speaks.
-        outcome.get_or_insert(step);
+        return Confirmed::Sold;
     }
-    match outcome {
-        Some(ConfirmStep::Sold) => Confirmed::Sold,
-        Some(ConfirmStep::AlreadySold) => Confirmed::AlreadySold,
-        Some(ConfirmStep::Reacquired) => Confirmed::Reacquired,
-        _ => Confirmed::Lapsed,
+    // Some line lapsed (a call on that SKU at a later clock reaped it): the
+    // cart lapses as a whole, so no line is sold on its own.
+    for (line, state) in lines.iter().zip(&states) {
+        if held(state) && steps.on(line.sku, move |b| b.lapse(key)).await.is_none() {
+            return Confirmed::Unknown;
+        }
     }
+    let all_lapsed = states
+        .iter()
+        .all(|s| *s == Some(PartState::Lapsed) || held(s));
+    if policy == AfterExpiry::Reject || !all_lapsed {
+        // Rejected, or cancelled, refunded or never taken: nothing to sell.
+        return Confirmed::Lapsed;
+    }
+    let mut reacquired: Vec<SkuIdx> = Vec::new();
+    for line in &lines {
+        match steps
+            .on(line.sku, move |b| b.confirm(key, now, policy))
+            .await
+        {
+            Some(ConfirmStep::Reacquired) => reacquired.push(line.sku),
+            Some(_) => {
+                for sku in reacquired {
+                    if steps
+                        .on(sku, move |b| b.undo_reacquire(key))
+                        .await
+                        .is_none()
+                    {
+                        return Confirmed::Unknown;
+                    }
+                }
+                return Confirmed::SoldOut;
+            }
+            None => return Confirmed::Unknown,
+        }
+    }
+    Confirmed::Reacquired
 }
 
 /// Release a live hold (`refund: false`) or a sale (`refund: true`).
