@@ -2,8 +2,12 @@
 //! A missing server skips its tests with "skipped: no … at URL", unless
 //! `ATPSIM_REQUIRE_SERVICES=1` (set by `.ci/run`), where it fails them.
 
+#[path = "sql/checkout.rs"]
+mod checkout;
 #[path = "sql/common.rs"]
 mod common;
+#[path = "checkout/contract.rs"]
+mod contract;
 #[path = "sql/conformance.rs"]
 #[macro_use]
 mod conformance;
