@@ -4,6 +4,7 @@
 //! database of its own), WAL, an explicit busy timeout. Naive = two autocommit
 //! statements, so the race is real (inside one transaction WAL would raise
 //! busy-snapshot errors instead). `SQLITE_BUSY`/`SQLITE_LOCKED` are conflicts.
+//! `sqlite-atomic` also keeps the checkout calls (`orders.rs`).
 
 mod orders;
 

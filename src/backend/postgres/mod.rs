@@ -7,6 +7,9 @@
 //! below the client's) and a separate admin connection that sets up, checks
 //! for quiet, reads the final state and drops the namespace.
 //!
+//! `postgres-atomic` also keeps the checkout calls (`orders.rs`), with an orders
+//! table in the namespace beside the stock.
+//!
 //! Invariant: the final state is read after the pool is closed and none of
 //! its sessions remains (`quiesce`); only this run's namespace is touched.
 
