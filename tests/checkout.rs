@@ -1,4 +1,4 @@
-//! The checkout calls on the embedded backends: the contract every safe
+//! The checkout calls on the embedded backends (memory and SQLite): the contract every safe
 //! backend keeps, and what the naive one gets wrong. The server backends run
 //! the same contract in `sql_servers.rs`.
 
@@ -18,6 +18,11 @@ fn memory_lock_keeps_the_checkout_contract() {
 #[test]
 fn memory_queue_keeps_the_checkout_contract() {
     contract::check("kind = \"memory-queue\"");
+}
+
+#[test]
+fn sqlite_atomic_keeps_the_checkout_contract() {
+    contract::check("kind = \"sqlite-atomic\"");
 }
 
 /// The naive backend breaks the rules atomicity keeps: the contract must

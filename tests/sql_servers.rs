@@ -4,6 +4,8 @@
 
 #[path = "sql/checkout_redis.rs"]
 mod checkout_redis;
+#[path = "sql/checkout.rs"]
+mod checkout;
 #[path = "sql/common.rs"]
 mod common;
 #[path = "checkout/contract.rs"]

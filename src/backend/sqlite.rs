@@ -4,12 +4,18 @@
 //! database of its own), WAL, an explicit busy timeout. Naive = two autocommit
 //! statements, so the race is real (inside one transaction WAL would raise
 //! busy-snapshot errors instead). `SQLITE_BUSY`/`SQLITE_LOCKED` are conflicts.
+//! `sqlite-atomic` also keeps the checkout calls (`orders.rs`).
 
+mod orders;
+
+use super::checkout::{Confirmed, OrderRef, Released, StockState, Take};
+use super::sql::orders::{self as decide, Call};
 use super::{Backend, BackendError, Hooks, Reply, SentFlag};
-use crate::scenario::{BackendSpec, Sku, SkuIdx};
+use crate::scenario::{AfterExpiry, BackendSpec, Sku, SkuIdx};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
+use sqlx::Executor;
 use sqlx::Row;
 use std::time::Duration;
 
@@ -33,6 +39,10 @@ pub struct Sqlite {
     pool: SqlitePool,
     hooks: Hooks,
     environment: serde_json::Value,
+    /// Catalogue size, for the checkout state read.
+    skus: usize,
+    /// The first message behind an `Error` or `Unknown` checkout reply.
+    first_error: std::sync::OnceLock<String>,
     /// Owns the database file; removed when the backend is dropped.
     _dir: tempfile::TempDir,
 }
@@ -93,8 +103,14 @@ impl Sqlite {
             pool,
             hooks,
             environment,
+            skus: skus.len(),
+            first_error: Default::default(),
             _dir: dir,
         };
+        backend
+            .create_orders()
+            .await
+            .map_err(|e| fail("cannot create atpsim_orders", &e))?;
         backend.prepare(skus).await?;
         Ok(backend)
     }
@@ -191,6 +207,9 @@ impl Backend for Sqlite {
             |e: sqlx::Error| BackendError::new(&self.name, format!("cannot reset stock: {e}"));
         let mut tx = self.pool.begin().await.map_err(fail)?;
         sqlx::query(RESET).execute(&mut *tx).await.map_err(fail)?;
+        if self.has_orders() {
+            tx.execute(orders::SQL.reset).await.map_err(fail)?;
+        }
         for (i, sku) in skus.iter().enumerate() {
             sqlx::query(INSERT)
                 .bind(i as i64)
@@ -235,7 +254,52 @@ impl Backend for Sqlite {
         self.pool.close().await;
     }
 
+    fn first_error(&self) -> Option<String> {
+        self.first_error.get().cloned()
+    }
+
     fn environment(&self) -> serde_json::Value {
         self.environment.clone()
+    }
+
+    async fn take(&self, take: &Take<'_>, sent: &SentFlag) -> Reply {
+        decide::reply(self.order_call(Call::Take(take), sent).await)
+    }
+
+    async fn confirm(
+        &self,
+        order: &OrderRef<'_>,
+        policy: AfterExpiry,
+        sent: &SentFlag,
+    ) -> Confirmed {
+        decide::confirmed(self.order_call(Call::Confirm(order, policy), sent).await)
+    }
+
+    async fn release(&self, order: &OrderRef<'_>, sent: &SentFlag) -> Released {
+        decide::released(self.order_call(Call::Release(order), sent).await)
+    }
+
+    async fn refund(&self, order: &OrderRef<'_>, sent: &SentFlag) -> Released {
+        decide::released(self.order_call(Call::Refund(order), sent).await)
+    }
+
+    async fn adjust(&self, sku: SkuIdx, delta: i64, sent: &SentFlag) -> Reply {
+        self.adjust_stock(sku, delta, sent).await
+    }
+
+    async fn reap(&self, now_us: u64) -> Result<(), BackendError> {
+        self.reap_lapsed(now_us).await
+    }
+
+    async fn took_effect(&self, key: u64) -> Result<bool, BackendError> {
+        self.order_took_effect(key).await
+    }
+
+    async fn stock_state(&self) -> Result<Vec<StockState>, BackendError> {
+        match self.order_states().await? {
+            Some(states) => Ok(states),
+            // Without orders, all a strategy reserved reads as sold.
+            None => Ok(decide::as_sold(self.snapshot().await?)),
+        }
     }
 }

@@ -71,7 +71,7 @@ impl AsyncBackendFn<serde_json::Value> for Contract<'_> {
             skus: &self.0.skus,
             name,
         };
-        let cases: [(&str, Case<Bk>); 14] = [
+        let cases: [(&str, Case<Bk>); 16] = [
             ("a hold lapses at its deadline", |t| {
                 Box::pin(hold_lapses_at_its_deadline(t))
             }),
@@ -80,6 +80,12 @@ impl AsyncBackendFn<serde_json::Value> for Contract<'_> {
             }),
             ("reacquire sells only from free stock", |t| {
                 Box::pin(reacquire_only_from_free_stock(t))
+            }),
+            ("reacquiring a cart is all or nothing", |t| {
+                Box::pin(reacquiring_a_cart_is_all_or_nothing(t))
+            }),
+            ("a released hold is never reacquired", |t| {
+                Box::pin(released_hold_is_never_reacquired(t))
             }),
             ("an on-time confirmation sells once", |t| {
                 Box::pin(on_time_confirmation_sells_once(t))
@@ -275,6 +281,59 @@ async fn reacquire_only_from_free_stock<Bk: Backend>(t: &Tester<'_, Bk>) -> Resu
     let (a, b) = (t.state(A, 2_000).await, t.state(B, 2_000).await);
     expect!("A (held, sold)", (a.held, a.sold), (0, 4));
     expect!("B (held, sold)", (b.held, b.sold), (0, 2));
+    Ok(())
+}
+
+async fn reacquiring_a_cart_is_all_or_nothing<Bk: Backend>(
+    t: &Tester<'_, Bk>,
+) -> Result<(), String> {
+    let cart = [line(B, 2), line(A, 2)];
+    expect!(
+        "hold cart B:2 A:2",
+        t.hold(1, &cart, 0, 1_000).await,
+        Reply::Granted
+    );
+    expect!(
+        "sell 2 of B after the lapse",
+        t.sell(2, &[line(B, 2)], 1_100).await,
+        Reply::Granted
+    );
+    expect!(
+        "reacquire the cart with 1 of B free",
+        t.confirm(1, &cart, 1_200, AfterExpiry::Reacquire).await,
+        Confirmed::SoldOut
+    );
+    let (a, b) = (t.state(A, 1_200).await, t.state(B, 1_200).await);
+    expect!("A (held, sold)", (a.held, a.sold), (0, 0));
+    expect!("B (held, sold)", (b.held, b.sold), (0, 2));
+    expect!(
+        "sell all of A",
+        t.sell(3, &[line(A, 5)], 1_300).await,
+        Reply::Granted
+    );
+    Ok(())
+}
+
+async fn released_hold_is_never_reacquired<Bk: Backend>(t: &Tester<'_, Bk>) -> Result<(), String> {
+    let a1 = [line(A, 1)];
+    expect!("hold", t.hold(1, &a1, 0, 1_000).await, Reply::Granted);
+    expect!("release", t.release(1, &a1, 10).await, Released::Released);
+    expect!(
+        "confirm the released hold under reacquire",
+        t.confirm(1, &a1, 2_000, AfterExpiry::Reacquire).await,
+        Confirmed::Lapsed
+    );
+    expect!(
+        "take the released key again",
+        t.hold(1, &a1, 2_100, 3_000).await,
+        Reply::SoldOut
+    );
+    let a = t.state(A, 2_100).await;
+    expect!(
+        "A (held, sold, holds)",
+        (a.held, a.sold, a.holds),
+        (0, 0, 0)
+    );
     Ok(())
 }
 

@@ -251,6 +251,10 @@ pub fn keep_leaves_the_tables(store: &Store) {
             .await;
         assert_eq!(reserved, 10, "the kept table shows the final state");
         admin.exec(&format!("DROP TABLE {table}")).await;
+        // The atomic kinds keep their checkout orders beside the stock.
+        admin
+            .exec(&format!("DROP TABLE IF EXISTS atpsim_orders_{id}"))
+            .await;
         admin
             .exec(&format!("DELETE FROM atpsim_meta WHERE run_id = '{id}'"))
             .await;

@@ -8,7 +8,7 @@ use crate::backend::sql::namespace::{self, new_run_id};
 use crate::backend::sql::session::{server_timeout, SessionIds};
 use crate::backend::sql::template::Dialect;
 use crate::backend::{BackendError, OpenContext};
-use crate::scenario::{BackendSpec, Sku};
+use crate::scenario::{BackendSpec, Isolation, Sku};
 use sqlx::mysql::{MySqlConnectOptions, MySqlConnection, MySqlPool, MySqlPoolOptions};
 use sqlx::{ConnectOptions, Connection, Executor, Row};
 use std::collections::HashMap;
@@ -143,6 +143,7 @@ pub(super) async fn open(
         admin,
         sessions,
         sql: sql::Statements::render(&run_id),
+        orders: super::orders::render(&run_id),
         hooks: ctx.hooks.clone(),
         keep: ctx.keep,
         client_timeout: ctx.timeout,
@@ -163,7 +164,10 @@ struct SessionSetup {
     /// The same where `max_statement_time` is unknown (MySQL).
     timeouts_mysql: String,
     /// `mysql-tx`: the level of every transaction of the session, so an
-    /// attempt opens with one `BEGIN`.
+    /// attempt opens with one `BEGIN`. `mysql-atomic`: READ COMMITTED, so
+    /// a checkout call's reads after its row locks see every committed
+    /// order and take no gap locks (which would tie unrelated SKUs
+    /// together); its plain reservation is one statement either way.
     isolation: Option<String>,
 }
 
@@ -174,6 +178,7 @@ impl SessionSetup {
             timeouts_mysql: sql::session_timeouts_mysql(timeout),
             isolation: match strategy {
                 Strategy::Tx(isolation) => Some(sql::session_isolation(*isolation)),
+                Strategy::Atomic => Some(sql::session_isolation(Isolation::ReadCommitted)),
                 _ => None,
             },
         }
@@ -235,6 +240,14 @@ async fn create_namespace(
             .iter()
             .map(|r| r.sql.clone())
             .collect(),
+        Strategy::Atomic => {
+            let orders = super::orders::render(run_id);
+            vec![
+                sql::Statements::render(run_id).schema,
+                orders.schema,
+                orders.index,
+            ]
+        }
         _ => vec![sql::Statements::render(run_id).schema],
     };
     for statement in schema {
@@ -256,6 +269,9 @@ pub(super) async fn load_stock(b: &Mysql, skus: &[Sku]) -> Result<(), sqlx::Erro
         }
         _ => {
             tx.execute(b.sql.reset.as_str()).await?;
+            if b.has_orders() {
+                tx.execute(b.orders.reset.as_str()).await?;
+            }
             for (n, batch) in skus.chunks(LOAD_BATCH).enumerate() {
                 let statement = b.sql.load(batch.len());
                 let mut query = sqlx::query(&statement);

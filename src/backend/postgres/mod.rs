@@ -7,18 +7,24 @@
 //! below the client's) and a separate admin connection that sets up, checks
 //! for quiet, reads the final state and drops the namespace.
 //!
+//! `postgres-atomic` also keeps the checkout calls (`orders.rs`), with an orders
+//! table in the namespace beside the stock.
+//!
 //! Invariant: the final state is read after the pool is closed and none of
 //! its sessions remains (`quiesce`); only this run's namespace is touched.
 
+mod orders;
 mod setup;
 pub mod sql;
 mod strategies;
 
+use super::checkout::{Confirmed, OrderRef, Released, StockState, Take};
 use super::sql::checkout::Checkout;
 use super::sql::custom::CustomStatements;
+use super::sql::orders::{self as decide, Call};
 use super::sql::session::{self, SessionIds};
 use super::{Backend, BackendError, Hooks, OpenContext, Reply, SentFlag};
-use crate::scenario::{BackendSpec, Isolation, Sku, SkuIdx};
+use crate::scenario::{AfterExpiry, BackendSpec, Isolation, Sku, SkuIdx};
 use sqlx::postgres::PgPool;
 use std::sync::atomic::AtomicU64;
 use std::time::Duration;
@@ -50,6 +56,8 @@ pub struct Postgres {
     sessions: SessionIds,
     run_id: String,
     sql: sql::Statements,
+    /// `postgres-atomic`'s checkout statements, rendered for this run.
+    orders: orders::Statements,
     hooks: Hooks,
     keep: bool,
     client_timeout: Duration,
@@ -181,5 +189,46 @@ impl Backend for Postgres {
 
     fn environment(&self) -> serde_json::Value {
         self.environment.clone()
+    }
+
+    async fn take(&self, take: &Take<'_>, sent: &SentFlag) -> Reply {
+        decide::reply(self.order_call(Call::Take(take), sent).await)
+    }
+
+    async fn confirm(
+        &self,
+        order: &OrderRef<'_>,
+        policy: AfterExpiry,
+        sent: &SentFlag,
+    ) -> Confirmed {
+        decide::confirmed(self.order_call(Call::Confirm(order, policy), sent).await)
+    }
+
+    async fn release(&self, order: &OrderRef<'_>, sent: &SentFlag) -> Released {
+        decide::released(self.order_call(Call::Release(order), sent).await)
+    }
+
+    async fn refund(&self, order: &OrderRef<'_>, sent: &SentFlag) -> Released {
+        decide::released(self.order_call(Call::Refund(order), sent).await)
+    }
+
+    async fn adjust(&self, sku: SkuIdx, delta: i64, sent: &SentFlag) -> Reply {
+        self.adjust_stock(sku, delta, sent).await
+    }
+
+    async fn reap(&self, now_us: u64) -> Result<(), BackendError> {
+        self.reap_lapsed(now_us).await
+    }
+
+    async fn took_effect(&self, key: u64) -> Result<bool, BackendError> {
+        self.order_took_effect(key).await
+    }
+
+    async fn stock_state(&self) -> Result<Vec<StockState>, BackendError> {
+        match self.order_states().await? {
+            Some(states) => Ok(states),
+            // Without orders, all a strategy reserved reads as sold.
+            None => Ok(decide::as_sold(self.snapshot().await?)),
+        }
     }
 }

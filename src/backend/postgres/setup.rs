@@ -146,6 +146,7 @@ pub(super) async fn open(
         admin,
         sessions,
         sql: sql::Statements::render(&run_id),
+        orders: super::orders::render(&run_id),
         hooks: ctx.hooks.clone(),
         keep: ctx.keep,
         client_timeout: ctx.timeout,
@@ -209,6 +210,10 @@ async fn create_namespace(
             .iter()
             .map(|r| r.sql.clone())
             .collect(),
+        Strategy::Atomic => {
+            let orders = super::orders::render(run_id);
+            vec![statements.schema, orders.schema, orders.index]
+        }
         _ => vec![statements.schema],
     };
     for statement in schema {
@@ -250,6 +255,9 @@ pub(super) async fn load_stock(b: &Postgres, skus: &[Sku]) -> Result<(), sqlx::E
         }
         _ => {
             tx.execute(b.sql.reset.as_str()).await?;
+            if b.has_orders() {
+                tx.execute(b.orders.reset.as_str()).await?;
+            }
             let sku: Vec<i64> = (0..skus.len() as i64).collect();
             let on_hand: Vec<i64> = skus.iter().map(|s| s.stock as i64).collect();
             let buffer: Vec<i64> = skus.iter().map(|s| s.buffer as i64).collect();

@@ -37,14 +37,28 @@ where
     DB: Database,
     for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
 {
+    end::<DB, _>(conn, result, |reply| *reply == Reply::Granted).await
+}
+
+/// End a transaction whose body answered `result`: COMMIT when `commits`
+/// says the answer changed something, ROLLBACK otherwise (see `finish`).
+pub async fn end<DB, T>(
+    conn: &mut DB::Connection,
+    result: Result<T, sqlx::Error>,
+    commits: impl FnOnce(&T) -> bool,
+) -> Result<T, Failure>
+where
+    DB: Database,
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+{
     let error = match result {
-        Ok(Reply::Granted) => match conn.execute("COMMIT").await {
-            Ok(_) => return Ok(Reply::Granted),
+        Ok(answer) if commits(&answer) => match conn.execute("COMMIT").await {
+            Ok(_) => return Ok(answer),
             Err(e) => e,
         },
-        Ok(reply) => {
+        Ok(answer) => {
             return match conn.execute("ROLLBACK").await {
-                Ok(_) => Ok(reply),
+                Ok(_) => Ok(answer),
                 Err(error) => Err(Failure { error, idle: false }),
             }
         }
@@ -64,10 +78,22 @@ impl<DB: Database> Checkout<DB> {
         classify: fn(&sqlx::Error) -> Reply,
         first_error: &std::sync::OnceLock<String>,
     ) -> Reply {
+        self.settle_any(attempt, classify, first_error)
+            .unwrap_or_else(|reply| reply)
+    }
+
+    /// `settle` for a call of any answer: a failure comes back as the
+    /// reply it stands for (`Conflict`, `Error` or `Unknown`).
+    pub fn settle_any<T>(
+        self,
+        attempt: Result<T, Failure>,
+        classify: fn(&sqlx::Error) -> Reply,
+        first_error: &std::sync::OnceLock<String>,
+    ) -> Result<T, Reply> {
         match attempt {
-            Ok(reply) => {
+            Ok(answer) => {
                 self.release();
-                reply
+                Ok(answer)
             }
             Err(failure) => {
                 let reply = classify(&failure.error);
@@ -77,7 +103,7 @@ impl<DB: Database> Checkout<DB> {
                 if reply != Reply::Unknown && failure.idle {
                     self.release();
                 }
-                reply
+                Err(reply)
             }
         }
     }

@@ -8,5 +8,7 @@ pub mod attempt;
 pub mod checkout;
 pub mod custom;
 pub mod namespace;
+pub mod order_statements;
+pub mod orders;
 pub mod session;
 pub mod template;

@@ -1,0 +1,2 @@
+-- No binds: empties the orders before a run.
+DELETE FROM {{orders}}

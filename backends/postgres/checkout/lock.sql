@@ -1,0 +1,3 @@
+-- Locks one SKU's stock row until the call's transaction ends; a call locks
+-- its SKUs one by one in ascending order, so crossed carts never deadlock. $1 sku
+SELECT sku FROM {{stock}} WHERE sku = $1 FOR UPDATE

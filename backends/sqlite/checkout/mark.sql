@@ -1,0 +1,2 @@
+-- ?1 key, ?2 sku, ?3 new state
+UPDATE atpsim_orders SET state = ?3 WHERE order_key = ?1 AND sku = ?2

@@ -1,0 +1,2 @@
+-- The rows of one order. ?1 key
+SELECT sku, qty, state FROM atpsim_orders WHERE order_key = ?1 ORDER BY sku
