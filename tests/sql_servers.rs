@@ -2,10 +2,10 @@
 //! A missing server skips its tests with "skipped: no … at URL", unless
 //! `ATPSIM_REQUIRE_SERVICES=1` (set by `.ci/run`), where it fails them.
 
-#[path = "sql/checkout_redis.rs"]
-mod checkout_redis;
 #[path = "sql/checkout.rs"]
 mod checkout;
+#[path = "sql/checkout_redis.rs"]
+mod checkout_redis;
 #[path = "sql/common.rs"]
 mod common;
 #[path = "checkout/contract.rs"]

@@ -71,7 +71,7 @@ impl AsyncBackendFn<serde_json::Value> for Contract<'_> {
             skus: &self.0.skus,
             name,
         };
-        let cases: [(&str, Case<Bk>); 16] = [
+        let cases: [(&str, Case<Bk>); 17] = [
             ("a hold lapses at its deadline", |t| {
                 Box::pin(hold_lapses_at_its_deadline(t))
             }),
@@ -116,6 +116,9 @@ impl AsyncBackendFn<serde_json::Value> for Contract<'_> {
             }),
             ("a refund returns units once", |t| {
                 Box::pin(refund_returns_units_once(t))
+            }),
+            ("a cart lapses as a whole", |t| {
+                Box::pin(cart_lapses_as_a_whole(t))
             }),
             ("contended checkouts conserve stock", |t| {
                 Box::pin(contended_checkouts_conserve_stock(t))
@@ -592,6 +595,31 @@ async fn refund_returns_units_once<Bk: Backend>(t: &Tester<'_, Bk>) -> Result<()
         t.sell(3, &[line(B, 1)], 40).await,
         Reply::SoldOut
     );
+    Ok(())
+}
+
+/// A later call on A reaps A's line of the cart; a confirmation sent
+/// earlier by its own clock then finds the cart lapsed, and sells no line.
+async fn cart_lapses_as_a_whole<Bk: Backend>(t: &Tester<'_, Bk>) -> Result<(), String> {
+    let cart = [line(A, 5), line(B, 1)];
+    expect!(
+        "hold cart A:5 B:1",
+        t.hold(1, &cart, 0, 1_000).await,
+        Reply::Granted
+    );
+    expect!(
+        "sell A at the deadline",
+        t.sell(2, &[line(A, 5)], 1_000).await,
+        Reply::Granted
+    );
+    expect!(
+        "confirm by an earlier clock",
+        t.confirm(1, &cart, 900, AfterExpiry::Reject).await,
+        Confirmed::Lapsed
+    );
+    let (a, b) = (t.state(A, 1_000).await, t.state(B, 1_000).await);
+    expect!("A (held, sold)", (a.held, a.sold), (0, 5));
+    expect!("B (held, sold)", (b.held, b.sold), (0, 0));
     Ok(())
 }
 
