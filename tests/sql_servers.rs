@@ -17,7 +17,11 @@ mod conformance;
 mod mysql;
 #[path = "sql/postgres.rs"]
 mod postgres;
+#[path = "checkout/property.rs"]
+mod property;
 #[path = "sql/redis.rs"]
 mod redis;
 #[path = "sql/redis_custom.rs"]
 mod redis_custom;
+#[path = "checkout/run.rs"]
+mod run;

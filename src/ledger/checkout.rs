@@ -98,8 +98,6 @@ struct SkuBook {
     /// Refused quantity → orders, dropped once free stock falls below it.
     candidates: BTreeMap<u64, u64>,
     earliest_covered_refusal: u64,
-    /// Spans of holds that lapsed: (granted, deadline).
-    lapsed_spans: Vec<(u64, u64)>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -122,6 +120,8 @@ struct OrderBook {
     hold: Option<(u64, u64)>,
     phase: Phase,
     lapsed: bool,
+    /// When the ledger counted the hold expired (undone if it was sold after all).
+    expired_at: Option<u64>,
 }
 
 enum Due {
@@ -186,7 +186,6 @@ impl CheckoutLedger {
                 peak_over: 0,
                 candidates: BTreeMap::new(),
                 earliest_covered_refusal: u64::MAX,
-                lapsed_spans: Vec::new(),
             })
             .collect();
         CheckoutLedger {
@@ -375,8 +374,16 @@ impl CheckoutLedger {
     /// Final totals; call after `advance` past the last deadline, when quiet.
     pub fn totals(&self) -> CheckoutTotals {
         let s = self.lock();
-        let spans: Vec<Vec<(u64, u64)>> =
-            s.skus.iter().map(|b| disjoint(&b.lapsed_spans)).collect();
+        // Spans of the holds that lapsed for good: (granted, deadline) per SKU.
+        let mut lapsed: Vec<Vec<(u64, u64)>> = vec![Vec::new(); s.skus.len()];
+        for o in s.orders.values() {
+            if let (Some(at), Some((granted, _))) = (o.expired_at, o.hold) {
+                for l in &o.lines {
+                    lapsed[l.sku as usize].push((granted, at));
+                }
+            }
+        }
+        let spans: Vec<Vec<(u64, u64)>> = lapsed.iter().map(|l| disjoint(l)).collect();
         let sold_out_while_held = s
             .sold_outs
             .iter()
@@ -472,11 +479,10 @@ impl State {
             Phase::Live => {
                 o.phase = Phase::Over;
                 o.lapsed = true;
+                o.expired_at = Some(at);
                 let lines = o.lines.clone();
                 for l in &lines {
-                    let b = &mut self.skus[l.sku as usize];
-                    b.uncommit(l.qty);
-                    b.lapsed_spans.push((granted, at));
+                    self.skus[l.sku as usize].uncommit(l.qty);
                 }
                 self.holds.expired += 1;
                 self.holds.stranded_unit_us += units(&lines) as u128 * (at - granted) as u128;
@@ -531,6 +537,7 @@ impl State {
                 hold,
                 phase,
                 lapsed: false,
+                expired_at: None,
             },
         );
         if let Some((_, deadline)) = hold {
@@ -586,6 +593,7 @@ impl State {
             Confirmed::Sold | Confirmed::Reacquired => {
                 if reply == Confirmed::Sold {
                     self.holds.confirmed += 1;
+                    self.unexpire(order_id);
                     // A live hold is sold as it stands; one that lapsed by
                     // the send's own clock was sold as if it had not.
                     if late {
@@ -628,6 +636,18 @@ impl State {
                     }
                 }
             }
+        }
+    }
+
+    /// The backend sold a hold the ledger had counted expired (a confirmation
+    /// answered after the deadline): it did not expire after all.
+    fn unexpire(&mut self, order_id: u64) {
+        let Some(o) = self.orders.get_mut(&order_id) else {
+            return;
+        };
+        if let (Some(at), Some((granted, _))) = (o.expired_at.take(), o.hold) {
+            self.holds.expired -= 1;
+            self.holds.stranded_unit_us -= units(&o.lines) as u128 * (at - granted) as u128;
         }
     }
 

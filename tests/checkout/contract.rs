@@ -601,25 +601,67 @@ async fn refund_returns_units_once<Bk: Backend>(t: &Tester<'_, Bk>) -> Result<()
 /// A later call on A reaps A's line of the cart; a confirmation sent
 /// earlier by its own clock then finds the cart lapsed, and sells no line.
 async fn cart_lapses_as_a_whole<Bk: Backend>(t: &Tester<'_, Bk>) -> Result<(), String> {
-    let cart = [line(A, 5), line(B, 1)];
-    expect!(
-        "hold cart A:5 B:1",
-        t.hold(1, &cart, 0, 1_000).await,
-        Reply::Granted
-    );
-    expect!(
-        "sell A at the deadline",
-        t.sell(2, &[line(A, 5)], 1_000).await,
-        Reply::Granted
-    );
-    expect!(
-        "confirm by an earlier clock",
-        t.confirm(1, &cart, 900, AfterExpiry::Reject).await,
-        Confirmed::Lapsed
-    );
-    let (a, b) = (t.state(A, 1_000).await, t.state(B, 1_000).await);
-    expect!("A (held, sold)", (a.held, a.sold), (0, 5));
-    expect!("B (held, sold)", (b.held, b.sold), (0, 0));
+    // The line reaped first is on the lower SKU, then on the higher one;
+    // reacquiring needs that line's units again, and they were just sold.
+    let cases = [
+        (
+            AfterExpiry::Reject,
+            [line(A, 5), line(B, 1)],
+            line(A, 5),
+            Confirmed::Lapsed,
+        ),
+        (
+            AfterExpiry::Reacquire,
+            [line(A, 5), line(B, 1)],
+            line(A, 5),
+            Confirmed::SoldOut,
+        ),
+        (
+            AfterExpiry::Reject,
+            [line(A, 1), line(B, 3)],
+            line(B, 3),
+            Confirmed::Lapsed,
+        ),
+        (
+            AfterExpiry::Reacquire,
+            [line(A, 1), line(B, 3)],
+            line(B, 3),
+            Confirmed::SoldOut,
+        ),
+    ];
+    for (i, (policy, cart, later, want)) in cases.into_iter().enumerate() {
+        t.b.prepare(t.skus).await.map_err(|e| e.to_string())?;
+        let key = 10 * (i as u64 + 1);
+        let case = format!("case {i} ({policy:?}, {cart:?})");
+        expect!(
+            format!("hold the cart, {case}"),
+            t.hold(key, &cart, 0, 1_000).await,
+            Reply::Granted
+        );
+        expect!(
+            format!("sell {later:?} at the deadline, {case}"),
+            t.sell(key + 1, &[later], 1_000).await,
+            Reply::Granted
+        );
+        expect!(
+            format!("confirm by an earlier clock, {case}"),
+            t.confirm(key, &cart, 900, policy).await,
+            want
+        );
+        let (a, b) = (t.state(A, 1_000).await, t.state(B, 1_000).await);
+        let sold_a = if later.sku == A { later.qty } else { 0 };
+        let sold_b = if later.sku == B { later.qty } else { 0 };
+        expect!(
+            format!("A (held, sold), {case}"),
+            (a.held, a.sold),
+            (0, sold_a)
+        );
+        expect!(
+            format!("B (held, sold), {case}"),
+            (b.held, b.sold),
+            (0, sold_b)
+        );
+    }
     Ok(())
 }
 

@@ -89,13 +89,15 @@ pub enum Outcome {
 
 impl Outcome {
     /// Whether the transaction commits: only when the call changed the
-    /// order. A refusal rolls back, its lazy reap with it (the next call on
-    /// those SKUs reaps again).
+    /// order (a lapsed confirmation may have lapsed a cart's other lines).
+    /// A refusal rolls back, its lazy reap with it (the next call on those
+    /// SKUs reaps again).
     pub fn commits(&self) -> bool {
         matches!(
             self,
             Outcome::Took(Reply::Granted)
-                | Outcome::Confirmed(Confirmed::Sold | Confirmed::Reacquired)
+                // A lapsed answer may have lapsed a cart's held lines.
+                | Outcome::Confirmed(Confirmed::Sold | Confirmed::Reacquired | Confirmed::Lapsed)
                 | Outcome::Released(Released::Released)
                 | Outcome::Reaped
         )
@@ -224,36 +226,50 @@ async fn confirm(
     order: &OrderRef<'_>,
     policy: AfterExpiry,
 ) -> Result<Confirmed, sqlx::Error> {
-    let parts = locked_parts(tx, order.key, order.lines, order.now_us).await?;
-    // The lines share one deadline and every change covers all of them,
-    // so they agree; the first speaks.
-    let Some(state) = parts.first().map(|p| p.state.clone()) else {
+    let mut parts = locked_parts(tx, order.key, order.lines, order.now_us).await?;
+    if parts.is_empty() {
         return Ok(Confirmed::Lapsed);
-    };
-    let key = int(order.key);
-    match state.as_str() {
-        HELD => {
-            for p in parts.iter().filter(|p| p.state == HELD) {
-                let sku = Arg::Int(p.sku);
-                tx.run(Op::Shift, &[sku, Arg::Int(-p.qty), Arg::Int(p.qty)])
-                    .await?;
-                tx.run(Op::Mark, &[key, sku, Arg::Text(SOLD)]).await?;
-            }
-            Ok(Confirmed::Sold)
-        }
-        SOLD => Ok(Confirmed::AlreadySold),
-        LAPSED if policy == AfterExpiry::Reacquire => {
-            for p in parts.iter().filter(|p| p.state == LAPSED) {
-                let sku = Arg::Int(p.sku);
-                if tx.run(Op::ClaimSale, &[sku, Arg::Int(p.qty)]).await? == 0 {
-                    return Ok(Confirmed::SoldOut);
-                }
-                tx.run(Op::Mark, &[key, sku, Arg::Text(SOLD)]).await?;
-            }
-            Ok(Confirmed::Reacquired)
-        }
-        _ => Ok(Confirmed::Lapsed),
     }
+    let key = int(order.key);
+    if all(&parts, SOLD) {
+        return Ok(Confirmed::AlreadySold);
+    }
+    if all(&parts, HELD) {
+        for p in &parts {
+            let sku = Arg::Int(p.sku);
+            tx.run(Op::Shift, &[sku, Arg::Int(-p.qty), Arg::Int(p.qty)])
+                .await?;
+            tx.run(Op::Mark, &[key, sku, Arg::Text(SOLD)]).await?;
+        }
+        return Ok(Confirmed::Sold);
+    }
+    // Some line lapsed (a call on that SKU at a later clock reaped it): the
+    // cart lapses as a whole, so its held lines lapse now and none is sold.
+    for p in parts.iter_mut().filter(|p| p.state == HELD) {
+        let sku = Arg::Int(p.sku);
+        tx.run(Op::Shift, &[sku, Arg::Int(-p.qty), Arg::Int(0)])
+            .await?;
+        tx.run(Op::Mark, &[key, sku, Arg::Text(LAPSED)]).await?;
+        p.state = LAPSED.to_string();
+    }
+    if policy == AfterExpiry::Reject || !all(&parts, LAPSED) {
+        // Rejected, or released or refunded: nothing to sell.
+        return Ok(Confirmed::Lapsed);
+    }
+    for p in &parts {
+        let sku = Arg::Int(p.sku);
+        if tx.run(Op::ClaimSale, &[sku, Arg::Int(p.qty)]).await? == 0 {
+            // The rollback undoes the lines already claimed.
+            return Ok(Confirmed::SoldOut);
+        }
+        tx.run(Op::Mark, &[key, sku, Arg::Text(SOLD)]).await?;
+    }
+    Ok(Confirmed::Reacquired)
+}
+
+/// Whether every part of the order is in `state`.
+fn all(parts: &[Part], state: &str) -> bool {
+    parts.iter().all(|p| p.state == state)
 }
 
 /// Release a live hold (`refund: false`) or refund a sale (`refund: true`).

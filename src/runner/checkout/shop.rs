@@ -100,6 +100,9 @@ impl<B: Backend> Shop<B> {
         let workload = &self.workloads[order.phase as usize];
         let (lines, fate) = customer::draw(self.seed, &self.checkout, workload, &order);
         let first_send_ns = self.now_ns();
+        // A retry re-sends the same request: the same deadline, so a first
+        // attempt that was applied and its retry agree on when the hold lapses.
+        let expires_us = self.expires_us(first_send_ns / 1_000);
         let mut attempt = 0u32;
         let mut timeouts = 0u32;
         let (reply, key, sent_us) = loop {
@@ -110,7 +113,6 @@ impl<B: Backend> Shop<B> {
                 (order.id << ATTEMPT_BITS) | u64::from(attempt.min((1 << ATTEMPT_BITS) - 1))
             };
             let sent_us = self.now_us();
-            let expires_us = self.expires_us(sent_us);
             let take = Take {
                 key,
                 lines: &lines,
@@ -145,7 +147,6 @@ impl<B: Backend> Shop<B> {
             }
         };
         let done_ns = self.now_ns();
-        let expires_us = self.expires_us(sent_us);
         let verdict = self.ledger.take_answered(&TakeAnswer {
             order_id: order.id,
             key,
