@@ -102,6 +102,7 @@ pub struct Holds {
     pub confirm_refused: u64,
     pub confirmed_after_expiry: u64,
     pub double_releases: u64,
+    pub unknown: u64,
     pub live_at_end: u64,
     pub leaked: u64,
     pub refunded: u64,

@@ -446,6 +446,7 @@ fn built_summary() -> atpsim::summary::RunSummary {
             confirm_refused: 1,
             confirmed_after_expiry: 0,
             double_releases: 0,
+            unknown: 0,
             live_at_end: 2,
             leaked: 0,
             refunded: 1,

@@ -38,6 +38,8 @@ pub struct HoldCounts {
     pub confirm_refused: u64,
     pub confirmed_after_expiry: u64,
     pub double_releases: u64,
+    /// Holds whose confirmation or cancellation went unanswered.
+    pub unknown: u64,
     pub live_at_end: u64,
     pub refunded: u64,
     /// Σ over holds never sold of units × µs from grant to release or deadline.
@@ -465,8 +467,13 @@ impl State {
 
     fn set_live(&mut self, delta: i64) {
         self.live = (self.live as i64 + delta).max(0) as u64;
-        let w = self.grid.index(self.clock_us * 1_000);
-        self.holds_live[w] = Some(self.live);
+        // Past the schedule's last window (customers paying, the final
+        // reap) there is no window to close.
+        let at_ns = self.clock_us * 1_000;
+        if at_ns < self.grid.window_ns * self.grid.count as u64 {
+            let w = self.grid.index(at_ns);
+            self.holds_live[w] = Some(self.live);
+        }
     }
 
     /// A hold's deadline passed.
@@ -490,6 +497,7 @@ impl State {
             }
             Phase::ConfirmUnknown => {
                 // Sold or lapsed: from here its units are unknown, not committed.
+                self.holds.unknown += 1;
                 o.phase = Phase::Over;
                 o.lapsed = true;
                 let lines = o.lines.clone();
@@ -723,6 +731,9 @@ impl State {
             }
             (Released::Unknown, true) => {
                 // Returned or not: possible units, never committed ones.
+                if !refund {
+                    self.holds.unknown += 1;
+                }
                 for l in &lines {
                     let b = &mut self.skus[l.sku as usize];
                     b.unknown += l.qty;

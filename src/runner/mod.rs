@@ -144,7 +144,7 @@ impl AsyncBackendFn<Result<BackendRun, BackendError>> for RunOne<'_> {
             return Err(e);
         }
         if let Some(checkout) = &scenario.checkout {
-            return checkout::run(backend, checkout, scenario, plan, spec, options).await;
+            return checkout::run(backend, checkout, scenario, plan, spec, index, options).await;
         }
         let environment = backend.environment();
         let shared = Arc::new(Shared {

@@ -114,6 +114,14 @@ pub fn schedule_hash(scenario: &Scenario) -> String {
     // Phases as JSON with sorted keys: independent of field order in the code.
     let phases = serde_json::to_value(&scenario.phases).expect("phases serialise");
     h.update(phases.to_string().as_bytes());
+    // The checkout draws carts and customers from the seed too, so the same
+    // orders under another checkout are another schedule. Plain scenarios
+    // hash as they always have.
+    if let Some(checkout) = &scenario.checkout {
+        let checkout = serde_json::to_value(checkout).expect("checkout serialises");
+        h.update(b"checkout\0");
+        h.update(checkout.to_string().as_bytes());
+    }
     for order in Schedule::new(scenario).take(HASHED_ORDERS) {
         h.update(order.id.to_le_bytes());
         h.update(order.intended_ns.to_le_bytes());

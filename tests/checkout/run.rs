@@ -108,7 +108,7 @@ pub fn assert_keeps_the_lifecycle(r: &BackendSummary) {
     );
     assert_eq!(
         h.created,
-        h.confirmed + h.cancelled + h.expired,
+        h.confirmed + h.cancelled + h.expired + h.unknown,
         "{context}"
     );
     assert_eq!(h.refunded, 10, "{context}");

@@ -4,7 +4,7 @@
 //! drawn (no data for it, or a failure while drawing, panics included) is
 //! reported as a warning and never stops the other charts or the run.
 //!
-//! A new chart (holds live over time, a sweep's throughput and p99 against
+//! A new chart (a sweep's throughput and p99 against
 //! concurrency) is one more file: a `prepare` that returns `Skip` when the
 //! runs carry no data for it, a `Chart` impl, and a line in `render_all`;
 //! `report.html` shows whatever was rendered.
@@ -12,6 +12,7 @@
 mod comparison;
 mod font;
 mod heatmap;
+mod holds;
 mod percentiles;
 mod series;
 mod stock;
@@ -139,6 +140,7 @@ pub fn render_all(set: &SeriesSet, dir: &Path) -> ChartSet {
     render_into(&mut out, stock::prepare(set), dir);
     render_into(&mut out, comparison::prepare(set), dir);
     render_into(&mut out, heatmap::prepare(set), dir);
+    render_into(&mut out, holds::prepare(set), dir);
     out
 }
 

@@ -32,6 +32,7 @@ pub(super) async fn run<B: Backend>(
     scenario: &Scenario,
     plan: &Plan,
     spec: &BackendSpec,
+    index: usize,
     options: &RunOptions,
 ) -> Result<BackendRun, BackendError> {
     let environment = backend.environment();
@@ -49,6 +50,8 @@ pub(super) async fn run<B: Backend>(
         timeout: scenario.timeout,
         retries: scenario.retries,
         closed_loop_ids: AtomicU64::new(0),
+        trace: options.trace.clone(),
+        backend_index: index as u16,
         customers: Mutex::new(Vec::new()),
     });
     let mut tasks = spawn_clients(&shop, scenario, plan, options);
@@ -173,6 +176,7 @@ fn summarize<B: Backend>(
         confirm_refused: h.confirm_refused,
         confirmed_after_expiry: h.confirmed_after_expiry,
         double_releases: h.double_releases,
+        unknown: h.unknown,
         live_at_end: h.live_at_end,
         leaked: books.leaked,
         refunded: h.refunded,

@@ -15,6 +15,7 @@ use crate::ledger::checkout::{CheckoutLedger, TakeAnswer};
 use crate::metrics::{OrderRecord, Outcome, Recorders};
 use crate::runner::Stop;
 use crate::scenario::{Checkout, EventAction};
+use crate::trace::{AttemptLine, TraceSink};
 use crate::traffic::{Order, Schedule, Workload};
 use std::future::Future;
 use std::sync::atomic::AtomicU64;
@@ -41,6 +42,8 @@ pub struct Shop<B> {
     pub timeout: Duration,
     pub retries: u32,
     pub closed_loop_ids: AtomicU64,
+    pub trace: Option<TraceSink>,
+    pub backend_index: u16,
     /// Customers still to act, awaited before the audit.
     pub customers: Mutex<Vec<JoinHandle<()>>>,
 }
@@ -130,11 +133,29 @@ impl<B: Backend> Shop<B> {
                 Err(false) => Reply::Error,
             };
             let running = *stop.borrow() == Stop::Run;
+            let retried = match reply {
+                Reply::Conflict => attempt <= self.retries && running,
+                Reply::Unknown => timeouts < self.checkout.timeout_retries && running,
+                _ => false,
+            };
+            if let Some(trace) = &self.trace {
+                trace.send(AttemptLine {
+                    order_id: order.id,
+                    sku: order.sku,
+                    qty: lines.iter().map(|l| l.qty).sum(),
+                    intended_ns: order.intended_ns,
+                    sent_ns: sent_us * 1_000,
+                    completed_ns: self.now_ns(),
+                    outcome: outcome(reply),
+                    attempt,
+                    backend: self.backend_index,
+                });
+            }
             match reply {
-                Reply::Conflict if attempt <= self.retries && running => {
+                Reply::Conflict if retried => {
                     self.ledger.take_no_effect(&lines);
                 }
-                Reply::Unknown if timeouts < self.checkout.timeout_retries && running => {
+                Reply::Unknown if retried => {
                     timeouts += 1;
                     if self.checkout.idempotency {
                         // The retry carries the same key: one effect at most.
