@@ -529,14 +529,14 @@ fn find_run_json(dir: &Path, found: &mut Vec<PathBuf>) {
     }
 }
 
-#[test]
-fn real_run_json_matches_the_schema() {
+/// Run `scenario` with the real binary and validate its run.json.
+fn real_run_json_of(scenario: &str) -> Value {
     let out = tempfile::tempdir().unwrap();
     let output = assert_cmd::Command::cargo_bin("atpsim")
         .unwrap()
         .current_dir(root())
         .arg("run")
-        .arg("scenarios/flash.toml")
+        .arg(scenario)
         .arg("--out")
         .arg(out.path())
         .arg("--quiet")
@@ -571,4 +571,19 @@ fn real_run_json_matches_the_schema() {
     let summary: atpsim::summary::RunSummary =
         serde_json::from_str(&text).expect("run.json does not deserialize into RunSummary");
     assert_eq!(summary.schema_version, atpsim::summary::SCHEMA_VERSION);
+    instance
+}
+
+#[test]
+fn real_run_json_matches_the_schema() {
+    let run = real_run_json_of("scenarios/flash.toml");
+    assert!(run["backends"][0]["holds"].is_null(), "a plain run has no holds");
+}
+
+#[test]
+fn a_checkout_run_json_matches_the_schema() {
+    let run = real_run_json_of("scenarios/checkout.toml");
+    for backend in run["backends"].as_array().unwrap() {
+        assert!(backend["holds"]["created"].as_u64().unwrap() > 0, "{backend}");
+    }
 }

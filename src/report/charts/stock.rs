@@ -35,6 +35,12 @@ pub fn prepare(set: &SeriesSet) -> Prepared<StockChart> {
     let mut lines = Vec::new();
     let mut limits: Vec<(String, u64, u64)> = Vec::new();
     for s in &set.series {
+        // With holds, grants that later lapse are not promises kept, so a
+        // running sum of grants would overstate them: the checkout table's
+        // peak over-commitment is that figure.
+        if s.backend.holds.is_some() {
+            continue;
+        }
         let Some(sku) = hot_sku(s.backend) else {
             continue;
         };
