@@ -113,7 +113,7 @@ fn backends_serialise_only_their_own_options() {
     assert_eq!(
         json,
         serde_json::json!([
-            { "name": "memory-lock", "kind": "memory-lock", "options": { "rtt": 1.5 } },
+            { "name": "memory-lock", "kind": "memory-lock", "options": { "rtt": 1.5, "late_replies": 0.0, "late_reply": 0.0 } },
             { "name": "lite", "kind": "sqlite-naive", "options": { "pool": 4, "busy_timeout": 5000.0 } },
         ])
     );
@@ -133,4 +133,26 @@ fn backends_serialise_only_their_own_options() {
         supported.sort();
         assert_eq!(keys, supported);
     }
+}
+
+#[test]
+fn late_replies_are_a_share_of_calls() {
+    let backends = "\n[[backend]]\nkind = \"memory-atomic\"\nlate_replies = 1.5\n";
+    assert_err(
+        &doc(HEAD, PHASE, backends),
+        "late_replies",
+        "backend[0].late_replies",
+        &["from 0 to 1", "late_replies = 0.05"],
+    );
+    let backends = "\n[[backend]]\nkind = \"sqlite-atomic\"\nlate_reply = \"10ms\"\n";
+    assert_err(
+        &doc(HEAD, PHASE, backends),
+        "late_reply",
+        "backend[0].late_reply",
+        &["not an option of sqlite-atomic"],
+    );
+    let backends = "\n[[backend]]\nkind = \"memory-queue\"\nlate_replies = 0.25\nlate_reply = \"40ms\"\n";
+    let s = parse(&doc(HEAD, PHASE, backends), Path::new("s.toml")).unwrap();
+    assert_eq!(s.backends[0].options.late_replies, 0.25);
+    assert_eq!(s.backends[0].options.late_reply, Duration::from_millis(40));
 }
