@@ -41,6 +41,7 @@ fn memory_naive_breaks_the_checkout_contract() {
     for rule in [
         "a late confirmation is refused under reject",
         "a release returns units once",
+        "a restock racing a sale loses neither",
     ] {
         assert!(message.contains(rule), "{rule} not caught:\n{message}");
     }

@@ -577,13 +577,19 @@ fn real_run_json_of(scenario: &str) -> Value {
 #[test]
 fn real_run_json_matches_the_schema() {
     let run = real_run_json_of("scenarios/flash.toml");
-    assert!(run["backends"][0]["holds"].is_null(), "a plain run has no holds");
+    assert!(
+        run["backends"][0]["holds"].is_null(),
+        "a plain run has no holds"
+    );
 }
 
 #[test]
 fn a_checkout_run_json_matches_the_schema() {
     let run = real_run_json_of("scenarios/checkout.toml");
     for backend in run["backends"].as_array().unwrap() {
-        assert!(backend["holds"]["created"].as_u64().unwrap() > 0, "{backend}");
+        assert!(
+            backend["holds"]["created"].as_u64().unwrap() > 0,
+            "{backend}"
+        );
     }
 }

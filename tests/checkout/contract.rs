@@ -71,7 +71,7 @@ impl AsyncBackendFn<serde_json::Value> for Contract<'_> {
             skus: &self.0.skus,
             name,
         };
-        let cases: [(&str, Case<Bk>); 17] = [
+        let cases: [(&str, Case<Bk>); 18] = [
             ("a hold lapses at its deadline", |t| {
                 Box::pin(hold_lapses_at_its_deadline(t))
             }),
@@ -119,6 +119,9 @@ impl AsyncBackendFn<serde_json::Value> for Contract<'_> {
             }),
             ("a cart lapses as a whole", |t| {
                 Box::pin(cart_lapses_as_a_whole(t))
+            }),
+            ("a restock racing a sale loses neither", |t| {
+                Box::pin(restock_racing_a_sale(t))
             }),
             ("contended checkouts conserve stock", |t| {
                 Box::pin(contended_checkouts_conserve_stock(t))
@@ -660,6 +663,31 @@ async fn cart_lapses_as_a_whole<Bk: Backend>(t: &Tester<'_, Bk>) -> Result<(), S
             format!("B (held, sold), {case}"),
             (b.held, b.sold),
             (0, sold_b)
+        );
+    }
+    Ok(())
+}
+
+/// A restock and a one-unit sale, sent together, again and again: whichever
+/// the backend applies first, neither is lost — the stock shows every
+/// restock, and the sold units every sale it granted.
+async fn restock_racing_a_sale<Bk: Backend>(t: &Tester<'_, Bk>) -> Result<(), String> {
+    let mut granted = 0;
+    for round in 0..10u64 {
+        let one = [line(A, 1)];
+        let (restocked, sold) = tokio::join!(t.adjust(A, 3), t.sell(100 + round, &one, round));
+        expect!(
+            format!("restock in round {round}"),
+            restocked,
+            Reply::Granted
+        );
+        expect!(format!("sale in round {round}"), sold, Reply::Granted);
+        granted += 1;
+        let a = t.state(A, round).await;
+        expect!(
+            format!("A (on_hand, sold) after round {round}"),
+            (a.on_hand, a.sold),
+            (5 + 3 * (round + 1), granted)
         );
     }
     Ok(())

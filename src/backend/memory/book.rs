@@ -196,7 +196,8 @@ impl Book {
         }
     }
 
-    /// Undo a reacquisition this cart just made (another line fell short).
+    /// Undo a sale this cart just made (another line fell short, or lapsed):
+    /// the part goes back to lapsed.
     pub fn undo_reacquire(&mut self, key: u64) {
         if let Some(part) = self.parts.get_mut(&key) {
             if part.state == PartState::Sold {

@@ -73,16 +73,35 @@ pub async fn confirm(
         return Confirmed::AlreadySold;
     }
     if states.iter().all(held) {
-        for line in &lines {
-            if steps
-                .on(line.sku, move |b| b.confirm(key, now, policy))
+        // Under `memory-queue` a line may lapse between the look and the
+        // sale (another call on its SKU, at a later clock): then the lines
+        // already sold go back to lapsed, and the cart lapses as a whole.
+        let mut sold: Vec<SkuIdx> = Vec::new();
+        for (line, state) in lines.iter().zip(states.iter_mut()) {
+            match steps
+                .on(line.sku, move |b| b.confirm(key, now, AfterExpiry::Reject))
                 .await
-                .is_none()
             {
-                return Confirmed::Unknown;
+                Some(ConfirmStep::Sold) => sold.push(line.sku),
+                Some(_) => *state = Some(PartState::Lapsed),
+                None => return Confirmed::Unknown,
             }
         }
-        return Confirmed::Sold;
+        if sold.len() == lines.len() {
+            return Confirmed::Sold;
+        }
+        for (sku, state) in lines.iter().map(|l| l.sku).zip(states.iter_mut()) {
+            if sold.contains(&sku) {
+                if steps
+                    .on(sku, move |b| b.undo_reacquire(key))
+                    .await
+                    .is_none()
+                {
+                    return Confirmed::Unknown;
+                }
+                *state = Some(PartState::Lapsed);
+            }
+        }
     }
     // Some line lapsed (a call on that SKU at a later clock reaped it): the
     // cart lapses as a whole, so no line is sold on its own.

@@ -151,7 +151,8 @@ fn late_replies_are_a_share_of_calls() {
         "backend[0].late_reply",
         &["not an option of sqlite-atomic"],
     );
-    let backends = "\n[[backend]]\nkind = \"memory-queue\"\nlate_replies = 0.25\nlate_reply = \"40ms\"\n";
+    let backends =
+        "\n[[backend]]\nkind = \"memory-queue\"\nlate_replies = 0.25\nlate_reply = \"40ms\"\n";
     let s = parse(&doc(HEAD, PHASE, backends), Path::new("s.toml")).unwrap();
     assert_eq!(s.backends[0].options.late_replies, 0.25);
     assert_eq!(s.backends[0].options.late_reply, Duration::from_millis(40));
