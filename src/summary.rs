@@ -124,7 +124,7 @@ pub struct Orders {
     pub wrongly_refused: u64,
     pub fairness_inversions: u64,
     pub duplicate_grants: u64,
-    /// Sold-out refusals while units sat in holds that later lapsed; 0
+    /// Sold-out refusals that units in later-lapsed holds would have covered; 0
     /// without holds. `default` so runs saved before it existed still load.
     #[serde(default)]
     pub sold_out_while_held: u64,

@@ -40,6 +40,54 @@ fn validate(file: PathBuf) -> Result<i32, AppError> {
     Ok(exit::OK)
 }
 
+/// The checkout lines of `atpsim validate`: holds, customers, retries,
+/// carts and each stock event.
+fn describe_checkout(s: &Scenario, c: &scenario::Checkout) -> String {
+    let ms = |d: std::time::Duration| d.as_secs_f64() * 1000.0;
+    let holds = match c.hold_ttl {
+        Some(ttl) => format!(
+            "holds of {:.0} ms (grace {:.0} ms); customers abandon {:.0}%, cancel {:.0}% ({:.0}% of those twice), pay the rest; late payments: {}",
+            ms(ttl),
+            ms(c.hold_grace),
+            c.abandon * 100.0,
+            c.cancel * 100.0,
+            c.cancel_twice * 100.0,
+            c.after_expiry.as_str()
+        ),
+        None => "no holds: orders are sold at once".to_string(),
+    };
+    let mut out = format!(
+        "  checkout: {holds}\n    carts of {}..={} lines; {} retr{} after a timeout, idempotency keys {}\n",
+        c.lines.min,
+        c.lines.max,
+        c.timeout_retries,
+        if c.timeout_retries == 1 { "y" } else { "ies" },
+        if c.idempotency { "on" } else { "off" }
+    );
+    for e in &c.events {
+        let sku = |i: u32| s.skus[i as usize].id.as_str();
+        let what = match &e.action {
+            scenario::EventAction::Restock { sku: k, units } => {
+                format!("restock {units} of {}", sku(*k))
+            }
+            scenario::EventAction::Correction { sku: k, units } => {
+                format!("correction: {units} fewer of {}", sku(*k))
+            }
+            scenario::EventAction::Refund {
+                sku: Some(k),
+                orders,
+            } => {
+                format!("refund {orders} sold orders of {}", sku(*k))
+            }
+            scenario::EventAction::Refund { sku: None, orders } => {
+                format!("refund {orders} sold orders")
+            }
+        };
+        out.push_str(&format!("    event at {:>8.1} ms  {what}\n", ms(e.at)));
+    }
+    out
+}
+
 /// The resolved plan as `atpsim validate` prints it.
 pub fn describe_plan(s: &Scenario, plan: &Plan) -> String {
     let stock: u64 = s.skus.iter().map(|k| k.stock).sum();
@@ -84,8 +132,11 @@ pub fn describe_plan(s: &Scenario, plan: &Plan) -> String {
         plan.peak_window_orders,
         plan.peak_rate_per_s,
     ));
+    if let Some(c) = &s.checkout {
+        out.push_str(&describe_checkout(s, c));
+    }
     out.push_str(&format!(
-        "  concurrency {}, timeout {} ms, retries {}\n  backends: {}\n  schedule hash: {}\n",
+        "  concurrency {}, timeout {} ms, conflict retries {}\n  backends: {}\n  schedule hash: {}\n",
         s.concurrency,
         s.timeout.as_millis(),
         s.retries,

@@ -80,8 +80,9 @@ struct State {
     holds_live: Vec<Option<u64>>,
     unknown_attempt_keys: Vec<u64>,
     samples: Vec<GrantSample>,
-    /// Sold-out refusals: when, and the SKUs of the order.
-    sold_outs: Vec<(u64, Vec<SkuIdx>)>,
+    /// Sold-out refusals: when, and per line its SKU, quantity and the
+    /// SKU's free stock then (in flight counted as taken).
+    sold_outs: Vec<(u64, Vec<(SkuIdx, u64, i128)>)>,
 }
 
 struct SkuBook {
@@ -376,20 +377,27 @@ impl CheckoutLedger {
     /// Final totals; call after `advance` past the last deadline, when quiet.
     pub fn totals(&self) -> CheckoutTotals {
         let s = self.lock();
-        // Spans of the holds that lapsed for good: (granted, deadline) per SKU.
-        let mut lapsed: Vec<Vec<(u64, u64)>> = vec![Vec::new(); s.skus.len()];
+        // Units per SKU in holds that lapsed for good, as steps over time:
+        // +qty at the grant, -qty at the deadline.
+        let mut steps: Vec<Vec<(u64, i128)>> = vec![Vec::new(); s.skus.len()];
         for o in s.orders.values() {
             if let (Some(at), Some((granted, _))) = (o.expired_at, o.hold) {
                 for l in &o.lines {
-                    lapsed[l.sku as usize].push((granted, at));
+                    steps[l.sku as usize].push((granted, l.qty as i128));
+                    steps[l.sku as usize].push((at, -(l.qty as i128)));
                 }
             }
         }
-        let spans: Vec<Vec<(u64, u64)>> = lapsed.iter().map(|l| disjoint(l)).collect();
+        let lapsing: Vec<UnitsOverTime> = steps.into_iter().map(UnitsOverTime::new).collect();
+        // A refusal those units would have covered, on every line.
         let sold_out_while_held = s
             .sold_outs
             .iter()
-            .filter(|(at, skus)| skus.iter().any(|&k| within(&spans[k as usize], *at)))
+            .filter(|(at, lines)| {
+                lines
+                    .iter()
+                    .all(|&(sku, qty, free)| free + lapsing[sku as usize].at(*at) >= qty as i128)
+            })
             .count() as u64;
         let skus = s
             .skus
@@ -561,8 +569,12 @@ impl State {
             self.skus[l.sku as usize].in_flight -= l.qty;
         }
         if a.reply == Reply::SoldOut {
-            self.sold_outs
-                .push((a.sent_us, lines.iter().map(|l| l.sku).collect()));
+            let free = |l: &Line| {
+                let b = &self.skus[l.sku as usize];
+                b.free_under() - b.in_flight as i128
+            };
+            let lines = lines.iter().map(|l| (l.sku, l.qty, free(l))).collect();
+            self.sold_outs.push((a.sent_us, lines));
         }
         // A cart over several SKUs may be refused for any one of them, so
         // only a one-SKU order can be judged wrongly refused.
@@ -755,24 +767,35 @@ fn units(lines: &[Line]) -> u64 {
     lines.iter().map(|l| l.qty).sum()
 }
 
-/// The spans of later-lapsed holds, merged into sorted disjoint spans.
-fn disjoint(spans: &[(u64, u64)]) -> Vec<(u64, u64)> {
-    let mut spans = spans.to_vec();
-    spans.sort_unstable();
-    let mut merged: Vec<(u64, u64)> = Vec::new();
-    for (from, to) in spans {
-        match merged.last_mut() {
-            Some(last) if from <= last.1 => last.1 = last.1.max(to),
-            _ => merged.push((from, to)),
-        }
-    }
-    merged
+/// A step function of units over time, from (time, change) steps.
+struct UnitsOverTime {
+    /// (time, units from then on), sorted by time.
+    totals: Vec<(u64, i128)>,
 }
 
-/// Whether `at` falls inside one of the sorted disjoint `spans`.
-fn within(spans: &[(u64, u64)], at: u64) -> bool {
-    let i = spans.partition_point(|s| s.1 <= at);
-    spans.get(i).is_some_and(|s| s.0 <= at)
+impl UnitsOverTime {
+    fn new(mut steps: Vec<(u64, i128)>) -> Self {
+        steps.sort_unstable();
+        let mut running = 0;
+        let totals = steps
+            .into_iter()
+            .map(|(t, d)| {
+                running += d;
+                (t, running)
+            })
+            .collect();
+        UnitsOverTime { totals }
+    }
+
+    /// Units at time `t`: every step at or before it applied.
+    fn at(&self, t: u64) -> i128 {
+        let n = self.totals.partition_point(|&(at, _)| at <= t);
+        if n == 0 {
+            0
+        } else {
+            self.totals[n - 1].1
+        }
+    }
 }
 
 #[cfg(test)]

@@ -26,8 +26,8 @@ pub const KEY: &str = "`paid` holds confirmed (plus reacquired after a lapse, sh
 `lapsed` reached their deadline unsold; `late sold` were confirmed after their deadline as if live \
 and `double rel` gave units back twice, both defects; `leaked` were still live past the deadline \
 plus `hold_grace`; `peak over` is the most units ever promised beyond stock and buffer; \
-`dup grants` are orders applied twice (idempotency keys off); `held refusals` are sold-outs while \
-units sat in holds that later lapsed (correct, not undersell); `stranded` is unit-seconds held by \
+`dup grants` are orders applied twice (idempotency keys off); `held refusals` are sold-outs that \
+units in holds which later lapsed would have covered (correct, not undersell); `stranded` is unit-seconds held by \
 customers who did not buy.";
 
 /// The table's rows, or `None` when no backend ran a checkout.

@@ -154,6 +154,10 @@ fn friendly(message: &str, key: &str) -> String {
             "expected an array of tables; write each entry under its own `[[{name}]]` header (double brackets)"
         );
     }
+    // `[[checkout]]` where one `[checkout]` table belongs.
+    if message.starts_with("invalid length") && message.contains("expected struct RawCheckout") {
+        return "expected one `[checkout]` table, not an array of them: write the header with single brackets, `[checkout]`".to_string();
+    }
     let rewrites = [
         ("expected i64", "expected an integer"),
         ("expected f64", "expected a number"),

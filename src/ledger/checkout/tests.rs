@@ -153,9 +153,23 @@ fn unknown_holds_stop_being_possible_at_their_deadline() {
 }
 
 #[test]
-fn lapsed_spans_merge_before_refusals_are_looked_up() {
-    let spans = disjoint(&[(8, 20), (0, 10), (30, 35)]);
-    assert_eq!(spans, [(0, 20), (30, 35)]);
-    let inside: Vec<bool> = [5, 15, 25, 40].iter().map(|&t| within(&spans, t)).collect();
-    assert_eq!(inside, [true, true, false, false]);
+fn units_over_time_apply_every_step_at_or_before_the_time_asked() {
+    let units = UnitsOverTime::new(vec![(10, 3), (20, -3), (15, 2), (30, -2)]);
+    let at: Vec<i128> = [5, 10, 15, 20, 29, 30]
+        .iter()
+        .map(|&t| units.at(t))
+        .collect();
+    assert_eq!(at, [0, 3, 5, 2, 2, 0]);
+}
+
+#[test]
+fn only_refusals_the_lapsing_holds_would_have_covered_count_as_held() {
+    let l = ledger(3);
+    take(&l, 1, 2, 0, Some(1_000), Reply::Granted);
+    take(&l, 2, 1, 0, None, Reply::Granted);
+    // Free is 0: the lapsing hold's 2 units cover a refusal of 2, not of 3.
+    take(&l, 3, 2, 500, None, Reply::SoldOut);
+    take(&l, 4, 3, 500, None, Reply::SoldOut);
+    l.advance(2_000);
+    assert_eq!(l.totals().sold_out_while_held, 1);
 }

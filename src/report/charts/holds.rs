@@ -46,7 +46,9 @@ impl Chart for HoldsChart {
     fn caption(&self) -> String {
         "Holds live as each window closed: carts holding stock that is neither sold nor free. \
          A correct backend frees a hold exactly at its deadline, so the lines fall as customers \
-         pay, cancel or walk away; the figures per backend are in the checkout table."
+         pay, cancel or walk away. The windows end with the last order's; holds still live \
+         then lapse or are paid before the final state is read (`holds.live_at_end`). The \
+         figures per backend are in the checkout table."
             .to_string()
     }
 

@@ -117,6 +117,13 @@ impl Validator<'_> {
                     MAX_RTT,
                     "a reply held back that long keeps the run open for as long after its last order",
                 )?;
+                if opts.late_replies == 0.0 {
+                    return Err(self.loc.key_of(
+                        late.span().start,
+                        format!("{key}.late_reply"),
+                        "`late_reply` says how late the late replies are, and `late_replies` (their share of calls) is 0, so no reply would be late; add e.g. `late_replies = 0.05`",
+                    ));
+                }
             }
             if let Some(pool) = &r.pool {
                 opts.pool = self.int(pool, &format!("{key}.pool"), 1, 64, " connections")? as u32;

@@ -92,6 +92,18 @@ impl Validator<'_> {
         }
         if let Some(t) = &c.cancel_twice {
             out.cancel_twice = self.share_of_holds(t, "checkout.cancel_twice", "0.2")?;
+            if out.cancel == 0.0 && out.cancel_twice > 0.0 {
+                return Err(self.loc.key_of(
+                    t.span().start,
+                    "checkout.cancel_twice",
+                    "`cancel_twice` is a share of the cancellations, and `cancel` is 0, so nothing would be sent twice; add e.g. `cancel = 0.1`",
+                ));
+            }
+        }
+        if out.cancel > 0.0 {
+            if let Some(ttl) = out.hold_ttl {
+                self.cancels_can_find_their_hold(c, out.cancel_delay, ttl, raw.span().start)?;
+            }
         }
         if let Some(e) = &c.after_expiry {
             out.after_expiry = match e.get_ref().as_str() {
@@ -124,6 +136,39 @@ impl Validator<'_> {
             out.lines = self.lines(l)?;
         }
         Ok(out)
+    }
+
+    /// Refuses a `cancel_delay` that always comes at or after the deadline:
+    /// every cancellation would find its hold lapsed and release nothing.
+    fn cancels_can_find_their_hold(
+        &self,
+        c: &RawCheckout,
+        delay: Delay,
+        ttl: std::time::Duration,
+        table_at: usize,
+    ) -> Result<()> {
+        let earliest = match delay {
+            Delay::Fixed(d) => d,
+            Delay::Uniform { min, .. } => min,
+            // A log-normal delay reaches below any deadline.
+            Delay::LogNormal { .. } => return Ok(()),
+        };
+        if earliest < ttl {
+            return Ok(());
+        }
+        let (at, written) = match &c.cancel_delay {
+            Some(d) => (d.span().start, "is"),
+            None => (table_at, "defaults to 500ms, which is"),
+        };
+        Err(self.loc.key_of(
+            at,
+            "checkout.cancel_delay",
+            format!(
+                "`cancel_delay` {written} never before the hold's deadline (`hold_ttl` = {}ms), so every cancellation would find its hold lapsed and `cancel` would do nothing; make it shorter, e.g. `cancel_delay = {{ min = \"100ms\", max = \"{}ms\" }}` (a range that reaches past the deadline stages cancels racing the expiry)",
+                ttl.as_millis(),
+                ttl.as_millis() + ttl.as_millis() / 4
+            ),
+        ))
     }
 
     /// Refuses the keys that describe what happens to a hold when there are

@@ -157,3 +157,14 @@ fn late_replies_are_a_share_of_calls() {
     assert_eq!(s.backends[0].options.late_replies, 0.25);
     assert_eq!(s.backends[0].options.late_reply, Duration::from_millis(40));
 }
+
+#[test]
+fn a_late_reply_needs_late_replies() {
+    let backends = "\n[[backend]]\nkind = \"memory-atomic\"\nlate_reply = \"80ms\"\n";
+    assert_err(
+        &doc(HEAD, PHASE, backends),
+        "late_reply",
+        "backend[0].late_reply",
+        &["`late_replies`", "late_replies = 0.05"],
+    );
+}

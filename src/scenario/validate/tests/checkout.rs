@@ -639,3 +639,46 @@ fn documentation_lists_the_kinds_that_run_a_checkout() {
         );
     }
 }
+
+#[test]
+fn settings_that_would_do_nothing_are_refused() {
+    // Cancelling twice needs cancellations.
+    let text = with("\n[checkout]\nhold_ttl = \"2s\"\ncancel_twice = 0.5\n");
+    let e = assert_err(
+        &text,
+        "cancel_twice",
+        "checkout.cancel_twice",
+        &["`cancel` is 0", "cancel = 0.1"],
+    );
+    assert_eq!(e.column, column_of(&text, &e, "cancel_twice"));
+    // A cancellation that always comes after the deadline releases nothing,
+    // whether its delay is written or the default.
+    let text = with("\n[checkout]\nhold_ttl = \"400ms\"\ncancel = 0.2\n");
+    assert_err(
+        &text,
+        "[checkout]",
+        "checkout.cancel_delay",
+        &["defaults to 500ms", "400ms", "max = \"500ms\""],
+    );
+    let text = with("\n[checkout]\nhold_ttl = \"1s\"\ncancel = 0.2\ncancel_delay = { min = \"1s\", max = \"2s\" }\n");
+    assert_err(
+        &text,
+        "cancel_delay",
+        "checkout.cancel_delay",
+        &["never before the hold's deadline"],
+    );
+    // A range that straddles the deadline stages cancels racing the expiry.
+    let ok = with("\n[checkout]\nhold_ttl = \"1s\"\ncancel = 0.2\ncancel_delay = { min = \"900ms\", max = \"2s\" }\n");
+    parse(&ok, Path::new("s.toml")).unwrap();
+}
+
+#[test]
+fn an_array_of_checkout_tables_says_to_use_one() {
+    let text = with("\n[[checkout]]\nhold_ttl = \"1s\"\n");
+    assert_err(
+        &text,
+        "[[checkout]]",
+        "checkout[0]",
+        &["single brackets, `[checkout]`"],
+    );
+}
