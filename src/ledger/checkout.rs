@@ -82,7 +82,7 @@ struct State {
     samples: Vec<GrantSample>,
     /// Sold-out refusals: when, and per line its SKU, quantity and the
     /// SKU's free stock then (in flight counted as taken).
-    sold_outs: Vec<(u64, Vec<(SkuIdx, u64, i128)>)>,
+    sold_outs: Vec<(u64, Vec<RefusedLine>)>,
 }
 
 struct SkuBook {
@@ -126,6 +126,9 @@ struct OrderBook {
     /// When the ledger counted the hold expired (undone if it was sold after all).
     expired_at: Option<u64>,
 }
+
+/// A refused line: its SKU, quantity and the SKU's free stock then.
+type RefusedLine = (SkuIdx, u64, i128);
 
 enum Due {
     /// A hold's deadline.
