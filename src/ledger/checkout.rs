@@ -101,6 +101,9 @@ struct SkuBook {
     /// Refused quantity → orders, dropped once free stock falls below it.
     candidates: BTreeMap<u64, u64>,
     earliest_covered_refusal: u64,
+    /// Units of holds the ledger lapsed, by deadline: a refusal sent at an
+    /// earlier clock than the ledger's was judged with them still live.
+    lapses: BTreeMap<u64, u64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -150,6 +153,14 @@ impl SkuBook {
             - self.returning as i128
     }
 
+    /// Free stock as a refusal sent at `sent_us` is judged, in the backend's
+    /// best case: what is in flight takes stock, and holds that lapsed after
+    /// `sent_us` (by a later call's clock) were still live for it.
+    fn free_for_refusal(&self, sent_us: u64) -> i128 {
+        let lapsed_since: u64 = self.lapses.range(sent_us + 1..).map(|(_, u)| u).sum();
+        self.free_under() - self.in_flight as i128 - lapsed_since as i128
+    }
+
     /// Refusals stop being candidates once free stock falls below them.
     fn drop_candidates(&mut self) {
         let free = self.free_under();
@@ -192,6 +203,7 @@ impl CheckoutLedger {
                 peak_over: 0,
                 candidates: BTreeMap::new(),
                 earliest_covered_refusal: u64::MAX,
+                lapses: BTreeMap::new(),
             })
             .collect();
         CheckoutLedger {
@@ -462,6 +474,8 @@ impl State {
                     for l in lines {
                         let b = &mut self.skus[l.sku as usize];
                         b.unknown = b.unknown.saturating_sub(l.qty);
+                        // Like a lapse: possibly live for an earlier clock.
+                        *b.lapses.entry(at).or_insert(0) += l.qty;
                     }
                 }
                 None => {}
@@ -500,7 +514,9 @@ impl State {
                 o.expired_at = Some(at);
                 let lines = o.lines.clone();
                 for l in &lines {
-                    self.skus[l.sku as usize].uncommit(l.qty);
+                    let b = &mut self.skus[l.sku as usize];
+                    b.uncommit(l.qty);
+                    *b.lapses.entry(at).or_insert(0) += l.qty;
                 }
                 self.holds.expired += 1;
                 self.holds.stranded_unit_us += units(&lines) as u128 * (at - granted) as u128;
@@ -571,11 +587,9 @@ impl State {
         for l in lines {
             self.skus[l.sku as usize].in_flight -= l.qty;
         }
+        let sent_us = a.sent_us;
         if a.reply == Reply::SoldOut {
-            let free = |l: &Line| {
-                let b = &self.skus[l.sku as usize];
-                b.free_under() - b.in_flight as i128
-            };
+            let free = |l: &Line| self.skus[l.sku as usize].free_for_refusal(sent_us);
             let lines = lines.iter().map(|l| (l.sku, l.qty, free(l))).collect();
             self.sold_outs.push((a.sent_us, lines));
         }
@@ -583,8 +597,7 @@ impl State {
         // only a one-SKU order can be judged wrongly refused.
         if let [l] = lines {
             let b = &mut self.skus[l.sku as usize];
-            // In flight counts as taking stock: the backend's best case.
-            if b.free_under() - b.in_flight as i128 >= l.qty as i128 {
+            if b.free_for_refusal(sent_us) >= l.qty as i128 {
                 *b.candidates.entry(l.qty).or_insert(0) += 1;
                 b.earliest_covered_refusal = b.earliest_covered_refusal.min(a.intended_ns);
             }
@@ -671,6 +684,12 @@ impl State {
         if let (Some(at), Some((granted, _))) = (o.expired_at.take(), o.hold) {
             self.holds.expired -= 1;
             self.holds.stranded_unit_us -= units(&o.lines) as u128 * (at - granted) as u128;
+            for l in &o.lines {
+                let lapses = &mut self.skus[l.sku as usize].lapses;
+                if let Some(units) = lapses.get_mut(&at) {
+                    *units -= l.qty.min(*units);
+                }
+            }
         }
     }
 

@@ -173,3 +173,21 @@ fn only_refusals_the_lapsing_holds_would_have_covered_count_as_held() {
     l.advance(2_000);
     assert_eq!(l.totals().sold_out_while_held, 1);
 }
+
+#[test]
+fn a_refusal_sent_before_a_deadline_the_ledger_has_passed_saw_the_hold_live() {
+    let l = ledger(2);
+    take(&l, 1, 2, 0, Some(1_000), Reply::Granted);
+    // A take at a later clock lapses the hold in the ledger and takes 1 unit.
+    take(&l, 2, 1, 1_100, None, Reply::Granted);
+    // A refusal sent at 900, answered after: the hold was live for it.
+    take(&l, 3, 1, 900, None, Reply::SoldOut);
+    l.advance(5_000);
+    let t = l.totals();
+    assert!(
+        t.skus[0].refused.is_empty(),
+        "wrongly refused: {:?}",
+        t.skus[0].refused
+    );
+    assert_eq!(t.sold_out_while_held, 1);
+}
