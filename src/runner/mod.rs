@@ -7,7 +7,7 @@
 
 mod checkout;
 mod summarize;
-mod ticker;
+pub(crate) mod ticker;
 pub mod worker;
 
 use crate::audit::audit;
@@ -242,11 +242,20 @@ fn spawn_clients<B: Backend>(
     handles
 }
 
-/// Orders taken by clients so far, for the progress line (read every tick, so
-/// the per-order path keeps no counter of its own for it).
-pub(crate) fn dispatched<B>(shared: &Shared<B>) -> u64 {
-    let open = shared.schedule.lock().expect("schedule lock").taken();
-    open + shared.closed_loop_ids.load(Ordering::Relaxed)
+impl<B: Backend> ticker::Ticked for Shared<B> {
+    fn recorders(&self) -> &Recorders {
+        &self.recorders
+    }
+
+    fn t0(&self) -> Instant {
+        self.t0
+    }
+
+    /// Read every tick, so the per-order path keeps no counter of its own for it.
+    fn dispatched(&self) -> u64 {
+        let open = self.schedule.lock().expect("schedule lock").taken();
+        open + self.closed_loop_ids.load(Ordering::Relaxed)
+    }
 }
 
 /// The record of a backend that could not be set up after the run began:

@@ -55,6 +55,12 @@ pub(super) async fn run<B: Backend>(
         customers: Mutex::new(Vec::new()),
     });
     let mut tasks = spawn_clients(&shop, scenario, plan, options);
+    let ticker = super::ticker::spawn(
+        Arc::clone(&shop),
+        spec.name.clone(),
+        plan.open_loop_orders,
+        options.progress,
+    );
     let events = {
         let shop = Arc::clone(&shop);
         let stop = options.stop.clone();
@@ -71,6 +77,10 @@ pub(super) async fn run<B: Backend>(
     }
     let _ = events.await;
     let end_ns = shop.now_ns();
+    ticker.abort();
+    if options.progress {
+        super::ticker::clear();
+    }
     shop.ledger.finish(end_ns / 1_000);
     let books = settle(&shop, end_ns / 1_000).await;
     shop.backend.close().await;

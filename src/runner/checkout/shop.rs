@@ -48,6 +48,23 @@ pub struct Shop<B> {
     pub customers: Mutex<Vec<JoinHandle<()>>>,
 }
 
+impl<B: Backend> crate::runner::ticker::Ticked for Shop<B> {
+    fn recorders(&self) -> &Recorders {
+        &self.recorders
+    }
+
+    fn t0(&self) -> Instant {
+        self.t0
+    }
+
+    fn dispatched(&self) -> u64 {
+        let open = self.schedule.lock().expect("schedule lock").taken();
+        open + self
+            .closed_loop_ids
+            .load(std::sync::atomic::Ordering::Relaxed)
+    }
+}
+
 impl<B: Backend> Shop<B> {
     pub fn now_ns(&self) -> u64 {
         Instant::now().saturating_duration_since(self.t0).as_nanos() as u64
