@@ -8,8 +8,10 @@
 //!   expiry, so tests can drive it. A hold with `expires_us <= now_us` is
 //!   lapsed for every call made at `now_us`, whether or not it was reaped.
 //! - Every call on an order is keyed by its idempotency key: a `take` whose
-//!   key the backend already applied changes nothing and answers `Granted`;
-//!   a second `release` or `refund` of a key releases nothing.
+//!   key the backend already applied changes nothing, and answers `Granted`
+//!   while the order still holds or owns its stock, `SoldOut` once it is
+//!   over (lapsed, released, refunded); a second `release` or `refund` of a
+//!   key releases nothing.
 //! - A cart is all or nothing, lines of the same SKU add up, and no two
 //!   carts deadlock however their lines are ordered.
 

@@ -58,7 +58,10 @@ pub struct CheckoutTotals {
     pub holds_live: Vec<u64>,
     /// Keys of earlier attempts that ended unknown (idempotency keys off):
     /// each one the backend applied is a duplicate grant.
-    pub unknown_attempt_keys: Vec<u64>,
+    pub unknown_attempt_keys: Vec<(u64, u64)>,
+    /// Per SKU: a restock or correction went unanswered, so the backend's
+    /// stock may rightly differ from S.
+    pub stock_uncertain: Vec<bool>,
 }
 
 struct State {
@@ -78,7 +81,9 @@ struct State {
     /// Live holds after the last change inside each window, `None` where
     /// nothing changed (the window then closes as the one before it).
     holds_live: Vec<Option<u64>>,
-    unknown_attempt_keys: Vec<u64>,
+    /// (order id, key) of earlier attempts that ended unknown (keys off).
+    unknown_attempt_keys: Vec<(u64, u64)>,
+    last_deadline: u64,
     samples: Vec<GrantSample>,
     /// Sold-out refusals: when, and per line its SKU, quantity and the
     /// SKU's free stock then (in flight counted as taken).
@@ -104,6 +109,10 @@ struct SkuBook {
     /// Units of holds the ledger lapsed, by deadline: a refusal sent at an
     /// earlier clock than the ledger's was judged with them still live.
     lapses: BTreeMap<u64, u64>,
+    /// Units freed by acknowledged releases, refunds and restocks, by the
+    /// harness time of the answer, for the same reason.
+    frees: BTreeMap<u64, u64>,
+    stock_uncertain: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -128,6 +137,8 @@ struct OrderBook {
     lapsed: bool,
     /// When the ledger counted the hold expired (undone if it was sold after all).
     expired_at: Option<u64>,
+    /// Stranded unit-µs a release in flight added (taken back if it fails).
+    release_stranded: u128,
 }
 
 /// A refused line: its SKU, quantity and the SKU's free stock then.
@@ -157,8 +168,15 @@ impl SkuBook {
     /// best case: what is in flight takes stock, and holds that lapsed after
     /// `sent_us` (by a later call's clock) were still live for it.
     fn free_for_refusal(&self, sent_us: u64) -> i128 {
-        let lapsed_since: u64 = self.lapses.range(sent_us + 1..).map(|(_, u)| u).sum();
-        self.free_under() - self.in_flight as i128 - lapsed_since as i128
+        let since = |m: &BTreeMap<u64, u64>| m.range(sent_us + 1..).map(|(_, u)| *u).sum::<u64>();
+        self.free_under()
+            - self.in_flight as i128
+            - (since(&self.lapses) + since(&self.frees)) as i128
+    }
+
+    /// `units` became free for undersell when an answer came at `now_us`.
+    fn freed(&mut self, now_us: u64, units: u64) {
+        *self.frees.entry(now_us).or_insert(0) += units;
     }
 
     /// Refusals stop being candidates once free stock falls below them.
@@ -204,6 +222,8 @@ impl CheckoutLedger {
                 candidates: BTreeMap::new(),
                 earliest_covered_refusal: u64::MAX,
                 lapses: BTreeMap::new(),
+                frees: BTreeMap::new(),
+                stock_uncertain: false,
             })
             .collect();
         CheckoutLedger {
@@ -221,6 +241,7 @@ impl CheckoutLedger {
                 holds_live: vec![None; grid.count],
                 grid,
                 unknown_attempt_keys: Vec::new(),
+                last_deadline: 0,
                 samples: Vec::new(),
                 sold_outs: Vec::new(),
             }),
@@ -256,10 +277,16 @@ impl CheckoutLedger {
     /// An attempt under its own key went unanswered and is retried under
     /// another: it may have taken effect, so its units stay possible (until
     /// its deadline, for a hold), and its key is checked after the run.
-    pub fn take_unknown_attempt(&self, key: u64, lines: &[Line], expires_us: Option<u64>) {
+    pub fn take_unknown_attempt(
+        &self,
+        order_id: u64,
+        key: u64,
+        lines: &[Line],
+        expires_us: Option<u64>,
+    ) {
         let mut s = self.lock();
         s.unknown_take(lines, expires_us);
-        s.unknown_attempt_keys.push(key);
+        s.unknown_attempt_keys.push((order_id, key));
     }
 
     /// The order's final take outcome. `sent_us` is when its last attempt
@@ -301,9 +328,10 @@ impl CheckoutLedger {
         s.returning_sent(order_id, Phase::Live, Phase::Releasing, now_us)
     }
 
-    pub fn release_answered(&self, order_id: u64, was_live: bool, reply: Released) {
+    /// The answer to a release, processed at harness time `now_us`.
+    pub fn release_answered(&self, order_id: u64, was_live: bool, reply: Released, now_us: u64) {
         let mut s = self.lock();
-        s.returned(order_id, was_live, reply, Phase::Live, false);
+        s.returned(order_id, was_live, reply, Phase::Live, false, now_us);
     }
 
     /// Up to `orders` sold orders whose first line is `sku` (any if `None`),
@@ -328,40 +356,54 @@ impl CheckoutLedger {
         s.returning_sent(order_id, Phase::Sold, Phase::Refunding, now_us)
     }
 
-    pub fn refund_answered(&self, order_id: u64, was_sold: bool, reply: Released) {
+    /// The answer to a refund, processed at harness time `now_us`.
+    pub fn refund_answered(&self, order_id: u64, was_sold: bool, reply: Released, now_us: u64) {
         let mut s = self.lock();
-        s.returned(order_id, was_sold, reply, Phase::Sold, true);
+        s.returned(order_id, was_sold, reply, Phase::Sold, true, now_us);
     }
 
-    /// A stock adjustment of `delta` units is about to be sent.
-    pub fn adjust_sent(&self, sku: SkuIdx, delta: i64) {
+    /// A stock adjustment of `delta` units is about to be sent. Returns the
+    /// units the send moved (a correction stops at 0), for the answer.
+    pub fn adjust_sent(&self, sku: SkuIdx, delta: i64) -> u64 {
         let mut s = self.lock();
         let b = &mut s.skus[sku as usize];
         if delta >= 0 {
             b.stock_over += delta as u64;
+            delta as u64
         } else {
+            let before = b.stock_under;
             b.stock_under = b.stock_under.saturating_sub(delta.unsigned_abs());
             b.drop_candidates();
+            before - b.stock_under
         }
     }
 
-    pub fn adjust_answered(&self, sku: SkuIdx, delta: i64, reply: Reply) {
+    /// The answer to an adjustment whose send moved `moved` units,
+    /// processed at harness time `now_us`.
+    pub fn adjust_answered(&self, sku: SkuIdx, delta: i64, moved: u64, reply: Reply, now_us: u64) {
         let mut s = self.lock();
         let mut shortfall = 0;
         let b = &mut s.skus[sku as usize];
         match (reply, delta >= 0) {
-            (Reply::Granted, true) => b.stock_under += delta as u64,
+            (Reply::Granted, true) => {
+                b.stock_under += moved;
+                b.freed(now_us, moved);
+            }
             (Reply::Granted, false) => {
                 let below = |stock: u64| b.committed.saturating_sub(stock);
                 let before = below(b.stock_over);
                 b.stock_over = b.stock_over.saturating_sub(delta.unsigned_abs());
                 shortfall = below(b.stock_over) - before;
             }
-            // Unanswered: judged done for oversell, not done for undersell.
-            (Reply::Unknown, _) => {}
+            // Unanswered: judged done for oversell, not done for undersell,
+            // and the backend's stock can no longer be checked against S.
+            (Reply::Unknown, _) => b.stock_uncertain = true,
             // Failed before it could take effect: undo what the send assumed.
-            (_, true) => b.stock_over = b.stock_over.saturating_sub(delta as u64),
-            (_, false) => b.stock_under += delta.unsigned_abs(),
+            (_, true) => b.stock_over = b.stock_over.saturating_sub(moved),
+            (_, false) => {
+                b.stock_under += moved;
+                b.freed(now_us, moved);
+            }
         }
         s.shortfall += shortfall;
     }
@@ -379,14 +421,15 @@ impl CheckoutLedger {
         samples
     }
 
-    /// The last deadline of any hold, the time the final reap must pass.
+    /// The last deadline of any hold granted or possibly taken (unknown),
+    /// the time the final reap must pass.
     pub fn last_deadline_us(&self) -> u64 {
-        let s = self.lock();
-        s.orders
-            .values()
-            .filter_map(|o| o.hold.map(|h| h.1))
-            .max()
-            .unwrap_or(0)
+        self.lock().last_deadline
+    }
+
+    /// Whether the order's take was granted (its final answer).
+    pub fn was_granted(&self, order_id: u64) -> bool {
+        self.lock().orders.contains_key(&order_id)
     }
 
     /// Final totals; call after `advance` past the last deadline, when quiet.
@@ -404,14 +447,17 @@ impl CheckoutLedger {
             }
         }
         let lapsing: Vec<UnitsOverTime> = steps.into_iter().map(UnitsOverTime::new).collect();
-        // A refusal those units would have covered, on every line.
+        // A refusal free stock alone did not cover and those units would
+        // have, on every line.
         let sold_out_while_held = s
             .sold_outs
             .iter()
             .filter(|(at, lines)| {
-                lines
-                    .iter()
-                    .all(|&(sku, qty, free)| free + lapsing[sku as usize].at(*at) >= qty as i128)
+                let short = lines.iter().any(|&(_, qty, free)| free < qty as i128);
+                short
+                    && lines.iter().all(|&(sku, qty, free)| {
+                        free + lapsing[sku as usize].at(*at) >= qty as i128
+                    })
             })
             .count() as u64;
         let skus = s
@@ -441,6 +487,7 @@ impl CheckoutLedger {
                 })
                 .collect(),
             unknown_attempt_keys: s.unknown_attempt_keys.clone(),
+            stock_uncertain: s.skus.iter().map(|b| b.stock_uncertain).collect(),
         }
     }
 }
@@ -519,7 +566,8 @@ impl State {
                     *b.lapses.entry(at).or_insert(0) += l.qty;
                 }
                 self.holds.expired += 1;
-                self.holds.stranded_unit_us += units(&lines) as u128 * (at - granted) as u128;
+                self.holds.stranded_unit_us +=
+                    units(&lines) as u128 * at.saturating_sub(granted) as u128;
                 self.set_live(-1);
             }
             Phase::ConfirmUnknown => {
@@ -573,9 +621,11 @@ impl State {
                 phase,
                 lapsed: false,
                 expired_at: None,
+                release_stranded: 0,
             },
         );
         if let Some((_, deadline)) = hold {
+            self.last_deadline = self.last_deadline.max(deadline);
             self.holds.created += 1;
             self.set_live(1);
             self.schedule(deadline, Due::Deadline(a.order_id));
@@ -615,6 +665,7 @@ impl State {
         }
         // An unknown hold can tie stock up only until its deadline.
         if let Some(deadline) = expires_us {
+            self.last_deadline = self.last_deadline.max(deadline);
             self.schedule(deadline, Due::UnknownEnds(lines));
         }
     }
@@ -638,6 +689,14 @@ impl State {
                 } else {
                     self.holds.reacquired += 1;
                 }
+                // A reacquired hold lapsed first, by another call's later
+                // clock if the ledger still held it live: it counts as expired.
+                let phase = if reply == Confirmed::Reacquired && phase == Phase::Live {
+                    self.deadline(order_id, self.clock_us);
+                    Phase::Over
+                } else {
+                    phase
+                };
                 match phase {
                     Phase::Live => self.set_live(-1),
                     Phase::ConfirmUnknown => self.set_live(-1),
@@ -683,7 +742,8 @@ impl State {
         };
         if let (Some(at), Some((granted, _))) = (o.expired_at.take(), o.hold) {
             self.holds.expired -= 1;
-            self.holds.stranded_unit_us -= units(&o.lines) as u128 * (at - granted) as u128;
+            self.holds.stranded_unit_us -=
+                units(&o.lines) as u128 * at.saturating_sub(granted) as u128;
             for l in &o.lines {
                 let lapses = &mut self.skus[l.sku as usize].lapses;
                 if let Some(units) = lapses.get_mut(&at) {
@@ -718,8 +778,11 @@ impl State {
             b.returning += l.qty;
         }
         if let (Phase::Releasing, Some(granted)) = (to, granted) {
-            self.holds.stranded_unit_us +=
-                units(&lines) as u128 * now_us.saturating_sub(granted) as u128;
+            let stranded = units(&lines) as u128 * now_us.saturating_sub(granted) as u128;
+            self.holds.stranded_unit_us += stranded;
+            if let Some(o) = self.orders.get_mut(&order_id) {
+                o.release_stranded = stranded;
+            }
             self.set_live(-1);
         }
         true
@@ -727,7 +790,15 @@ impl State {
 
     /// The answer to a release or refund. `owned` says whether the ledger
     /// held the order in phase `from` when it was sent.
-    fn returned(&mut self, order_id: u64, owned: bool, reply: Released, from: Phase, refund: bool) {
+    fn returned(
+        &mut self,
+        order_id: u64,
+        owned: bool,
+        reply: Released,
+        from: Phase,
+        refund: bool,
+        now_us: u64,
+    ) {
         let Some(o) = self.orders.get(&order_id) else {
             return;
         };
@@ -736,6 +807,11 @@ impl State {
             for l in &lines {
                 let b = &mut self.skus[l.sku as usize];
                 b.returning -= l.qty;
+                // Free for undersell from this answer on (an error puts the
+                // units back in C below).
+                if reply != Released::Error {
+                    b.freed(now_us, l.qty);
+                }
             }
         }
         match (reply, owned) {
@@ -750,9 +826,13 @@ impl State {
                 self.set_phase(order_id, Phase::Over);
             }
             (Released::Error, true) => {
-                // Never took effect: the order is as it was.
+                // Never took effect: the order is as it was, and the hold's
+                // stranded time is counted when it ends.
                 for l in &lines {
                     self.skus[l.sku as usize].commit(l.qty);
+                }
+                if let Some(o) = self.orders.get_mut(&order_id) {
+                    self.holds.stranded_unit_us -= std::mem::take(&mut o.release_stranded);
                 }
                 self.set_phase(order_id, from);
                 if from == Phase::Live {

@@ -32,8 +32,10 @@ pub async fn take(steps: &mut impl Steps, take: &Take<'_>) -> Reply {
             .on(line.sku, move |b| b.take(key, qty, now, expires))
             .await
         {
-            Some(TakeStep::Taken) => taken.push(line.sku),
-            Some(TakeStep::AlreadyLive) => {}
+            // A line an earlier attempt under this key already took (under
+            // `memory-queue` a timed-out attempt may have taken only some):
+            // it belongs to this order, and goes back with it if it fails.
+            Some(TakeStep::Taken) | Some(TakeStep::AlreadyLive) => taken.push(line.sku),
             Some(TakeStep::AlreadyOver) | Some(TakeStep::Short) => {
                 verdict = Reply::SoldOut;
                 break;

@@ -96,8 +96,13 @@ impl Outcome {
         matches!(
             self,
             Outcome::Took(Reply::Granted)
-                // A lapsed answer may have lapsed a cart's held lines.
-                | Outcome::Confirmed(Confirmed::Sold | Confirmed::Reacquired | Confirmed::Lapsed)
+                // A lapsed or sold-out answer may have lapsed a cart's held lines.
+                | Outcome::Confirmed(
+                    Confirmed::Sold
+                        | Confirmed::Reacquired
+                        | Confirmed::Lapsed
+                        | Confirmed::SoldOut
+                )
                 | Outcome::Released(Released::Released)
                 | Outcome::Reaped
         )
@@ -256,10 +261,17 @@ async fn confirm(
         // Rejected, or released or refunded: nothing to sell.
         return Ok(Confirmed::Lapsed);
     }
-    for p in &parts {
+    for (i, p) in parts.iter().enumerate() {
         let sku = Arg::Int(p.sku);
         if tx.run(Op::ClaimSale, &[sku, Arg::Int(p.qty)]).await? == 0 {
-            // The rollback undoes the lines already claimed.
+            // Give back the lines already claimed, but keep the cart's
+            // lapse: the answer commits, so no line stays held.
+            for claimed in &parts[..i] {
+                let sku = Arg::Int(claimed.sku);
+                tx.run(Op::Shift, &[sku, Arg::Int(0), Arg::Int(-claimed.qty)])
+                    .await?;
+                tx.run(Op::Mark, &[key, sku, Arg::Text(LAPSED)]).await?;
+            }
             return Ok(Confirmed::SoldOut);
         }
         tx.run(Op::Mark, &[key, sku, Arg::Text(SOLD)]).await?;

@@ -91,10 +91,10 @@ fn a_second_release_that_gives_units_back_is_a_double_release() {
     take(&l, 1, 2, 0, Some(1_000), Reply::Granted);
     let live = l.release_sent(1, 100);
     assert!(live);
-    l.release_answered(1, live, Released::Released);
+    l.release_answered(1, live, Released::Released, 105);
     let again = l.release_sent(1, 110);
     assert!(!again);
-    l.release_answered(1, again, Released::Released);
+    l.release_answered(1, again, Released::Released, 115);
     let t = l.totals();
     assert_eq!((t.holds.cancelled, t.holds.double_releases), (1, 1));
     assert_eq!(t.skus[0].committed, 0);
@@ -105,21 +105,27 @@ fn a_failed_release_leaves_the_hold_to_lapse() {
     let l = ledger(2);
     take(&l, 1, 2, 0, Some(1_000), Reply::Granted);
     let live = l.release_sent(1, 100);
-    l.release_answered(1, live, Released::Error);
+    l.release_answered(1, live, Released::Error, 105);
     assert_eq!(take(&l, 2, 1, 500, None, Reply::Granted), 1, "still held");
     l.advance(1_000);
-    assert_eq!(l.totals().holds.expired, 1);
+    let h = l.totals().holds;
+    assert_eq!(h.expired, 1);
+    assert_eq!(
+        h.stranded_unit_us,
+        2 * 1_000,
+        "counted once, at the deadline"
+    );
 }
 
 #[test]
 fn a_restock_counts_for_oversell_from_its_send_and_a_correction_from_its_answer() {
     let l = ledger(2);
-    l.adjust_sent(0, 3);
+    let moved = l.adjust_sent(0, 3);
     assert_eq!(take(&l, 1, 5, 0, None, Reply::Granted), 0);
-    l.adjust_answered(0, 3, Reply::Granted);
-    l.adjust_sent(0, -4);
+    l.adjust_answered(0, 3, moved, Reply::Granted, 5);
+    let moved = l.adjust_sent(0, -4);
     assert_eq!(take(&l, 2, 1, 10, None, Reply::SoldOut), 0);
-    l.adjust_answered(0, -4, Reply::Granted);
+    l.adjust_answered(0, -4, moved, Reply::Granted, 15);
     let t = l.totals();
     assert_eq!(t.skus[0].stock, 1);
     assert_eq!(
@@ -190,4 +196,79 @@ fn a_refusal_sent_before_a_deadline_the_ledger_has_passed_saw_the_hold_live() {
         t.skus[0].refused
     );
     assert_eq!(t.sold_out_while_held, 1);
+}
+
+#[test]
+fn a_hold_granted_after_its_own_deadline_does_not_underflow() {
+    let l = ledger(2);
+    let lines = [Line { sku: 0, qty: 1 }];
+    l.take_sent(&lines);
+    l.take_answered(&TakeAnswer {
+        order_id: 1,
+        key: 1,
+        lines: &lines,
+        reply: Reply::Granted,
+        sent_us: 2_000,
+        expires_us: Some(1_500),
+        intended_ns: 0,
+        acknowledged_ns: 0,
+    });
+    l.advance(3_000);
+    let h = l.totals().holds;
+    assert_eq!((h.expired, h.stranded_unit_us), (1, 0));
+}
+
+#[test]
+fn a_refusal_without_holds_is_never_a_held_refusal() {
+    let l = ledger(2);
+    take(&l, 1, 1, 0, None, Reply::SoldOut);
+    l.advance(2_000);
+    let t = l.totals();
+    assert_eq!(t.skus[0].refused, vec![(1, 1)], "wrongly refused, plainly");
+    assert_eq!(t.sold_out_while_held, 0);
+}
+
+#[test]
+fn a_reacquired_hold_the_ledger_still_held_live_counts_as_expired() {
+    let l = ledger(2);
+    take(&l, 1, 1, 0, Some(1_000), Reply::Granted);
+    l.confirm_answered(1, 900, Confirmed::Reacquired);
+    l.advance(2_000);
+    let t = l.totals();
+    let h = &t.holds;
+    assert_eq!(
+        h.created,
+        h.confirmed + h.cancelled + h.expired + h.unknown,
+        "{h:?}"
+    );
+    assert_eq!((h.expired, h.reacquired), (1, 1));
+    assert_eq!(t.skus[0].committed, 1, "sold");
+}
+
+#[test]
+fn a_refusal_answered_after_a_release_was_acknowledged_saw_the_hold() {
+    let l = ledger(1);
+    take(&l, 1, 1, 0, Some(1_000_000), Reply::Granted);
+    let lines = [Line { sku: 0, qty: 1 }];
+    // B is sent at 100, while the hold is live, and rightly refused ...
+    l.take_sent(&lines);
+    // ... but the hold's release is acknowledged before B's answer is judged.
+    let live = l.release_sent(1, 150);
+    l.release_answered(1, live, Released::Released, 160);
+    l.take_answered(&TakeAnswer {
+        order_id: 2,
+        key: 2,
+        lines: &lines,
+        reply: Reply::SoldOut,
+        sent_us: 100,
+        expires_us: None,
+        intended_ns: 100_000,
+        acknowledged_ns: 200_000,
+    });
+    l.advance(2_000_000);
+    assert!(
+        l.totals().skus[0].refused.is_empty(),
+        "{:?}",
+        l.totals().skus[0].refused
+    );
 }

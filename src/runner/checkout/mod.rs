@@ -106,18 +106,33 @@ async fn settle<B: Backend>(shop: &Shop<B>, end_us: u64) -> Result<Books, Backen
     let final_us = end_us.max(shop.ledger.last_deadline_us() + grace);
     shop.backend.reap(final_us).await?;
     shop.ledger.advance(final_us);
-    let mut duplicates = 0;
-    for key in shop.ledger.totals().unknown_attempt_keys {
-        duplicates += u64::from(shop.backend.took_effect(key).await?);
+    // Applications beyond one per order: every applied earlier attempt of
+    // a granted order, all but one of an order that was not granted.
+    let mut applied: std::collections::BTreeMap<u64, u64> = Default::default();
+    for (order_id, key) in shop.ledger.totals().unknown_attempt_keys {
+        *applied.entry(order_id).or_insert(0) += u64::from(shop.backend.took_effect(key).await?);
     }
+    let duplicates = applied
+        .into_iter()
+        .map(|(order_id, n)| {
+            if shop.ledger.was_granted(order_id) {
+                n
+            } else {
+                n.saturating_sub(1)
+            }
+        })
+        .sum();
     shop.backend.quiesce().await?;
     let states = shop.backend.stock_state().await?;
     let totals = shop.ledger.totals();
     let conservation_failures = states
         .iter()
         .zip(&totals.skus)
-        .filter(|(state, sku)| {
-            state.on_hand != sku.stock || state.held + state.sold > state.on_hand + sku.buffer
+        .zip(&totals.stock_uncertain)
+        .filter(|((state, sku), uncertain)| {
+            // An unanswered restock or correction leaves the stock unknown.
+            (!**uncertain && state.on_hand != sku.stock)
+                || state.held + state.sold > state.on_hand + sku.buffer
         })
         .count() as u64;
     Ok(Books {

@@ -25,8 +25,10 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
-/// Keys leave room for an attempt number when idempotency keys are off.
-const ATTEMPT_BITS: u32 = 6;
+/// Keys leave room for an attempt number when idempotency keys are off:
+/// 7 bits hold every attempt validation allows (1 + 100 conflict retries +
+/// 10 timeout retries).
+const ATTEMPT_BITS: u32 = 7;
 
 /// What every client, customer and event of one backend's checkout run shares.
 pub struct Shop<B> {
@@ -125,12 +127,15 @@ impl<B: Backend> Shop<B> {
         let expires_us = self.expires_us(first_send_ns / 1_000);
         let mut attempt = 0u32;
         let mut timeouts = 0u32;
+        // An earlier attempt under the same key went unanswered: a final
+        // answer that says nothing about it cannot settle the order.
+        let mut unsettled = false;
         let (reply, key, sent_us) = loop {
             attempt += 1;
             let key = if self.checkout.idempotency {
                 order.id << ATTEMPT_BITS
             } else {
-                (order.id << ATTEMPT_BITS) | u64::from(attempt.min((1 << ATTEMPT_BITS) - 1))
+                (order.id << ATTEMPT_BITS) | u64::from(attempt)
             };
             let sent_us = self.now_us();
             let take = Take {
@@ -149,7 +154,9 @@ impl<B: Backend> Shop<B> {
                 Err(true) => Reply::Unknown,
                 Err(false) => Reply::Error,
             };
-            let running = *stop.borrow() == Stop::Run;
+            // A hold is not asked for again once its deadline has passed.
+            let running = *stop.borrow() == Stop::Run
+                && expires_us.is_none_or(|deadline| self.now_us() < deadline);
             let retried = match reply {
                 Reply::Conflict => attempt <= self.retries && running,
                 Reply::Unknown => timeouts < self.checkout.timeout_retries && running,
@@ -177,9 +184,16 @@ impl<B: Backend> Shop<B> {
                     if self.checkout.idempotency {
                         // The retry carries the same key: one effect at most.
                         self.ledger.take_no_effect(&lines);
+                        unsettled = true;
                     } else {
-                        self.ledger.take_unknown_attempt(key, &lines, expires_us);
+                        self.ledger
+                            .take_unknown_attempt(order.id, key, &lines, expires_us);
                     }
+                }
+                // An error or a conflict says nothing of the unanswered
+                // attempt before it under this key: the order stays unknown.
+                Reply::Error | Reply::Conflict if unsettled => {
+                    break (Reply::Unknown, key, sent_us);
                 }
                 _ => break (reply, key, sent_us),
             }
@@ -267,7 +281,8 @@ impl<B: Backend> Shop<B> {
                     .await;
                 let reply = reply
                     .unwrap_or_else(|sent| unanswered(sent, Released::Unknown, Released::Error));
-                self.ledger.release_answered(order_id, live, reply);
+                self.ledger
+                    .release_answered(order_id, live, reply, self.now_us());
             }
         }
     }
@@ -300,7 +315,8 @@ impl<B: Backend> Shop<B> {
                         let reply = reply.unwrap_or_else(|sent| {
                             unanswered(sent, Released::Unknown, Released::Error)
                         });
-                        self.ledger.refund_answered(order_id, owned, reply);
+                        self.ledger
+                            .refund_answered(order_id, owned, reply, self.now_us());
                     }
                 }
             }
@@ -308,13 +324,14 @@ impl<B: Backend> Shop<B> {
     }
 
     async fn adjust(&self, sku: u32, delta: i64, stop: &mut watch::Receiver<Stop>) {
-        self.ledger.adjust_sent(sku, delta);
+        let moved = self.ledger.adjust_sent(sku, delta);
         let sent = SentFlag::default();
         let reply = self
             .bounded(self.backend.adjust(sku, delta, &sent), &sent, stop)
             .await;
         let reply = reply.unwrap_or_else(|sent| unanswered(sent, Reply::Unknown, Reply::Error));
-        self.ledger.adjust_answered(sku, delta, reply);
+        self.ledger
+            .adjust_answered(sku, delta, moved, reply, self.now_us());
     }
 }
 
