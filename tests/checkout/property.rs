@@ -125,7 +125,7 @@ async fn check<B: Backend>(
             };
             call(b, op.clone(), known, now)
         });
-        let answers = join_all(calls).await;
+        let answers = crate::contract::join_all(calls).await;
         for (op, answer) in ops.iter().zip(answers) {
             apply(&mut replies, op, answer, now);
         }
@@ -307,28 +307,4 @@ pub fn conserves_stock(backend: &str, cases: u32) {
         let outcome = result.map_err(|e| e.to_string()).and_then(|r| r);
         prop_assert!(outcome.is_ok(), "{}", outcome.unwrap_err());
     });
-}
-
-/// Await every future concurrently, outputs in order.
-async fn join_all<F: std::future::Future>(futures: impl Iterator<Item = F>) -> Vec<F::Output> {
-    let mut futures: Vec<_> = futures.map(Box::pin).collect();
-    let mut done: Vec<Option<F::Output>> = (0..futures.len()).map(|_| None).collect();
-    std::future::poll_fn(|cx| {
-        let mut pending = false;
-        for (f, slot) in futures.iter_mut().zip(done.iter_mut()) {
-            if slot.is_none() {
-                match f.as_mut().poll(cx) {
-                    std::task::Poll::Ready(v) => *slot = Some(v),
-                    std::task::Poll::Pending => pending = true,
-                }
-            }
-        }
-        if pending {
-            std::task::Poll::Pending
-        } else {
-            std::task::Poll::Ready(())
-        }
-    })
-    .await;
-    done.into_iter().map(|v| v.expect("finished")).collect()
 }

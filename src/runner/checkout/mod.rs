@@ -82,9 +82,17 @@ pub(super) async fn run<B: Backend>(
         super::ticker::clear();
     }
     shop.ledger.finish(end_ns / 1_000);
-    let books = settle(&shop, end_ns / 1_000).await;
-    shop.backend.close().await;
+    // Reap past every deadline, in the backend and in the ledger, then read.
+    let grace = shop.checkout.hold_grace.as_micros() as u64;
+    let final_us = (end_ns / 1_000).max(shop.ledger.last_deadline_us() + grace);
+    let reaped = shop.backend.reap(final_us).await;
+    shop.ledger.advance(final_us);
     let totals = shop.ledger.totals();
+    let books = match reaped {
+        Ok(()) => read_books(&shop, &totals).await,
+        Err(e) => Err(e),
+    };
+    shop.backend.close().await;
     Ok(BackendRun {
         summary: summarize(&shop, &totals, books, scenario, plan, spec, end_ns),
         environment,
@@ -100,16 +108,15 @@ struct Books {
     conservation_failures: u64,
 }
 
-/// Reap past every deadline, look up unknown attempts, quiesce, read the books.
-async fn settle<B: Backend>(shop: &Shop<B>, end_us: u64) -> Result<Books, BackendError> {
-    let grace = shop.checkout.hold_grace.as_micros() as u64;
-    let final_us = end_us.max(shop.ledger.last_deadline_us() + grace);
-    shop.backend.reap(final_us).await?;
-    shop.ledger.advance(final_us);
+/// After the final reap: look up unknown attempts, quiesce, read the books.
+async fn read_books<B: Backend>(
+    shop: &Shop<B>,
+    totals: &CheckoutTotals,
+) -> Result<Books, BackendError> {
     // Applications beyond one per order: every applied earlier attempt of
     // a granted order, all but one of an order that was not granted.
     let mut applied: std::collections::BTreeMap<u64, u64> = Default::default();
-    for (order_id, key) in shop.ledger.totals().unknown_attempt_keys {
+    for &(order_id, key) in &totals.unknown_attempt_keys {
         *applied.entry(order_id).or_insert(0) += u64::from(shop.backend.took_effect(key).await?);
     }
     let duplicates = applied
@@ -124,7 +131,6 @@ async fn settle<B: Backend>(shop: &Shop<B>, end_us: u64) -> Result<Books, Backen
         .sum();
     shop.backend.quiesce().await?;
     let states = shop.backend.stock_state().await?;
-    let totals = shop.ledger.totals();
     let conservation_failures = states
         .iter()
         .zip(&totals.skus)
