@@ -88,6 +88,23 @@ pub struct BackendSummary {
     /// null otherwise (`default` so runs saved before it existed still load).
     #[serde(default)]
     pub holds: Option<Holds>,
+    /// How full a batching backend's batches were; null for any other
+    /// (`default` so runs saved before it existed still load).
+    #[serde(default)]
+    pub batches: Option<Batches>,
+}
+
+/// The batches of a batching backend (results/README.md, "Batches"): one
+/// batch is one conditional step settling one SKU's orders.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Batches {
+    pub count: u64,
+    pub orders: u64,
+    pub size_mean: f64,
+    pub size_p50: u64,
+    pub size_p99: u64,
+    pub size_max: u64,
 }
 
 /// What happened to the holds and sales of a checkout run (results/README.md, "Holds").

@@ -453,6 +453,14 @@ fn built_summary() -> atpsim::summary::RunSummary {
             stranded_unit_seconds: 1.5,
             conservation_failures: 0,
         }),
+        batches: Some(atpsim::summary::Batches {
+            count: 3,
+            orders: 10,
+            size_mean: 3.3,
+            size_p50: 3,
+            size_p99: 4,
+            size_max: 4,
+        }),
     };
     RunSummary {
         schema_version: SCHEMA_VERSION,

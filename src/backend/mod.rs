@@ -3,6 +3,7 @@
 //! Invariant: a backend classifies every reply at its own boundary into a typed
 //! `Reply`; it never reports oversell — the audit works that out from the ledger.
 
+pub mod batch;
 pub mod checkout;
 pub mod memory;
 pub mod mysql;
@@ -137,6 +138,11 @@ pub trait Backend: Send + Sync + 'static {
     /// Settings that change the answer (version, journal mode, …) for `run.json`.
     fn environment(&self) -> serde_json::Value;
 
+    /// How full the batches were, for a batching backend; read after the run.
+    fn batches(&self) -> Option<crate::summary::Batches> {
+        None
+    }
+
     // The checkout calls (`checkout.rs` states their rules). Kinds whose
     // `BackendKind::supports_checkout` is false keep these defaults, and
     // validation never lets a checkout scenario reach them.
@@ -241,6 +247,7 @@ pub async fn with_backend<R>(
         }
         BackendKind::MemoryLock => run.call(memory::MemoryLock::open(spec, skus, hooks)).await,
         BackendKind::MemoryQueue => run.call(memory::MemoryQueue::open(spec, skus, hooks)).await,
+        BackendKind::MemoryBatch => run.call(memory::MemoryBatch::open(spec, skus, hooks)).await,
         BackendKind::SqliteNaive => {
             run.call(sqlite::Sqlite::open(spec, skus, sqlite::Strategy::Naive, hooks).await?)
                 .await
@@ -259,6 +266,7 @@ pub async fn with_backend<R>(
             run.call(pg(Pg::Sharded { buckets }).await?).await
         }
         BackendKind::PostgresCustom => run.call(pg(Pg::Custom).await?).await,
+        BackendKind::PostgresBatch => run.call(pg(Pg::Batch).await?).await,
         BackendKind::MysqlNaive => run.call(my(My::Naive).await?).await,
         BackendKind::MysqlAtomic => run.call(my(My::Atomic).await?).await,
         BackendKind::MysqlForUpdate => run.call(my(My::ForUpdate).await?).await,

@@ -70,6 +70,7 @@ fn backend(name: &str, oversold: u64, offered: u64, error: u64) -> BackendSummar
         skus: vec![],
         oversell_samples: vec![],
         holds: None,
+        batches: None,
     }
 }
 

@@ -193,7 +193,7 @@ impl AsyncBackendFn<Result<BackendRun, BackendError>> for RunOne<'_> {
         let audit = audit(&totals, &reserved);
         let recorder = shared.recorders.merged();
         let samples = shared.ledger.samples();
-        let summary = summarize::backend_summary(&summarize::Measured {
+        let mut summary = summarize::backend_summary(&summarize::Measured {
             spec,
             scenario,
             plan,
@@ -204,6 +204,7 @@ impl AsyncBackendFn<Result<BackendRun, BackendError>> for RunOne<'_> {
             abort_reason,
             first_error: shared.backend.first_error(),
         });
+        summary.batches = shared.backend.batches();
         Ok(BackendRun {
             summary,
             environment,

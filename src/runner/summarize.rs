@@ -109,6 +109,7 @@ pub fn backend_summary(m: &Measured) -> BackendSummary {
             .collect(),
         windows: all_windows,
         holds: None,
+        batches: None,
     }
 }
 

@@ -91,11 +91,15 @@ fn sqlite_naive_oversells_under_a_forced_interleaving() {
     assert_eq!(b.units.lost_updates, 7);
 }
 
-const SAFE: [&str; 4] = [
-    "memory-atomic",
-    "memory-lock",
-    "memory-queue",
-    "sqlite-atomic",
+/// `[[backend]]` bodies of the safe embedded backends.
+const SAFE: [&str; 6] = [
+    "kind = \"memory-atomic\"",
+    "kind = \"memory-lock\"",
+    "kind = \"memory-queue\"",
+    "kind = \"memory-batch\"",
+    // Batches that wait to fill: more orders settle in one step.
+    "kind = \"memory-batch\"\nbatch_size = 8\nbatch_wait = \"1ms\"",
+    "kind = \"sqlite-atomic\"",
 ];
 
 proptest! {
@@ -112,7 +116,7 @@ proptest! {
         let s = one_sku(
             stock.max(1),
             &format!("kind = \"instant\"\norders = {orders}\nquantity = {{ min = 1, max = {max_qty} }}"),
-            &format!("kind = \"{}\"", SAFE[backend]),
+            SAFE[backend],
             &format!("concurrency = {concurrency}"),
         );
         let _exclusive = exclusive();
@@ -137,7 +141,7 @@ proptest! {
         let s = one_sku(
             stock,
             &format!("kind = \"instant\"\norders = {orders}"),
-            &format!("kind = \"{}\"", SAFE[backend]),
+            SAFE[backend],
             &format!("concurrency = {concurrency}"),
         );
         let _exclusive = exclusive();
@@ -327,6 +331,7 @@ fn safe_embedded_backends_accept_exactly_stock_plus_buffer() {
         "memory-atomic",
         "memory-lock",
         "memory-queue",
+        "memory-batch",
         "sqlite-atomic",
     ] {
         let s = scenario(&format!(

@@ -33,6 +33,13 @@ pub const MAX_BUSY_TIMEOUT: Duration = Duration::from_secs(3600);
 pub const MAX_PHASE_END: Duration = Duration::from_secs(24 * 3600);
 /// Upper bound on in-flight requests (one long-lived worker each).
 pub const MAX_CONCURRENCY: u32 = 10_000;
+/// Orders one batch of a `-batch` kind settles unless `batch_size` says otherwise.
+pub const DEFAULT_BATCH_SIZE: u32 = 128;
+/// The largest `batch_size`: beyond it one statement's arrays grow past what
+/// a round trip carries quickly, and no run has that many clients waiting.
+pub const MAX_BATCH_SIZE: u32 = 10_000;
+/// The longest `batch_wait`: every order of a batch may wait that long.
+pub const MAX_BATCH_WAIT: Duration = Duration::from_secs(1);
 
 /// Index of a SKU in `Scenario::skus`.
 pub type SkuIdx = u32;
@@ -194,6 +201,8 @@ impl BackendSpec {
                     "url" => serde_json::Value::from(self.options.redacted_url()),
                     "isolation" => serde_json::Value::from(self.options.isolation.as_str()),
                     "buckets" => serde_json::Value::from(self.options.buckets),
+                    "batch_size" => serde_json::Value::from(self.options.batch_size),
+                    "batch_wait" => ms(self.options.batch_wait),
                     "connection" => serde_json::Value::from(self.options.connection.as_str()),
                     "schema" | "reset" | "reserve" | "snapshot" => match self.custom_file(key) {
                         Some(file) => serde_json::Value::from(file.path.display().to_string()),
@@ -267,6 +276,7 @@ pub enum BackendKind {
     MemoryAtomic,
     MemoryLock,
     MemoryQueue,
+    MemoryBatch,
     SqliteNaive,
     SqliteAtomic,
     PostgresNaive,
@@ -276,6 +286,7 @@ pub enum BackendKind {
     PostgresTx,
     PostgresSharded,
     PostgresCustom,
+    PostgresBatch,
     MysqlNaive,
     MysqlAtomic,
     MysqlForUpdate,
@@ -334,11 +345,12 @@ impl Server {
 }
 
 impl BackendKind {
-    pub const ALL: [BackendKind; 23] = [
+    pub const ALL: [BackendKind; 25] = [
         BackendKind::MemoryNaive,
         BackendKind::MemoryAtomic,
         BackendKind::MemoryLock,
         BackendKind::MemoryQueue,
+        BackendKind::MemoryBatch,
         BackendKind::SqliteNaive,
         BackendKind::SqliteAtomic,
         BackendKind::PostgresNaive,
@@ -348,6 +360,7 @@ impl BackendKind {
         BackendKind::PostgresTx,
         BackendKind::PostgresSharded,
         BackendKind::PostgresCustom,
+        BackendKind::PostgresBatch,
         BackendKind::MysqlNaive,
         BackendKind::MysqlAtomic,
         BackendKind::MysqlForUpdate,
@@ -366,6 +379,7 @@ impl BackendKind {
             BackendKind::MemoryAtomic => "memory-atomic",
             BackendKind::MemoryLock => "memory-lock",
             BackendKind::MemoryQueue => "memory-queue",
+            BackendKind::MemoryBatch => "memory-batch",
             BackendKind::SqliteNaive => "sqlite-naive",
             BackendKind::SqliteAtomic => "sqlite-atomic",
             BackendKind::PostgresNaive => "postgres-naive",
@@ -375,6 +389,7 @@ impl BackendKind {
             BackendKind::PostgresTx => "postgres-tx",
             BackendKind::PostgresSharded => "postgres-sharded",
             BackendKind::PostgresCustom => "postgres-custom",
+            BackendKind::PostgresBatch => "postgres-batch",
             BackendKind::MysqlNaive => "mysql-naive",
             BackendKind::MysqlAtomic => "mysql-atomic",
             BackendKind::MysqlForUpdate => "mysql-for-update",
@@ -434,11 +449,13 @@ impl BackendKind {
             MemoryNaive | MemoryAtomic | MemoryLock | MemoryQueue => {
                 &["rtt", "late_replies", "late_reply"]
             }
+            MemoryBatch => &["rtt", "batch_size", "batch_wait"],
             SqliteNaive | SqliteAtomic => &["pool", "busy_timeout"],
             PostgresNaive | PostgresAtomic | PostgresForUpdate | PostgresAdvisory | MysqlNaive
             | MysqlAtomic | MysqlForUpdate => &["url"],
             PostgresTx | MysqlTx => &["url", "isolation"],
             PostgresSharded => &["url", "buckets"],
+            PostgresBatch => &["url", "batch_size", "batch_wait"],
             PostgresCustom | MysqlCustom => &["url", "schema", "reset", "reserve", "snapshot"],
             RedisNaive | RedisWatch | RedisLua | RedisDecr => &["url", "connection"],
             RedisCustom => &["url", "connection", "keys", "reset", "reserve", "snapshot"],
@@ -577,6 +594,11 @@ pub struct BackendOptions {
     pub connection: ConnectionMode,
     /// The scripts of `redis-custom`.
     pub custom_lua: Option<CustomLua>,
+    /// The most orders one batch of a `-batch` kind settles.
+    pub batch_size: u32,
+    /// How long a `-batch` kind's queue server waits for more orders once
+    /// one is in; zero: it settles what is already queued.
+    pub batch_wait: Duration,
 }
 
 impl Default for BackendOptions {
@@ -593,6 +615,8 @@ impl Default for BackendOptions {
             custom: None,
             connection: ConnectionMode::Dedicated,
             custom_lua: None,
+            batch_size: DEFAULT_BATCH_SIZE,
+            batch_wait: Duration::ZERO,
         }
     }
 }

@@ -186,6 +186,8 @@ pub struct RawBackend {
     pub url: Option<Spanned<String>>,
     pub isolation: Option<Spanned<String>>,
     pub buckets: Option<Spanned<i64>>,
+    pub batch_size: Option<Spanned<i64>>,
+    pub batch_wait: Option<RawDuration>,
     pub schema: Option<Spanned<String>>,
     pub reset: Option<Spanned<String>>,
     pub reserve: Option<Spanned<String>>,

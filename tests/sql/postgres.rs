@@ -229,5 +229,7 @@ conformance_tests!(
         ("tx", "isolation = \"repeatable-read\""),
         ("tx", "isolation = \"serializable\""),
         ("sharded", "buckets = 4"),
+        ("batch", ""),
+        ("batch", "batch_size = 4\nbatch_wait = \"1ms\""),
     ]
 );

@@ -3,13 +3,19 @@
 use super::checkout::Books;
 use super::{StockTable, Strategy};
 use crate::backend::{Hooks, Reply};
+use crate::scenario::BackendOptions;
 use crate::scenario::SkuIdx;
 use std::sync::Arc;
 
 pub struct Atomic;
 
 impl Strategy for Atomic {
-    fn open(_table: &Arc<StockTable>, _books: &Arc<Books>, _hooks: Hooks) -> Self {
+    fn open(
+        _table: &Arc<StockTable>,
+        _books: &Arc<Books>,
+        _: &BackendOptions,
+        _hooks: Hooks,
+    ) -> Self {
         Atomic
     }
 

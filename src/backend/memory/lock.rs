@@ -6,6 +6,7 @@ use super::checkout::{Access, Books};
 use super::naive::read_then_write;
 use super::{StockTable, Strategy};
 use crate::backend::{Hooks, Reply};
+use crate::scenario::BackendOptions;
 use crate::scenario::SkuIdx;
 use std::sync::Arc;
 use tokio::sync::Mutex;
@@ -17,7 +18,12 @@ pub struct Lock {
 }
 
 impl Strategy for Lock {
-    fn open(table: &Arc<StockTable>, _books: &Arc<Books>, _hooks: Hooks) -> Self {
+    fn open(
+        table: &Arc<StockTable>,
+        _books: &Arc<Books>,
+        _: &BackendOptions,
+        _hooks: Hooks,
+    ) -> Self {
         Lock {
             locks: (0..table.len()).map(|_| Mutex::new(())).collect(),
             no_hooks: Hooks::default(),

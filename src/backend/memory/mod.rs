@@ -7,6 +7,7 @@
 //! non-zero `rtt` rounds up to the next millisecond.
 
 mod atomic;
+mod batch;
 mod book;
 mod cart;
 mod checkout;
@@ -15,6 +16,7 @@ mod naive;
 mod queue;
 
 pub use atomic::Atomic;
+pub use batch::Batch;
 pub use lock::Lock;
 pub use naive::Naive;
 pub use queue::Queue;
@@ -23,10 +25,12 @@ pub type MemoryNaive = Memory<Naive>;
 pub type MemoryAtomic = Memory<Atomic>;
 pub type MemoryLock = Memory<Lock>;
 pub type MemoryQueue = Memory<Queue>;
+pub type MemoryBatch = Memory<Batch>;
 
 use super::checkout::{Confirmed, OrderRef, Released, StockState, Take};
 use super::{Backend, BackendError, Hooks, Reply, SentFlag};
-use crate::scenario::{AfterExpiry, BackendSpec, Sku, SkuIdx};
+use crate::scenario::{AfterExpiry, BackendOptions, BackendSpec, Sku, SkuIdx};
+use crate::summary::Batches;
 use checkout::{Access, Books};
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -111,7 +115,12 @@ impl StockCell {
 /// snapshot are the same for all of them (`Memory<S>`).
 pub trait Strategy: Send + Sync + Sized + 'static {
     /// Must be called inside a tokio runtime (a strategy may spawn tasks).
-    fn open(table: &Arc<StockTable>, books: &Arc<Books>, hooks: Hooks) -> Self;
+    fn open(
+        table: &Arc<StockTable>,
+        books: &Arc<Books>,
+        options: &BackendOptions,
+        hooks: Hooks,
+    ) -> Self;
 
     /// How the checkout calls reach the books (`checkout.rs`).
     fn access(&self) -> Access<'_> {
@@ -127,6 +136,11 @@ pub trait Strategy: Send + Sync + Sized + 'static {
         sku: SkuIdx,
         qty: u64,
     ) -> impl Future<Output = Reply> + Send;
+
+    /// How full the batches were, for a batching strategy.
+    fn batches(&self) -> Option<Batches> {
+        None
+    }
 }
 
 /// A memory backend: the shared stock table under strategy `S`.
@@ -174,7 +188,7 @@ impl<S: Strategy> Memory<S> {
         let books = Arc::new(Books::new(skus));
         Memory {
             name: spec.name.clone(),
-            strategy: S::open(&table, &books, hooks),
+            strategy: S::open(&table, &books, &spec.options, hooks),
             table,
             books,
             rtt: spec.options.rtt,
@@ -218,6 +232,10 @@ impl<S: Strategy> Backend for Memory<S> {
 
     fn environment(&self) -> serde_json::Value {
         serde_json::json!({ "store": "memory", "rtt_ms": self.rtt.as_secs_f64() * 1000.0 })
+    }
+
+    fn batches(&self) -> Option<Batches> {
+        self.strategy.batches()
     }
 
     async fn take(&self, take: &Take<'_>, sent: &SentFlag) -> Reply {

@@ -7,6 +7,7 @@
 use super::checkout::{Access, Books};
 use super::{StockTable, Strategy};
 use crate::backend::{Hooks, Reply};
+use crate::scenario::BackendOptions;
 use crate::scenario::SkuIdx;
 use std::sync::Arc;
 
@@ -33,7 +34,12 @@ pub(crate) async fn read_then_write(
 }
 
 impl Strategy for Naive {
-    fn open(_table: &Arc<StockTable>, _books: &Arc<Books>, hooks: Hooks) -> Self {
+    fn open(
+        _table: &Arc<StockTable>,
+        _books: &Arc<Books>,
+        _: &BackendOptions,
+        hooks: Hooks,
+    ) -> Self {
         Naive { hooks }
     }
 

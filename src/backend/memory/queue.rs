@@ -4,6 +4,7 @@
 use super::checkout::{Access, Books, QueueServers};
 use super::{StockTable, Strategy};
 use crate::backend::{Hooks, Reply};
+use crate::scenario::BackendOptions;
 use crate::scenario::SkuIdx;
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
@@ -41,7 +42,12 @@ async fn serve(table: Arc<StockTable>, mut rx: mpsc::Receiver<Request>) {
 }
 
 impl Strategy for Queue {
-    fn open(table: &Arc<StockTable>, books: &Arc<Books>, _hooks: Hooks) -> Self {
+    fn open(
+        table: &Arc<StockTable>,
+        books: &Arc<Books>,
+        _: &BackendOptions,
+        _hooks: Hooks,
+    ) -> Self {
         let queues = (0..SERVERS.min(table.len().max(1)))
             .map(|_| {
                 let (tx, rx) = mpsc::channel(QUEUE_DEPTH);

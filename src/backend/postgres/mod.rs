@@ -1,5 +1,7 @@
 //! The PostgreSQL backends over sqlx: naive, atomic, for-update, advisory,
-//! tx@isolation, sharded and custom, one strategy each (`strategies.rs`).
+//! tx@isolation, sharded and custom, one strategy each (`strategies.rs`),
+//! and batch, whose queue servers settle many orders per statement
+//! (`batch.rs`).
 //!
 //! Each run gets its own namespace (`atpsim_*_<run id>` tables and an
 //! `atpsim_meta` row), a pool of one connection per client (their pids
@@ -13,11 +15,13 @@
 //! Invariant: the final state is read after the pool is closed and none of
 //! its sessions remains (`quiesce`); only this run's namespace is touched.
 
+mod batch;
 mod orders;
 mod setup;
 pub mod sql;
 mod strategies;
 
+use super::batch::BatchQueue;
 use super::checkout::{Confirmed, OrderRef, Released, StockState, Take};
 use super::sql::checkout::Checkout;
 use super::sql::custom::CustomStatements;
@@ -27,6 +31,7 @@ use super::{Backend, BackendError, Hooks, OpenContext, Reply, SentFlag};
 use crate::scenario::{AfterExpiry, BackendSpec, Isolation, Sku, SkuIdx};
 use sqlx::postgres::PgPool;
 use std::sync::atomic::AtomicU64;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Which pattern a `Postgres` backend runs.
@@ -42,6 +47,8 @@ pub enum Strategy {
     },
     /// The team's own statements (`BackendOptions::custom`).
     Custom,
+    /// Per-SKU queue servers settling batches of orders (`batch.rs`).
+    Batch,
 }
 
 pub struct Postgres {
@@ -74,6 +81,8 @@ pub struct Postgres {
     custom: Option<CustomStatements>,
     /// Whether a custom reserve's last statement returns a row that decides.
     reserve_returns_rows: bool,
+    /// `postgres-batch`'s queue servers and the settler they share.
+    batch: Option<(BatchQueue, Arc<batch::PgSettler>)>,
 }
 
 impl Postgres {
@@ -122,6 +131,9 @@ impl Backend for Postgres {
     }
 
     async fn reserve(&self, sku: SkuIdx, qty: u64, sent: &SentFlag) -> Reply {
+        if let Some((queue, _)) = &self.batch {
+            return queue.reserve(sku, qty, sent).await;
+        }
         let Some(mut checkout) = Checkout::acquire(&self.pool, &self.first_error).await else {
             return Reply::Error;
         };
@@ -183,12 +195,17 @@ impl Backend for Postgres {
     }
 
     fn first_error(&self) -> Option<String> {
-        let message = self.first_error.get()?;
+        let batch = self.batch.as_ref().and_then(|(_, s)| s.first_error.get());
+        let message = self.first_error.get().or(batch)?;
         Some(crate::redact::message(message, &self.raw_url))
     }
 
     fn environment(&self) -> serde_json::Value {
         self.environment.clone()
+    }
+
+    fn batches(&self) -> Option<crate::summary::Batches> {
+        self.batch.as_ref().map(|(queue, _)| queue.batches())
     }
 
     async fn take(&self, take: &Take<'_>, sent: &SentFlag) -> Reply {

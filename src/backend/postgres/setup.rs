@@ -2,7 +2,9 @@
 //! create the namespace, open and warm the pool, read the settings; and at
 //! the end, drop the namespace.
 
+use super::batch::PgSettler;
 use super::{sql, Postgres, Strategy};
+use crate::backend::batch::{BatchConfig, BatchQueue, MAX_SERVERS};
 use crate::backend::sql::custom::{self, CustomStatements};
 use crate::backend::sql::namespace::{self, new_run_id};
 use crate::backend::sql::session::{server_timeout, SessionIds};
@@ -13,6 +15,7 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::{ConnectOptions, Connection, Executor, Row};
 use std::str::FromStr;
 use std::sync::atomic::AtomicU64;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// A namespace created on the server by an `open` that may still fail.
@@ -61,7 +64,11 @@ pub(super) async fn open(
         )
         .await
         .map_err(|e| fail("cannot connect to", &e))?;
-    let clients = ctx.clients.max(1);
+    // A batching backend needs one connection per queue server, not per client.
+    let clients = match strategy {
+        Strategy::Batch => batch_servers(skus) as u32,
+        _ => ctx.clients.max(1),
+    };
     check_free_slots(&admin, clients)
         .await
         .map_err(|e| fail("cannot use", &e))?;
@@ -137,6 +144,20 @@ pub(super) async fn open(
             .collect(),
         _ => Vec::new(),
     };
+    let sql = sql::Statements::render(&run_id);
+    let batch = matches!(strategy, Strategy::Batch).then(|| {
+        let settler = Arc::new(PgSettler {
+            pool: pool.clone(),
+            statement: sql.batch_reserve.clone(),
+            first_error: Default::default(),
+        });
+        let config = BatchConfig {
+            max_orders: spec.options.batch_size as usize,
+            max_wait: spec.options.batch_wait,
+        };
+        let queue = BatchQueue::spawn(Arc::clone(&settler), batch_servers(skus), config);
+        (queue, settler)
+    });
     let backend = Postgres {
         name: spec.name.clone(),
         url,
@@ -145,7 +166,7 @@ pub(super) async fn open(
         pool,
         admin,
         sessions,
-        sql: sql::Statements::render(&run_id),
+        sql,
         orders: super::orders::render(&run_id),
         hooks: ctx.hooks.clone(),
         keep: ctx.keep,
@@ -158,8 +179,14 @@ pub(super) async fn open(
         reserve_returns_rows,
         custom,
         run_id,
+        batch,
     };
     Ok(backend)
+}
+
+/// Queue servers of `postgres-batch`: one per SKU up to `MAX_SERVERS`.
+fn batch_servers(skus: &[Sku]) -> usize {
+    MAX_SERVERS.min(skus.len()).max(1)
 }
 
 /// Refuse up front a pool the server has no room for.
@@ -174,7 +201,7 @@ async fn check_free_slots(admin: &PgPool, clients: u32) -> Result<(), String> {
     let free = (max - reserved - used).max(0);
     if clients as i32 > free {
         return Err(format!(
-            "the run needs {clients} connections (one per client) but the server has {free} free \
+            "the run needs {clients} connections (one per client, or per queue server of a -batch kind) but the server has {free} free \
              (max_connections {max}, {reserved} reserved for superusers, {used} in use); \
              lower `concurrency` (or a closed phase's `clients`) or raise max_connections"
         ));

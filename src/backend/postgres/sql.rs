@@ -35,6 +35,7 @@ pub struct Statements {
     pub bucket_reset: String,
     pub bucket_reserve: String,
     pub bucket_snapshot: String,
+    pub batch_reserve: String,
 }
 
 impl Statements {
@@ -54,6 +55,7 @@ impl Statements {
             bucket_reset: r(file!("bucket_reset")),
             bucket_reserve: r(file!("bucket_reserve")),
             bucket_snapshot: r(file!("bucket_snapshot")),
+            batch_reserve: r(file!("batch_reserve")),
         }
     }
 }

@@ -35,6 +35,7 @@ pub(super) async fn reserve(
             .await
             .map_err(Failure::autocommit),
         Strategy::Custom => custom(b, conn, sku, qty).await,
+        Strategy::Batch => unreachable!("postgres-batch reserves through its queue servers"),
     }
 }
 

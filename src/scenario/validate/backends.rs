@@ -69,6 +69,8 @@ impl Validator<'_> {
                 ("url", r.url.as_ref().map(|v| v.span().start)),
                 ("isolation", r.isolation.as_ref().map(|v| v.span().start)),
                 ("buckets", r.buckets.as_ref().map(|v| v.span().start)),
+                ("batch_size", r.batch_size.as_ref().map(|v| v.span().start)),
+                ("batch_wait", r.batch_wait.as_ref().map(|v| v.span().start)),
                 ("schema", r.schema.as_ref().map(|v| v.span().start)),
                 ("reset", r.reset.as_ref().map(|v| v.span().start)),
                 ("reserve", r.reserve.as_ref().map(|v| v.span().start)),
@@ -134,6 +136,23 @@ impl Validator<'_> {
                     &format!("{key}.busy_timeout"),
                     MAX_BUSY_TIMEOUT,
                     "SQLite takes it as a 32-bit count of milliseconds (the driver fails from 2^31 ms, about 24.8 days), and a writer waiting an hour for the lock is a stuck run, not a measurement",
+                )?;
+            }
+            if let Some(size) = &r.batch_size {
+                opts.batch_size = self.int(
+                    size,
+                    &format!("{key}.batch_size"),
+                    1,
+                    MAX_BATCH_SIZE as i64,
+                    " orders per batch",
+                )? as u32;
+            }
+            if let Some(wait) = &r.batch_wait {
+                opts.batch_wait = self.capped_duration(
+                    wait,
+                    &format!("{key}.batch_wait"),
+                    MAX_BATCH_WAIT,
+                    "every order of a batch may wait that long before it is even looked at, which makes a slow queue, not a batch",
                 )?;
             }
             self.server_options(kind, r, &key, table_at, skus, &mut opts)?;
