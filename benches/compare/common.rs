@@ -16,10 +16,14 @@ pub(crate) struct Defaults {
     pub(crate) full_secs: u64,
     /// Appended to the `--secs` line of the usage (how the peer is sized).
     pub(crate) secs_note: &'static str,
+    /// Client counts of the full and the quick mode.
+    pub(crate) full_clients: &'static [u32],
+    pub(crate) quick_clients: &'static [u32],
 }
 
-const FULL_CLIENTS: &[u32] = &[1, 16, 64];
-const QUICK_CLIENTS: &[u32] = &[1, 4];
+/// The client counts most comparisons measure at.
+pub(crate) const FULL_CLIENTS: &[u32] = &[1, 16, 64];
+pub(crate) const QUICK_CLIENTS: &[u32] = &[1, 4];
 const FULL_ROUNDS: usize = 3;
 const QUICK_ROUNDS: usize = 1;
 const QUICK_SECS: u64 = 2;
@@ -41,12 +45,19 @@ pub(crate) struct Args {
 }
 
 fn usage(d: &Defaults) -> String {
+    let list = |c: &[u32]| {
+        c.iter()
+            .map(|n| n.to_string())
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    let (full, quick) = (list(d.full_clients), list(d.quick_clients));
     format!(
         "usage: {} [--quick] [--rounds R] [--secs S] [--clients C,C,...]
-  --quick         smoke mode: clients 1 and 4, 1 round, {QUICK_SECS} s each side
+  --quick         smoke mode: clients {quick}, 1 round, {QUICK_SECS} s each side
   --rounds R      rounds per client count; the median is reported (default {FULL_ROUNDS}, or {QUICK_ROUNDS} with --quick)
   --secs S        seconds of each measurement, both sides (default {}, or {QUICK_SECS} with --quick){}
-  --clients LIST  client counts, comma-separated, 1 to 64 (default 1,16,64, or 1,4 with --quick)",
+  --clients LIST  client counts, comma-separated, 1 to 64 (default {full}, or {quick} with --quick)",
         d.name, d.full_secs, d.secs_note
     )
 }
@@ -93,8 +104,14 @@ fn parse_args(d: &Defaults) -> Result<Args, String> {
     Ok(Args {
         quick,
         smoke: !under_cargo_bench,
-        clients: clients
-            .unwrap_or_else(|| if quick { QUICK_CLIENTS } else { FULL_CLIENTS }.to_vec()),
+        clients: clients.unwrap_or_else(|| {
+            if quick {
+                d.quick_clients
+            } else {
+                d.full_clients
+            }
+            .to_vec()
+        }),
         rounds: rounds.unwrap_or(if quick { QUICK_ROUNDS } else { FULL_ROUNDS }),
         secs: secs.unwrap_or(if quick { QUICK_SECS } else { d.full_secs }),
         timeout_secs: if quick {

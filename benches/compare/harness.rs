@@ -60,6 +60,13 @@ pub(crate) struct AtpsimSample {
     pub(crate) duration_ms: f64,
     pub(crate) latency_p50_us: f64,
     pub(crate) latency_p99_us: f64,
+    /// The median batch of a batching backend (`batches.size_p50`).
+    // Only `batch_compare` reads it; the other benches include this file too.
+    #[allow(dead_code)]
+    pub(crate) batch_p50: Option<u64>,
+    /// Connections the backend's pool held (`environment.pool`), where it says.
+    #[allow(dead_code)]
+    pub(crate) pool: Option<u64>,
 }
 
 pub(crate) fn run_atpsim(
@@ -102,5 +109,7 @@ pub(crate) fn run_atpsim(
         duration_ms: s.duration_ms,
         latency_p50_us: s.latency_us.p50,
         latency_p99_us: s.latency_us.p99,
+        batch_p50: s.batches.as_ref().map(|b| b.size_p50),
+        pool: run.environment["pool"].as_u64(),
     })
 }

@@ -36,6 +36,7 @@ mod harness;
 mod measure;
 mod pgbench;
 mod services;
+mod session;
 
 use common::{median, thousands, Args, Defaults};
 use harness::AtpsimSample;
@@ -52,6 +53,8 @@ const DEFAULTS: Defaults = Defaults {
     name: "pgbench_compare",
     full_secs: 30,
     secs_note: "",
+    full_clients: common::FULL_CLIENTS,
+    quick_clients: common::QUICK_CLIENTS,
 };
 
 fn main() -> ExitCode {

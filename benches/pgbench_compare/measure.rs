@@ -8,19 +8,17 @@
 
 use crate::harness::{closed_scenario, run_atpsim, toml_string};
 use crate::pgbench::{libpq_env, pgbench_script, run_pgbench, Pgbench, PgbenchTable};
-use crate::services::{pgbench_version, server_answers, server_settings, server_url, Stopped};
-use crate::{thousands, Args, Level, WORKER_THREADS};
+use crate::services::Stopped;
+use crate::session::with_pgbench_table;
+use crate::{thousands, Args, Level};
 use atpsim::plan::Plan;
-use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::postgres::PgPool;
 use std::io::Write;
-use std::str::FromStr;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 use tokio::runtime::Runtime;
 
 /// The whole measurement; the levels to report, once the table is dropped.
 pub(crate) fn bench(args: &Args) -> Result<Vec<Level>, Stopped> {
-    let url = server_url();
-    let shown = atpsim::redact::url(&url);
     let mode = if args.quick { "quick" } else { "full" };
     let clients_list = args
         .clients
@@ -28,66 +26,14 @@ pub(crate) fn bench(args: &Args) -> Result<Vec<Level>, Stopped> {
         .map(|c| c.to_string())
         .collect::<Vec<_>>()
         .join(", ");
-    println!(
+    let header = format!(
         "pgbench_compare ({mode}): postgres-atomic vs pgbench, clients {clients_list}, \
          {} round(s) of {} s each side, atpsim timeout {} s",
         args.rounds, args.secs, args.timeout_secs
     );
-    if args.smoke {
-        println!(
-            "smoke run under cargo test (debug build): checks that both sides run and \
-             their counts add up; the figures are not measurements"
-        );
-    }
-    let pgbench_version = pgbench_version()?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(WORKER_THREADS)
-        .enable_all()
-        .build()
-        .map_err(|e| Stopped::Broken(format!("cannot build the tokio runtime: {e}")))?;
-    let options = PgConnectOptions::from_str(&url)
-        .map_err(|e| Stopped::Broken(format!("{shown} is not a PostgreSQL URL: {e}")))?;
-    if !server_answers(&url) {
-        return Err(Stopped::Missing(format!("no PostgreSQL at {shown}")));
-    }
-    // The server is there: failing to log in is a broken setup, not a skip.
-    let admin = runtime
-        .block_on(
-            PgPoolOptions::new()
-                .max_connections(1)
-                .acquire_timeout(Duration::from_secs(5))
-                .connect_with(options.application_name("atpsim-pgbench-compare-admin")),
-        )
-        .map_err(|e| {
-            let message = atpsim::redact::message(&e.to_string(), &url);
-            Stopped::Broken(format!(
-                "cannot connect to PostgreSQL at {shown}: {message}"
-            ))
-        })?;
-    let settings = runtime
-        .block_on(server_settings(&admin))
-        .map_err(|e| Stopped::Broken(format!("cannot read settings of {shown}: {e}")))?;
-    println!("server: {shown} ({settings})");
-    println!("client: {pgbench_version}; atpsim on {WORKER_THREADS} tokio worker threads");
-
-    let table = runtime
-        .block_on(PgbenchTable::create(&admin))
-        .map_err(|e| Stopped::Broken(format!("cannot create the pgbench table on {shown}: {e}")))?;
-    // Measure, then drop the table whatever happened (a panic included).
-    let measured = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        measure(args, &runtime, &admin, &table, &url)
-    }));
-    if let Err(e) = runtime.block_on(table.drop_table(&admin)) {
-        eprintln!(
-            "warning: could not drop table {} on {shown}: {e}",
-            table.name
-        );
-    }
-    runtime.block_on(admin.close());
-    match measured {
-        Ok(result) => result,
-        Err(panic) => std::panic::resume_unwind(panic),
-    }
+    with_pgbench_table(&header, args.smoke, |runtime, admin, table, url| {
+        measure(args, runtime, admin, table, url)
+    })
 }
 
 fn measure(
@@ -99,7 +45,7 @@ fn measure(
 ) -> Result<Vec<Level>, Stopped> {
     let broken = Stopped::Broken;
     let script_text =
-        pgbench_script(&table.statements, &table.run_id, &table.name).map_err(broken)?;
+        pgbench_script(&table.statements, &table.run_id, &table.name, 1).map_err(broken)?;
     let mut script = tempfile::Builder::new()
         .prefix("atpsim-pgbench-")
         .suffix(".sql")
@@ -155,7 +101,7 @@ fn measure(
                     level.atpsim.push(s);
                     line
                 } else {
-                    let s = run_pgbench(runtime, admin, table, &pgbench, clients, args.secs)?;
+                    let s = run_pgbench(runtime, admin, table, &pgbench, clients, args.secs, 1)?;
                     let line = format!(
                         "pgbench {} tps ({} transactions)",
                         thousands(s.tps),

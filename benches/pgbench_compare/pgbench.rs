@@ -98,11 +98,13 @@ impl PgbenchTable {
 }
 
 /// The pgbench script: `atomic.sql` on the bench's table, its `$1` (the
-/// quantity) and `$2` (the SKU) as pgbench variables.
+/// quantity, `qty` units per transaction) and `$2` (the SKU) as pgbench
+/// variables.
 pub(crate) fn pgbench_script(
     statements: &Statements,
     run_id: &str,
     table: &str,
+    qty: u64,
 ) -> Result<String, String> {
     let body: Vec<&str> = statements
         .atomic
@@ -121,7 +123,7 @@ pub(crate) fn pgbench_script(
              (one table, parameters $1 quantity and $2 sku): {update}"
         ));
     }
-    Ok(format!("\\set qty 1\n\\set sku {SKU}\n{update};\n"))
+    Ok(format!("\\set qty {qty}\n\\set sku {SKU}\n{update};\n"))
 }
 
 /// `%41` → `A`; invalid escapes are left as they are.
@@ -260,7 +262,7 @@ impl Pgbench<'_> {
 }
 
 /// One pgbench run on a freshly reset table, checked against the row: every
-/// transaction it counts must have reserved one unit.
+/// transaction it counts must have reserved `qty` units (the script's).
 pub(crate) fn run_pgbench(
     runtime: &Runtime,
     admin: &PgPool,
@@ -268,15 +270,16 @@ pub(crate) fn run_pgbench(
     pgbench: &Pgbench,
     clients: u32,
     secs: u64,
+    qty: u64,
 ) -> Result<PgbenchSample, Stopped> {
     let db = |e: sqlx::Error| Stopped::Broken(format!("pgbench table {}: {e}", table.name));
     runtime.block_on(table.reset(admin)).map_err(db)?;
     let sample = pgbench.run(clients, secs).map_err(Stopped::Broken)?;
     let reserved = runtime.block_on(table.reserved(admin)).map_err(db)?;
-    if reserved != sample.processed as i64 || sample.processed == 0 {
+    if reserved != (sample.processed * qty) as i64 || sample.processed == 0 {
         return Err(Stopped::Broken(format!(
-            "pgbench -c {clients} reports {} transactions but the row's reserved is \
-             {reserved}: the script did not update the row once per transaction",
+            "pgbench -c {clients} reports {} transactions of {qty} units but the row's \
+             reserved is {reserved}: the script did not update the row once per transaction",
             sample.processed
         )));
     }

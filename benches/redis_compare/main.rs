@@ -60,6 +60,8 @@ const DEFAULTS: Defaults = Defaults {
     name: "redis_compare",
     full_secs: 15,
     secs_note: ";\n                  redis-benchmark gets -n sized to about as long",
+    full_clients: common::FULL_CLIENTS,
+    quick_clients: common::QUICK_CLIENTS,
 };
 
 fn main() -> ExitCode {

@@ -233,3 +233,31 @@ conformance_tests!(
         ("batch", "batch_size = 4\nbatch_wait = \"1ms\""),
     ]
 );
+
+/// One statement settles many orders: under a burst the batches hold more
+/// than one order each, every attempt is settled by exactly one of them,
+/// nothing is oversold or wrongly refused, and the pool is one connection
+/// per queue server (one per SKU here), not per client.
+#[test]
+fn postgres_batch_settles_many_orders_per_statement_and_neither_oversells_nor_undersells() {
+    let _one = one_at_a_time();
+    let Some(url) = url() else { return };
+    let run = contended(&backend("postgres-batch", &url, ""), 300, 40, 4);
+    let s = &run.summary;
+    let batches = s
+        .batches
+        .as_ref()
+        .expect("a batching backend reports its batches");
+    assert_eq!(batches.orders, s.orders.offered + s.orders.retries);
+    assert!(
+        batches.count < batches.orders,
+        "16 clients in a burst share batches: {batches:?}"
+    );
+    assert_eq!(s.units.oversold, 0);
+    assert_eq!(s.units.undersold, 0);
+    assert_eq!(s.orders.wrongly_refused, 0);
+    assert_eq!(
+        run.environment["pool"], 2,
+        "one connection per SKU's queue server"
+    );
+}
