@@ -2,8 +2,9 @@
 -- grant first-fit in arrival order against what is free, and add the
 -- granted units with the conditional update. $1 sku, $2 quantities in
 -- arrival order (bigint[]). Returns one row: per order, granted or not
--- (arrival order), and how many rows the update changed (1 when any unit
--- was granted and added, 0 when none was granted or the update refused).
+-- (arrival order); how many rows the update changed (1 when any unit was
+-- granted and added, 0 when none was granted or the update refused); and
+-- the units left free after the batch.
 WITH RECURSIVE
     row_now AS (
         SELECT on_hand + buffer - reserved AS free
@@ -34,5 +35,6 @@ WITH RECURSIVE
         RETURNING 1
     )
 SELECT coalesce(array_agg(took > 0 ORDER BY n) FILTER (WHERE n > 0), '{}'::boolean[]) AS granted,
-       (SELECT count(*) FROM settled) AS changed
+       (SELECT count(*) FROM settled) AS changed,
+       min(left_over) AS free_after
   FROM fit

@@ -146,11 +146,12 @@ pub(super) async fn open(
     };
     let sql = sql::Statements::render(&run_id);
     let batch = matches!(strategy, Strategy::Batch).then(|| {
-        let settler = Arc::new(PgSettler {
-            pool: pool.clone(),
-            statement: sql.batch_reserve.clone(),
-            first_error: Default::default(),
-        });
+        let settler = Arc::new(PgSettler::new(
+            pool.clone(),
+            sql.batch_take.clone(),
+            sql.batch_reserve.clone(),
+            skus.len(),
+        ));
         let config = BatchConfig {
             max_orders: spec.options.batch_size as usize,
             max_wait: spec.options.batch_wait,

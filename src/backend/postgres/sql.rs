@@ -36,6 +36,7 @@ pub struct Statements {
     pub bucket_reserve: String,
     pub bucket_snapshot: String,
     pub batch_reserve: String,
+    pub batch_take: String,
 }
 
 impl Statements {
@@ -56,6 +57,7 @@ impl Statements {
             bucket_reserve: r(file!("bucket_reserve")),
             bucket_snapshot: r(file!("bucket_snapshot")),
             batch_reserve: r(file!("batch_reserve")),
+            batch_take: r(file!("batch_take")),
         }
     }
 }
