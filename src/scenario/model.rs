@@ -183,6 +183,21 @@ pub struct BackendSpec {
 }
 
 impl BackendSpec {
+    /// Connections the backend opens on its server for `clients` clients,
+    /// its admin connection not counted; 0 for the embedded stores.
+    pub fn connections(&self, clients: u32, skus: usize) -> u32 {
+        let clients = clients.max(1);
+        match self.kind {
+            _ if self.kind.server().is_none() => 0,
+            // One per SKU's queue server, whatever the clients.
+            BackendKind::PostgresBatch => {
+                crate::backend::batch::MAX_SERVERS.min(skus).max(1) as u32
+            }
+            _ if self.options.connection == ConnectionMode::Multiplexed => 1,
+            _ => clients,
+        }
+    }
+
     /// The options the kind supports (`BackendKind::supported_options`),
     /// under their scenario keys; durations in milliseconds.
     pub fn options_json(&self) -> serde_json::Value {

@@ -4,7 +4,7 @@
 
 use super::batch::PgSettler;
 use super::{sql, Postgres, Strategy};
-use crate::backend::batch::{BatchConfig, BatchQueue, MAX_SERVERS};
+use crate::backend::batch::{BatchConfig, BatchQueue};
 use crate::backend::sql::custom::{self, CustomStatements};
 use crate::backend::sql::namespace::{self, new_run_id};
 use crate::backend::sql::session::{server_timeout, SessionIds};
@@ -64,11 +64,8 @@ pub(super) async fn open(
         )
         .await
         .map_err(|e| fail("cannot connect to", &e))?;
-    // A batching backend needs one connection per queue server, not per client.
-    let clients = match strategy {
-        Strategy::Batch => batch_servers(skus) as u32,
-        _ => ctx.clients.max(1),
-    };
+    // One per client, or per queue server for postgres-batch.
+    let clients = spec.connections(ctx.clients, skus.len());
     check_free_slots(&admin, clients)
         .await
         .map_err(|e| fail("cannot use", &e))?;
@@ -156,7 +153,7 @@ pub(super) async fn open(
             max_orders: spec.options.batch_size as usize,
             max_wait: spec.options.batch_wait,
         };
-        let queue = BatchQueue::spawn(Arc::clone(&settler), batch_servers(skus), config);
+        let queue = BatchQueue::spawn(Arc::clone(&settler), clients as usize, config);
         (queue, settler)
     });
     let backend = Postgres {
@@ -183,11 +180,6 @@ pub(super) async fn open(
         batch,
     };
     Ok(backend)
-}
-
-/// Queue servers of `postgres-batch`: one per SKU up to `MAX_SERVERS`.
-fn batch_servers(skus: &[Sku]) -> usize {
-    MAX_SERVERS.min(skus.len()).max(1)
 }
 
 /// Refuse up front a pool the server has no room for.

@@ -43,10 +43,7 @@ impl Redis {
             .await
             .map_err(|e| fail("cannot use", &e))?;
         let clients = ctx.clients.max(1);
-        let needed = match spec.options.connection {
-            ConnectionMode::Dedicated => clients,
-            ConnectionMode::Multiplexed => 1,
-        };
+        let needed = spec.connections(clients, skus.len());
         check_free_slots(&mut admin, needed)
             .await
             .map_err(|e| fail("cannot use", &e))?;
