@@ -32,6 +32,7 @@ pub mod report;
 pub mod runner;
 pub mod scenario;
 pub mod summary;
+pub mod sweep;
 pub mod timefmt;
 pub mod trace;
 pub mod traffic;

@@ -1,0 +1,142 @@
+//! A sweep's chart: throughput (left) and p99 latency (right) against the
+//! swept value on a log scale, one line per backend, the knee ringed.
+//!
+//! Invariant: it draws `sweep.json`'s measured records only (skipped,
+//! failed and aborted points leave a gap in no line: the line joins the
+//! measured points), and the ring sits on the point `knees[]` names.
+
+use super::{colour, label_style, ms_label, title_style, Chart, DrawResult, Line, Prepared};
+use crate::sweep::SweepSummary;
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+pub struct SweepChart {
+    axis: &'static str,
+    /// Per backend: throughput per second by point.
+    throughput: Vec<Line>,
+    /// Per backend: p99 in ms by point.
+    p99_ms: Vec<Line>,
+    /// Per backend (same order): the knee's value, if any.
+    knees: Vec<Option<f64>>,
+    x_range: (f64, f64),
+}
+
+pub fn prepare(sweep: &SweepSummary) -> Prepared<SweepChart> {
+    let mut throughput = Vec::new();
+    let mut p99_ms = Vec::new();
+    let mut knees = Vec::new();
+    for (i, backend) in sweep.backends().into_iter().enumerate() {
+        let measured: Vec<_> = sweep
+            .of(backend)
+            .filter_map(|r| r.measured().map(|s| (r.point, s)))
+            .collect();
+        if measured.is_empty() {
+            continue;
+        }
+        let line = |points: Vec<(f64, f64)>| Line {
+            label: backend.to_string(),
+            colour: i,
+            dashed: false,
+            points,
+        };
+        throughput.push(line(
+            measured
+                .iter()
+                .map(|(x, s)| (*x, s.throughput_per_s))
+                .collect(),
+        ));
+        p99_ms.push(line(
+            measured
+                .iter()
+                .map(|(x, s)| (*x, s.latency_us.p99 / 1000.0))
+                .collect(),
+        ));
+        knees.push(sweep.knee_of(backend).and_then(|k| k.point));
+    }
+    if throughput.is_empty() {
+        return Prepared::Skip;
+    }
+    let xs = throughput.iter().flat_map(|l| l.points.iter().map(|p| p.0));
+    let (lo, hi) = xs.fold((f64::MAX, f64::MIN), |(lo, hi), x| (lo.min(x), hi.max(x)));
+    Prepared::Ready(SweepChart {
+        axis: sweep.axis.label(),
+        throughput,
+        p99_ms,
+        knees,
+        // Room either side on the log scale, and a range even for one point.
+        x_range: (lo / 1.5, hi * 1.5),
+    })
+}
+
+impl Chart for SweepChart {
+    fn stem(&self) -> &'static str {
+        "sweep"
+    }
+
+    fn caption(&self) -> String {
+        format!(
+            "Throughput (granted orders per second, left) and p99 latency (right) against {} on a \
+             log scale, one line per backend. A ring marks the knee: the first point where \
+             throughput grew by less than 10% while p99 at least doubled.",
+            self.axis
+        )
+    }
+
+    fn size(&self) -> (u32, u32) {
+        (1200, 520)
+    }
+
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
+        let (title, body) = root.split_vertically(40);
+        title.titled(
+            &format!("Throughput and p99 against {}", self.axis),
+            title_style(),
+        )?;
+        let (left, right) = body.split_horizontally(600);
+        self.panel(&left, &self.throughput, "throughput (orders/s)", &|y| {
+            format!("{y:.0}")
+        })?;
+        self.panel(&right, &self.p99_ms, "p99 latency (ms)", &|y| ms_label(y))
+    }
+}
+
+impl SweepChart {
+    fn panel<DB: DrawingBackend>(
+        &self,
+        area: &DrawingArea<DB, Shift>,
+        lines: &[Line],
+        what: &str,
+        show: &dyn Fn(f64) -> String,
+    ) -> DrawResult<DB> {
+        let max_y = lines
+            .iter()
+            .flat_map(|l| l.points.iter().map(|p| p.1))
+            .fold(0.0, f64::max)
+            .max(0.001)
+            * 1.1;
+        let mut chart = ChartBuilder::on(area)
+            .margin(14)
+            .x_label_area_size(44)
+            .y_label_area_size(70)
+            .build_cartesian_2d((self.x_range.0..self.x_range.1).log_scale(), 0.0..max_y)?;
+        chart
+            .configure_mesh()
+            .x_desc(format!("{} (log scale)", self.axis))
+            .y_desc(what)
+            .x_label_formatter(&|x| format!("{x}"))
+            .y_label_formatter(&|y| show(*y))
+            .label_style(label_style())
+            .axis_desc_style(label_style())
+            .draw()?;
+        for (line, knee) in lines.iter().zip(&self.knees) {
+            super::draw_line(&mut chart, line)?;
+            let c = colour(line.colour);
+            chart.draw_series(line.points.iter().map(|&p| Circle::new(p, 4, c.filled())))?;
+            if let Some(&(x, y)) = knee.and_then(|k| line.points.iter().find(|p| p.0 == k)) {
+                chart.draw_series([Circle::new((x, y), 11, c.stroke_width(3))])?;
+                chart.draw_series([Text::new("knee", (x, y), label_style()).into_dyn()])?;
+            }
+        }
+        super::draw_legend(&mut chart, SeriesLabelPosition::UpperLeft)
+    }
+}
