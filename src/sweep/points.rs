@@ -221,7 +221,7 @@ mod tests {
 
     fn scenario(phases: &str) -> Scenario {
         let text = format!(
-            "name = \"t\"\nconcurrency = 8\n[[sku]]\nid = \"A\"\nstock = 10\n{phases}\n[[backend]]\nkind = \"memory-atomic\"\n"
+            "name = \"t\"\nseed = 1\nconcurrency = 8\n[[sku]]\nid = \"A\"\nstock = 10\n{phases}\n[[backend]]\nkind = \"memory-atomic\"\n"
         );
         crate::scenario::parse(&text, Path::new("t.toml")).unwrap_or_else(|e| panic!("{e}"))
     }
