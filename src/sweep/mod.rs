@@ -147,6 +147,46 @@ impl SweepSummary {
     }
 }
 
+/// A sweep of one backend (the record of `tests/data/minimal-run.json`)
+/// whose points measured `(point, throughput_per_s, p99_us, status)`.
+#[cfg(test)]
+pub(crate) fn fixture(points: &[(f64, f64, f64, Status)]) -> SweepSummary {
+    let run: crate::summary::RunSummary =
+        serde_json::from_str(include_str!("../../tests/data/minimal-run.json")).unwrap();
+    let records = points
+        .iter()
+        .map(|&(point, throughput, p99, status)| {
+            let mut summary = run.backends[0].clone();
+            summary.throughput_per_s = throughput;
+            summary.latency_us.p99 = p99;
+            PointRecord {
+                backend: summary.name.clone(),
+                point,
+                clients: point as u32,
+                status,
+                reason: (status != Status::Ran).then(|| "free connection slots 0 < 1".into()),
+                schedule_hash: String::new(),
+                summary: (status == Status::Ran).then_some(summary),
+            }
+        })
+        .collect();
+    let mut sweep = SweepSummary {
+        schema_version: SWEEP_SCHEMA_VERSION,
+        run_id: "r".into(),
+        started_at: run.started_at,
+        tool: run.tool,
+        environment: run.environment,
+        scenario: run.scenario,
+        axis: Axis::Concurrency,
+        points: points.iter().map(|p| p.0).collect(),
+        interrupted: false,
+        records,
+        knees: Vec::new(),
+    };
+    sweep.find_knees();
+    sweep
+}
+
 /// A whole point (every concurrency, most rates) is written as an integer,
 /// so `sweep.json` says `16`, not `16.0`.
 fn whole_number<S: serde::Serializer>(v: &f64, s: S) -> Result<S::Ok, S::Error> {

@@ -200,3 +200,48 @@ fn aligned(header: &[String], rows: &[Vec<String>]) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sweep::fixture;
+
+    #[test]
+    fn the_knee_row_is_marked_and_skipped_points_say_why() {
+        let sweep = fixture(&[
+            (1.0, 1000.0, 100.0, Status::Ran),
+            (4.0, 0.0, 0.0, Status::Skipped),
+            (16.0, 1050.0, 250.0, Status::Ran),
+            (64.0, 1060.0, 900.0, Status::Ran),
+        ]);
+        let text = render(&sweep);
+        let row = |p: &str| {
+            text.lines()
+                .find(|l| l.trim_start().starts_with(&format!("{p} ")))
+                .unwrap_or_else(|| panic!("no row {p}:\n{text}"))
+                .to_string()
+        };
+        // 16 against 1 (the skipped 4 left out): +5%, ×2.5.
+        assert!(row("16").ends_with("◀ knee"), "{text}");
+        assert!(!row("64").contains("knee"), "{text}");
+        assert!(row("4").contains("skipped"), "{text}");
+        assert!(
+            text.contains("knee at concurrency 16: throughput +5.0% and p99 ×2.5 against 1"),
+            "{text}"
+        );
+        assert!(
+            text.contains("not measured: concurrency 4: free connection slots"),
+            "{text}"
+        );
+        let md = markdown(&sweep);
+        assert!(
+            md.contains("| 16 | ran | 1050.0 |") && md.contains("◀ knee |"),
+            "{md}"
+        );
+        let flat = fixture(&[
+            (1.0, 100.0, 10.0, Status::Ran),
+            (2.0, 200.0, 10.0, Status::Ran),
+        ]);
+        assert!(render(&flat).contains("knee: none"));
+    }
+}

@@ -19,6 +19,8 @@ pub struct SweepChart {
     /// Per backend (same order): the knee's value, if any.
     knees: Vec<Option<f64>>,
     x_range: (f64, f64),
+    /// Every measured point: the x axis is labelled at these, not at powers of ten.
+    ticks: Vec<f64>,
 }
 
 pub fn prepare(sweep: &SweepSummary) -> Prepared<SweepChart> {
@@ -56,8 +58,13 @@ pub fn prepare(sweep: &SweepSummary) -> Prepared<SweepChart> {
     if throughput.is_empty() {
         return Prepared::Skip;
     }
-    let xs = throughput.iter().flat_map(|l| l.points.iter().map(|p| p.0));
-    let (lo, hi) = xs.fold((f64::MAX, f64::MIN), |(lo, hi), x| (lo.min(x), hi.max(x)));
+    let mut ticks: Vec<f64> = throughput
+        .iter()
+        .flat_map(|l| l.points.iter().map(|p| p.0))
+        .collect();
+    ticks.sort_by(f64::total_cmp);
+    ticks.dedup();
+    let (lo, hi) = (ticks[0], ticks[ticks.len() - 1]);
     Prepared::Ready(SweepChart {
         axis: sweep.axis.label(),
         throughput,
@@ -65,6 +72,7 @@ pub fn prepare(sweep: &SweepSummary) -> Prepared<SweepChart> {
         knees,
         // Room either side on the log scale, and a range even for one point.
         x_range: (lo / 1.5, hi * 1.5),
+        ticks,
     })
 }
 
@@ -118,7 +126,12 @@ impl SweepChart {
             .margin(14)
             .x_label_area_size(44)
             .y_label_area_size(70)
-            .build_cartesian_2d((self.x_range.0..self.x_range.1).log_scale(), 0.0..max_y)?;
+            .build_cartesian_2d(
+                (self.x_range.0..self.x_range.1)
+                    .log_scale()
+                    .with_key_points(self.ticks.clone()),
+                0.0..max_y,
+            )?;
         chart
             .configure_mesh()
             .x_desc(format!("{} (log scale)", self.axis))
@@ -138,5 +151,37 @@ impl SweepChart {
             }
         }
         super::draw_legend(&mut chart, SeriesLabelPosition::UpperLeft)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sweep::{fixture, Status};
+
+    #[test]
+    fn draws_measured_points_only_and_rings_the_knee() {
+        let sweep = fixture(&[
+            (1.0, 1000.0, 100.0, Status::Ran),
+            (4.0, 3900.0, 110.0, Status::Ran),
+            (16.0, 0.0, 0.0, Status::Skipped),
+            (64.0, 4000.0, 400.0, Status::Ran),
+        ]);
+        let Prepared::Ready(chart) = prepare(&sweep) else {
+            panic!("a sweep with measured points is drawn");
+        };
+        assert_eq!(
+            chart.ticks,
+            [1.0, 4.0, 64.0],
+            "the skipped point is left out"
+        );
+        assert_eq!(chart.knees, [Some(64.0)]);
+        let dir = tempfile::tempdir().unwrap();
+        super::super::font::register().unwrap();
+        let drawn = super::super::render(&chart, dir.path()).unwrap();
+        assert_eq!(drawn.stem, "sweep");
+        assert!(dir.path().join("sweep.svg").is_file() && dir.path().join("sweep.png").is_file());
+        let skipped_only = fixture(&[(1.0, 0.0, 0.0, Status::Skipped)]);
+        assert!(matches!(prepare(&skipped_only), Prepared::Skip));
     }
 }
