@@ -283,6 +283,84 @@ fn an_interrupted_sweep_keeps_what_it_measured() {
     assert!(records[0]["summary"]["orders"]["granted"].as_u64().unwrap() > 0);
 }
 
+/// A scenario of `CLOSED`'s traffic on one server backend.
+fn server_scenario(dir: &Path, kind: &str, url: &str) -> PathBuf {
+    let body = format!(
+        "{}\n[[backend]]\nkind = \"{kind}\"\nurl = \"{url}\"\n",
+        CLOSED.split("[[backend]]").next().unwrap()
+    );
+    write_scenario(dir, &body)
+}
+
+/// `sweep --concurrency 1,POINT` is refused before anything runs, naming
+/// the point and the backend, when POINT clients + 1 admin exceed `limit`.
+fn refused_up_front(kind: &str, url: &str, point: i64) {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = server_scenario(dir.path(), kind, url);
+    let out = dir.path().join("out");
+    let output = atpsim()
+        .arg("sweep")
+        .arg(&scenario)
+        .args(["--concurrency", &format!("1,{point}")])
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains(&format!("--concurrency {point}:")) && stderr.contains(kind),
+        "{stderr}"
+    );
+    assert!(!out.exists(), "nothing is written");
+}
+
+#[test]
+fn a_mysql_point_above_max_connections_is_refused() {
+    let Some(url) = common::server_url(atpsim::scenario::Server::Mysql) else {
+        return;
+    };
+    let _one = common::one_at_a_time();
+    let max: i64 = common::runtime().block_on(async {
+        let pool = sqlx::MySqlPool::connect(&url).await.unwrap();
+        let max: i64 = sqlx::query_scalar("SELECT CAST(@@max_connections AS SIGNED)")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        pool.close().await;
+        max
+    });
+    if max > 10_000 {
+        eprintln!("skipped: max_connections {max} is above the most clients a sweep point has");
+        return;
+    }
+    refused_up_front("mysql-atomic", &url, max);
+}
+
+#[test]
+fn a_redis_point_above_maxclients_is_refused() {
+    let Some(url) = common::server_url(atpsim::scenario::Server::Redis) else {
+        return;
+    };
+    let _one = common::one_at_a_time();
+    let max: i64 = common::runtime().block_on(async {
+        let client = redis::Client::open(url.as_str()).unwrap();
+        let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+        let reply: std::collections::HashMap<String, String> = redis::cmd("CONFIG")
+            .arg("GET")
+            .arg("maxclients")
+            .query_async(&mut conn)
+            .await
+            .unwrap();
+        reply["maxclients"].parse().unwrap()
+    });
+    if max > 10_000 {
+        eprintln!("skipped: maxclients {max} is above the most clients a sweep point has");
+        return;
+    }
+    refused_up_front("redis-lua", &url, max);
+}
+
 /// A PostgreSQL sweep: a point above max_connections is refused before
 /// anything runs; one that fits the limit but not the free slots is skipped.
 #[test]
@@ -303,30 +381,12 @@ fn postgres_points_beyond_the_server_are_refused_or_skipped() {
         pool.close().await;
         (row.0.parse().unwrap(), row.1.parse().unwrap())
     });
-    let limit = max - reserved;
-    let dir = tempfile::tempdir().unwrap();
-    let body = format!(
-        "{}\n[[backend]]\nkind = \"postgres-atomic\"\nurl = \"{url}\"\n",
-        CLOSED.split("[[backend]]").next().unwrap()
-    );
-    let scenario = write_scenario(dir.path(), &body);
-    let out = dir.path().join("out");
+    let limit = i64::from(max - reserved);
     // Clients + 1 admin > limit: refused, named, nothing written.
-    let output = atpsim()
-        .arg("sweep")
-        .arg(&scenario)
-        .args(["--concurrency", &format!("1,{limit}")])
-        .arg("--out")
-        .arg(&out)
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(2), "{stderr}");
-    assert!(
-        stderr.contains(&format!("--concurrency {limit}")) && stderr.contains("postgres-atomic"),
-        "{stderr}"
-    );
-    assert!(!out.exists());
+    refused_up_front("postgres-atomic", &url, limit);
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = server_scenario(dir.path(), "postgres-atomic", &url);
+    let out = dir.path().join("out");
     // limit − 1 clients + 1 admin fit the limit, but not while this test
     // holds one more session: that point is skipped, the first one runs.
     let held = runtime.block_on(async {
