@@ -49,6 +49,11 @@ pub fn sweep(args: SweepArgs) -> Result<i32, AppError> {
         .map(|&v| points::apply(&scenario, axis, v).map(|s| (v, s)))
         .collect::<Result<Vec<_>, _>>()
         .map_err(AppError::Usage)?;
+    if !scenario.thresholds.is_empty() && !args.quiet {
+        eprintln!(
+            "note: a sweep does not check the scenario's [[threshold]] tables; gate on `atpsim run` at the point that matters"
+        );
+    }
     let started = SystemTime::now();
     let run_id = super::run::run_id(started);
     let out_dir = args.out.clone().unwrap_or_else(|| {
