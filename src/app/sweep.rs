@@ -14,7 +14,7 @@ use crate::error::{exit, AppError};
 use crate::plan::Plan;
 use crate::report::files::{write_atomic, ResultsDir, WRITING};
 use crate::runner::{self, RunOptions, Stop};
-use crate::scenario::{self, Scenario};
+use crate::scenario::{self, BackendSpec, Scenario};
 use crate::summary::{Environment, ScenarioInfo, Tool};
 use crate::sweep::{points, slots, table, Axis, PointRecord, Status, SweepSummary};
 use crate::traffic::sample::GENERATOR_VERSION;
@@ -89,12 +89,22 @@ pub fn sweep(args: SweepArgs) -> Result<i32, AppError> {
     }
     // Servers first: a point no server could hold is bad input, and an
     // unreachable one ends the sweep before anything runs (exit 3).
-    runtime.block_on(async {
+    let checked = runtime.block_on(async {
         refuse_oversized(&scenario, axis, &sweep_points).await?;
         let first = &sweep_points[0];
         runner::check_backends(&first.scenario, &first.plan).await?;
         Ok::<(), AppError>(())
-    })?;
+    });
+    if let Err(e) = checked {
+        // An interrupt outranks the failure (README.md, "Exit codes").
+        return match interrupt.exit_code() {
+            Some(code) => {
+                eprintln!("error: {e}");
+                Ok(code)
+            }
+            None => Err(e),
+        };
+    }
     let results = ResultsDir::create(&out_dir).map_err(|source| AppError::Output {
         path: out_dir.clone(),
         source,
@@ -135,17 +145,21 @@ pub fn sweep(args: SweepArgs) -> Result<i32, AppError> {
         stop: stop.clone(),
         keep: false,
     };
+    let sweeper = Sweeper {
+        options: &options,
+        axis,
+        quiet: args.quiet,
+        runs: sweep_points.len() * scenario.backends.len(),
+    };
     let mut write_failed = false;
     let code = runtime.block_on(async {
         let mut code = exit::OK;
-        let runs = sweep_points.len() * scenario.backends.len();
         'points: for point in &sweep_points {
             for (index, spec) in point.scenario.backends.iter().enumerate() {
                 if *stop.borrow() != Stop::Run {
                     break 'points;
                 }
-                let record =
-                    run_point(point, spec, index, &options, axis, &mut sweep, &args, runs).await;
+                let record = sweeper.run_point(point, spec, index, &mut sweep).await;
                 if record.status == Status::Failed
                     || record.summary.as_ref().is_some_and(|s| s.aborted)
                 {
@@ -212,70 +226,77 @@ async fn refuse_oversized(
     Ok(())
 }
 
-/// One backend at one point: skipped when its server has too few free
-/// slots right now, else run; a backend that cannot be set up is `failed`.
-#[allow(clippy::too_many_arguments)]
-async fn run_point(
-    point: &Point,
-    spec: &crate::scenario::BackendSpec,
-    index: usize,
-    options: &RunOptions,
+/// What every backend × point run shares.
+struct Sweeper<'a> {
+    options: &'a RunOptions,
     axis: Axis,
-    sweep: &mut SweepSummary,
-    args: &SweepArgs,
+    quiet: bool,
+    /// Backend × point runs in all, for the progress lines.
     runs: usize,
-) -> PointRecord {
-    let clients = runner::clients(&point.scenario, &point.plan);
-    let mut record = PointRecord {
-        backend: spec.name.clone(),
-        point: point.value,
-        clients,
-        status: Status::Ran,
-        reason: None,
-        schedule_hash: point.plan.schedule_hash.clone(),
-        summary: None,
-    };
-    let shown = format!("{} {}", axis.label(), axis.show(point.value));
-    let not_run = |status, why: String, mut record: PointRecord| {
-        eprintln!(
-            "{}: {} {shown}: {why}",
-            if status == Status::Skipped {
+}
+
+impl Sweeper<'_> {
+    /// One backend at one point: skipped when its server has too few free
+    /// slots right now, else run; a backend that cannot be set up is `failed`.
+    async fn run_point(
+        &self,
+        point: &Point,
+        spec: &BackendSpec,
+        index: usize,
+        sweep: &mut SweepSummary,
+    ) -> PointRecord {
+        let clients = runner::clients(&point.scenario, &point.plan);
+        let record = PointRecord {
+            backend: spec.name.clone(),
+            point: point.value,
+            clients,
+            status: Status::Ran,
+            reason: None,
+            schedule_hash: point.plan.schedule_hash.clone(),
+            summary: None,
+        };
+        let shown = format!("{} {}", self.axis.label(), self.axis.show(point.value));
+        let not_run = |status, why: String, mut record: PointRecord| {
+            let what = if status == Status::Skipped {
                 "skipped"
             } else {
                 "error"
-            },
-            spec.name
-        );
-        record.status = status;
-        record.reason = Some(why);
-        record
-    };
-    match slots::read(spec).await {
-        Ok(Some(slots)) => {
-            if let Some(why) = slots.shortfall(slots::needed(spec, clients)) {
-                return not_run(Status::Skipped, why, record);
-            }
-        }
-        Ok(None) => {}
-        Err(e) => return not_run(Status::Failed, e.message, record),
-    }
-    if !args.quiet {
-        eprintln!(
-            "running {} at {shown} ({}/{runs})",
-            spec.name,
-            sweep.records.len() + 1
-        );
-    }
-    match runner::run_backend(&point.scenario, &point.plan, spec, index, options).await {
-        Ok(run) => {
-            sweep
-                .environment
-                .backends
-                .insert(spec.name.clone(), run.environment);
-            record.summary = Some(run.summary);
+            };
+            eprintln!("{what}: {} at {shown}: {why}", spec.name);
+            record.status = status;
+            record.reason = Some(why);
             record
+        };
+        match slots::read(spec).await {
+            Ok(Some(slots)) => {
+                if let Some(why) = slots.shortfall(slots::needed(spec, clients)) {
+                    return not_run(Status::Skipped, why, record);
+                }
+            }
+            Ok(None) => {}
+            Err(e) => return not_run(Status::Failed, e.message, record),
         }
-        Err(e) => not_run(Status::Failed, e.message, record),
+        if !self.quiet {
+            eprintln!(
+                "running {} at {shown} ({}/{})",
+                spec.name,
+                sweep.records.len() + 1,
+                self.runs
+            );
+        }
+        match runner::run_backend(&point.scenario, &point.plan, spec, index, self.options).await {
+            Ok(run) => {
+                sweep
+                    .environment
+                    .backends
+                    .insert(spec.name.clone(), run.environment);
+                PointRecord {
+                    summary: Some(run.summary),
+                    ..record
+                }
+            }
+            Err(e) => not_run(Status::Failed, e.message, record),
+        }
     }
 }
 
