@@ -89,8 +89,10 @@ impl PointRecord {
 pub struct BackendKnee {
     pub backend: String,
     /// The knee point, or null when no measured point qualifies.
+    #[serde(serialize_with = "whole_option")]
     pub point: Option<f64>,
     /// The measured point before it.
+    #[serde(serialize_with = "whole_option")]
     pub previous: Option<f64>,
     pub throughput_ratio: Option<f64>,
     pub p99_ratio: Option<f64>,
@@ -194,6 +196,13 @@ fn whole_number<S: serde::Serializer>(v: &f64, s: S) -> Result<S::Ok, S::Error> 
         s.serialize_i64(*v as i64)
     } else {
         s.serialize_f64(*v)
+    }
+}
+
+fn whole_option<S: serde::Serializer>(v: &Option<f64>, s: S) -> Result<S::Ok, S::Error> {
+    match v {
+        Some(v) => whole_number(v, s),
+        None => s.serialize_none(),
     }
 }
 

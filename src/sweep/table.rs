@@ -102,6 +102,22 @@ fn reasons(sweep: &SweepSummary, backend: &str) -> Vec<String> {
         .collect()
 }
 
+/// Points whose figures measure the harness rather than the backend.
+fn saturated(sweep: &SweepSummary, backend: &str) -> Option<String> {
+    let points: Vec<String> = sweep
+        .of(backend)
+        .filter(|r| r.measured().is_some_and(|s| s.harness_saturated))
+        .map(|r| sweep.axis.show(r.point))
+        .collect();
+    (!points.is_empty()).then(|| {
+        format!(
+            "harness saturated at {} {}: dispatch lag p99 above saturation_limit, so those figures measure the harness",
+            sweep.axis.label(),
+            points.join(", ")
+        )
+    })
+}
+
 fn header(sweep: &SweepSummary) -> Vec<String> {
     let mut h = vec![sweep.axis.label().to_string()];
     h.extend(COLUMNS.iter().map(|c| c.to_string()));
@@ -117,6 +133,9 @@ pub fn render(sweep: &SweepSummary) -> String {
         out.push_str(&format!("  {}\n", knee_line(sweep, backend)));
         for why in reasons(sweep, backend) {
             out.push_str(&format!("  not measured: {why}\n"));
+        }
+        if let Some(w) = saturated(sweep, backend) {
+            out.push_str(&format!("  warning: {w}\n"));
         }
         out.push('\n');
     }
@@ -160,6 +179,9 @@ pub fn markdown(sweep: &SweepSummary) -> String {
         out.push_str(&format!("\n{}\n", knee_line(sweep, backend)));
         for why in reasons(sweep, backend) {
             out.push_str(&format!("\n- not measured: {why}"));
+        }
+        if let Some(w) = saturated(sweep, backend) {
+            out.push_str(&format!("\n- **warning**: {w}"));
         }
         out.push('\n');
     }
@@ -238,6 +260,10 @@ mod tests {
             md.contains("| 16 | ran | 1050.0 |") && md.contains("◀ knee |"),
             "{md}"
         );
+        assert!(!text.contains("saturated"), "{text}");
+        let mut hot = sweep.clone();
+        hot.records[2].summary.as_mut().unwrap().harness_saturated = true;
+        assert!(render(&hot).contains("warning: harness saturated at concurrency 16"));
         let flat = fixture(&[
             (1.0, 100.0, 10.0, Status::Ran),
             (2.0, 200.0, 10.0, Status::Ran),

@@ -146,8 +146,12 @@ impl SweepChart {
             let c = colour(line.colour);
             chart.draw_series(line.points.iter().map(|&p| Circle::new(p, 4, c.filled())))?;
             if let Some(&(x, y)) = knee.and_then(|k| line.points.iter().find(|p| p.0 == k)) {
-                chart.draw_series([Circle::new((x, y), 11, c.stroke_width(3))])?;
-                chart.draw_series([Text::new("knee", (x, y), label_style()).into_dyn()])?;
+                // Ring and label in pixels around the point, the label clear of the ring.
+                chart.draw_series(std::iter::once(
+                    EmptyElement::at((x, y))
+                        + Circle::new((0, 0), 11, c.stroke_width(3))
+                        + Text::new("knee", (12, -26), label_style()),
+                ))?;
             }
         }
         super::draw_legend(&mut chart, SeriesLabelPosition::UpperLeft)
