@@ -421,3 +421,42 @@ fn postgres_points_beyond_the_server_are_refused_or_skipped() {
     assert!(reason.starts_with("free connection slots"), "{reason}");
     assert!(records[1]["summary"].is_null());
 }
+
+#[test]
+fn every_sweep_schema_object_is_closed_and_requires_all_its_properties() {
+    fn check(node: &Value, at: &str, problems: &mut Vec<String>) {
+        if let Some(props) = node.get("properties").and_then(Value::as_object) {
+            if node.get("additionalProperties") != Some(&Value::Bool(false)) {
+                problems.push(format!("{at}: additionalProperties is not false"));
+            }
+            let mut required: Vec<&str> = node["required"]
+                .as_array()
+                .map(|r| r.iter().filter_map(Value::as_str).collect())
+                .unwrap_or_default();
+            let mut names: Vec<&str> = props.keys().map(String::as_str).collect();
+            required.sort_unstable();
+            names.sort_unstable();
+            if required != names {
+                problems.push(format!("{at}: requires {required:?}, has {names:?}"));
+            }
+            for (name, p) in props {
+                if p.get("description").is_none() {
+                    problems.push(format!("{at}.{name}: no description"));
+                }
+                check(p, &format!("{at}.{name}"), problems);
+            }
+        }
+        if let Some(defs) = node.get("$defs").and_then(Value::as_object) {
+            for (name, d) in defs {
+                check(d, &format!("$defs.{name}"), problems);
+            }
+        }
+    }
+    let mut problems = Vec::new();
+    check(
+        &read_json(&repo("schema/sweep.schema.json")),
+        "",
+        &mut problems,
+    );
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
