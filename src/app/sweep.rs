@@ -255,7 +255,7 @@ impl Sweeper<'_> {
             schedule_hash: point.plan.schedule_hash.clone(),
             summary: None,
         };
-        let shown = format!("{} {}", self.axis.label(), self.axis.show(point.value));
+        let shown = format!("{} {}", self.axis.name(), self.axis.show(point.value));
         let not_run = |status, why: String, mut record: PointRecord| {
             let what = if status == Status::Skipped {
                 "skipped"

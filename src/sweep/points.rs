@@ -31,7 +31,15 @@ impl Axis {
         }
     }
 
-    /// The axis label of tables and charts.
+    /// The axis in a sentence: "knee at rate 8000".
+    pub fn name(self) -> &'static str {
+        match self {
+            Axis::Concurrency => "concurrency",
+            Axis::Rate => "rate",
+        }
+    }
+
+    /// The axis label of tables and charts, with its unit.
     pub fn label(self) -> &'static str {
         match self {
             Axis::Concurrency => "concurrency",

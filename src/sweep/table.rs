@@ -73,7 +73,7 @@ fn knee_line(sweep: &SweepSummary, backend: &str) -> String {
             ..
         }) => format!(
             "knee at {} {}: throughput {:+.1}% and p99 ×{:.1} against {}",
-            axis.label(),
+            axis.name(),
             axis.show(*p),
             (t - 1.0) * 100.0,
             l,
@@ -112,7 +112,7 @@ fn saturated(sweep: &SweepSummary, backend: &str) -> Option<String> {
     (!points.is_empty()).then(|| {
         format!(
             "harness saturated at {} {}: dispatch lag p99 above saturation_limit, so those figures measure the harness",
-            sweep.axis.label(),
+            sweep.axis.name(),
             points.join(", ")
         )
     })
