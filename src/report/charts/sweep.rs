@@ -1,5 +1,5 @@
-//! A sweep's chart: throughput (left) and p99 latency (right) against the
-//! swept value on a log scale, one line per backend, the knee ringed.
+//! A sweep's chart: throughput (left) and p99 latency (right, log scale:
+//! it spans decades) against the swept value on a log scale, one line per backend, the knee ringed.
 //!
 //! Invariant: it draws `sweep.json`'s measured records only (skipped,
 //! failed and aborted points leave a gap in no line: the line joins the
@@ -83,8 +83,8 @@ impl Chart for SweepChart {
 
     fn caption(&self) -> String {
         format!(
-            "Throughput (granted orders per second, left) and p99 latency (right) against {} on a \
-             log scale, one line per backend. A ring marks the knee: the first point where \
+            "Throughput (granted orders per second, left) and p99 latency (right, log scale) \
+             against {} on a log scale, one line per backend. A ring marks the knee: the first point where \
              throughput grew by less than 10% while p99 at least doubled.",
             self.axis
         )
@@ -101,11 +101,45 @@ impl Chart for SweepChart {
             title_style(),
         )?;
         let (left, right) = body.split_horizontally(600);
-        self.panel(&left, &self.throughput, "throughput (orders/s)", &|y| {
-            format!("{y:.0}")
-        })?;
-        self.panel(&right, &self.p99_ms, "p99 latency (ms)", &|y| ms_label(y))
+        self.panel(
+            &left,
+            &self.throughput,
+            "throughput (orders/s)",
+            Scale::Linear,
+        )?;
+        // p99 spans decades between a comfortable point and a saturated one.
+        self.panel(
+            &right,
+            &self.p99_ms,
+            "p99 latency (ms, log scale)",
+            Scale::Log,
+        )
     }
+}
+
+/// How a panel's y axis maps values.
+#[derive(Clone, Copy, PartialEq)]
+enum Scale {
+    Linear,
+    /// Log scale, ticks at 1, 2 and 5 per decade.
+    Log,
+}
+
+/// Where a zero p99 is drawn on the log axis (ms).
+const FLOOR_MS: f64 = 0.001;
+
+/// 1, 2 and 5 times each power of ten in `lo..=hi`.
+fn log_ticks(lo: f64, hi: f64) -> Vec<f64> {
+    let mut ticks = Vec::new();
+    for decade in (lo.log10().floor() as i32)..=(hi.log10().ceil() as i32) {
+        for m in [1.0f64, 2.0, 5.0] {
+            let t = m * 10f64.powi(decade);
+            if (lo..=hi).contains(&t) {
+                ticks.push(t);
+            }
+        }
+    }
+    ticks
 }
 
 impl SweepChart {
@@ -114,35 +148,76 @@ impl SweepChart {
         area: &DrawingArea<DB, Shift>,
         lines: &[Line],
         what: &str,
-        show: &dyn Fn(f64) -> String,
+        scale: Scale,
     ) -> DrawResult<DB> {
-        let max_y = lines
-            .iter()
-            .flat_map(|l| l.points.iter().map(|p| p.1))
-            .fold(0.0, f64::max)
-            .max(0.001)
-            * 1.1;
-        let mut chart = ChartBuilder::on(area)
+        let values = lines.iter().flat_map(|l| l.points.iter().map(|p| p.1));
+        let x = (self.x_range.0..self.x_range.1)
+            .log_scale()
+            .with_key_points(self.ticks.clone());
+        let x_desc = format!("{} (log scale)", self.axis);
+        let mut builder = ChartBuilder::on(area);
+        builder
             .margin(14)
             .x_label_area_size(44)
-            .y_label_area_size(70)
-            .build_cartesian_2d(
-                (self.x_range.0..self.x_range.1)
+            .y_label_area_size(70);
+        match scale {
+            Scale::Linear => {
+                let max_y = values.fold(0.0, f64::max).max(0.001) * 1.1;
+                let mut chart = builder.build_cartesian_2d(x, 0.0..max_y)?;
+                chart
+                    .configure_mesh()
+                    .x_desc(x_desc)
+                    .y_desc(what)
+                    .x_label_formatter(&|x| format!("{x}"))
+                    .y_label_formatter(&|y| format!("{y:.0}"))
+                    .label_style(label_style())
+                    .axis_desc_style(label_style())
+                    .draw()?;
+                self.lines(&mut chart, lines, |y| y)
+            }
+            Scale::Log => {
+                // A zero p99 (nothing answered) sits at the floor, not at −∞.
+                let (lo, hi) = values.fold((f64::MAX, FLOOR_MS), |(lo, hi), v| {
+                    (lo.min(v.max(FLOOR_MS)), hi.max(v))
+                });
+                let y = (lo / 1.5..hi * 1.5)
                     .log_scale()
-                    .with_key_points(self.ticks.clone()),
-                0.0..max_y,
-            )?;
-        chart
-            .configure_mesh()
-            .x_desc(format!("{} (log scale)", self.axis))
-            .y_desc(what)
-            .x_label_formatter(&|x| format!("{x}"))
-            .y_label_formatter(&|y| show(*y))
-            .label_style(label_style())
-            .axis_desc_style(label_style())
-            .draw()?;
+                    .with_key_points(log_ticks(lo / 1.5, hi * 1.5));
+                let mut chart = builder.build_cartesian_2d(x, y)?;
+                chart
+                    .configure_mesh()
+                    .x_desc(x_desc)
+                    .y_desc(what)
+                    .x_label_formatter(&|x| format!("{x}"))
+                    .y_label_formatter(&|y| ms_label(*y))
+                    .label_style(label_style())
+                    .axis_desc_style(label_style())
+                    .draw()?;
+                self.lines(&mut chart, lines, |y| y.max(FLOOR_MS))
+            }
+        }
+    }
+
+    /// Every backend's line and points, its knee ringed, and the legend.
+    fn lines<'a, DB, X, Y>(
+        &self,
+        chart: &mut ChartContext<'a, DB, Cartesian2d<X, Y>>,
+        lines: &[Line],
+        clamp: impl Fn(f64) -> f64,
+    ) -> DrawResult<DB>
+    where
+        DB: DrawingBackend + 'a,
+        X: Ranged<ValueType = f64>,
+        Y: Ranged<ValueType = f64>,
+    {
         for (line, knee) in lines.iter().zip(&self.knees) {
-            super::draw_line(&mut chart, line)?;
+            let line = Line {
+                label: line.label.clone(),
+                colour: line.colour,
+                dashed: line.dashed,
+                points: line.points.iter().map(|&(x, y)| (x, clamp(y))).collect(),
+            };
+            super::draw_line(chart, &line)?;
             let c = colour(line.colour);
             chart.draw_series(line.points.iter().map(|&p| Circle::new(p, 4, c.filled())))?;
             if let Some(&(x, y)) = knee.and_then(|k| line.points.iter().find(|p| p.0 == k)) {
@@ -154,7 +229,7 @@ impl SweepChart {
                 ))?;
             }
         }
-        super::draw_legend(&mut chart, SeriesLabelPosition::UpperLeft)
+        super::draw_legend(chart, SeriesLabelPosition::UpperLeft)
     }
 }
 
@@ -162,6 +237,15 @@ impl SweepChart {
 mod tests {
     use super::*;
     use crate::sweep::{fixture, Status};
+
+    #[test]
+    fn log_ticks_are_one_two_five_per_decade() {
+        let ticks: Vec<f64> = log_ticks(0.9, 150.0)
+            .into_iter()
+            .map(|t| (t * 1000.0).round() / 1000.0)
+            .collect();
+        assert_eq!(ticks, [1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0]);
+    }
 
     #[test]
     fn draws_measured_points_only_and_rings_the_knee() {
