@@ -283,6 +283,30 @@ fn an_interrupted_sweep_keeps_what_it_measured() {
     assert!(records[0]["summary"]["orders"]["granted"].as_u64().unwrap() > 0);
 }
 
+#[test]
+fn an_unreachable_server_ends_the_sweep_with_exit_3_before_anything_runs() {
+    // Port 9 on the loopback: nothing listens there.
+    let dir = tempfile::tempdir().unwrap();
+    let url = "postgres://atpsim:hunter2@127.0.0.1:9/test";
+    let scenario = server_scenario(dir.path(), "postgres-atomic", url);
+    let out = dir.path().join("out");
+    let output = atpsim()
+        .arg("sweep")
+        .arg(&scenario)
+        .args(["--concurrency", "1,4", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(3), "{stderr}");
+    assert!(stderr.contains("postgres-atomic"), "{stderr}");
+    assert!(
+        !stderr.contains("hunter2"),
+        "the password is redacted: {stderr}"
+    );
+    assert!(!out.exists(), "nothing is written");
+}
+
 /// A scenario of `CLOSED`'s traffic on one server backend.
 fn server_scenario(dir: &Path, kind: &str, url: &str) -> PathBuf {
     let body = format!(

@@ -1,5 +1,6 @@
 //! A sweep's chart: throughput (left) and p99 latency (right, log scale:
-//! it spans decades) against the swept value on a log scale, one line per backend, the knee ringed.
+//! it spans decades) against the swept value on a log scale, one line per
+//! backend, the knee ringed.
 //!
 //! Invariant: it draws `sweep.json`'s measured records only (skipped,
 //! failed and aborted points leave a gap in no line: the line joins the
