@@ -138,7 +138,8 @@ pub struct GateArgs {
 
 #[derive(Debug, clap::Args)]
 pub struct ReportArgs {
-    /// Saved run.json files; with several, their backends are drawn together.
+    /// Saved run.json files; with several, their backends are drawn
+    /// together. A sweep.json (alone) redraws its chart and sweep.md.
     #[arg(required = true, value_name = "RUN.json")]
     pub files: Vec<PathBuf>,
     /// Write the charts and report.html here (default: the run's own

@@ -150,6 +150,28 @@ fn a_concurrency_sweep_runs_every_backend_at_every_point() {
         md.contains("| concurrency | status | throughput/s | p99 | oversold"),
         "{md}"
     );
+
+    // `atpsim report` redraws a saved sweep's chart and table, alone.
+    for file in ["sweep.md", "sweep.svg", "sweep.png"] {
+        std::fs::remove_file(out.join(file)).unwrap();
+    }
+    atpsim()
+        .arg("report")
+        .arg(out.join("sweep.json"))
+        .assert()
+        .code(0);
+    for file in ["sweep.md", "sweep.svg", "sweep.png"] {
+        assert!(out.join(file).is_file(), "{file} not redrawn");
+    }
+    assert_eq!(std::fs::read_to_string(out.join("sweep.md")).unwrap(), md);
+    let output = atpsim()
+        .arg("report")
+        .arg(out.join("sweep.json"))
+        .arg(repo("tests/data/minimal-run.json"))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("redraw it alone"));
 }
 
 #[test]

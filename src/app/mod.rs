@@ -10,6 +10,7 @@ mod report;
 mod run;
 mod signals;
 mod sweep;
+mod sweep_report;
 
 use crate::cli::{Cli, Command};
 use crate::error::{exit, AppError};
