@@ -32,23 +32,7 @@ struct Point {
 
 pub fn sweep(args: SweepArgs) -> Result<i32, AppError> {
     let scenario = scenario::load(&args.file)?;
-    let (axis, list) = match (&args.concurrency, &args.rate) {
-        (Some(c), None) => (Axis::Concurrency, c),
-        (None, Some(r)) => (Axis::Rate, r),
-        // clap refuses both and neither; kept for a caller that does not.
-        _ => {
-            return Err(AppError::Usage(
-                "give exactly one of --concurrency LIST and --rate LIST".into(),
-            ))
-        }
-    };
-    let values = points::parse(axis, list).map_err(AppError::Usage)?;
-    points::check_applicable(&scenario, axis).map_err(AppError::Usage)?;
-    let applied = values
-        .iter()
-        .map(|&v| points::apply(&scenario, axis, v).map(|s| (v, s)))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(AppError::Usage)?;
+    let (axis, values, applied) = points_of(&args, &scenario)?;
     if !scenario.thresholds.is_empty() && !args.quiet {
         eprintln!(
             "note: a sweep does not check the scenario's [[threshold]] tables; gate on `atpsim run` at the point that matters"
@@ -109,35 +93,7 @@ pub fn sweep(args: SweepArgs) -> Result<i32, AppError> {
         path: out_dir.clone(),
         source,
     })?;
-    let mut sweep = SweepSummary {
-        schema_version: crate::sweep::SWEEP_SCHEMA_VERSION,
-        run_id,
-        started_at: crate::timefmt::rfc3339(started),
-        tool: Tool {
-            name: "atpsim".into(),
-            version: env!("CARGO_PKG_VERSION").into(),
-            git_commit: env!("ATPSIM_GIT_COMMIT").into(),
-        },
-        environment: Environment {
-            os: super::run::os_description(),
-            arch: std::env::consts::ARCH.into(),
-            cpu_count: std::thread::available_parallelism().map_or(1, |n| n.get()),
-            backends: Default::default(),
-        },
-        scenario: ScenarioInfo {
-            name: scenario.name.clone(),
-            file: args.file.display().to_string(),
-            seed: scenario.seed,
-            schedule_hash: crate::traffic::schedule_hash(&scenario),
-            generator_version: GENERATOR_VERSION,
-            effective: serde_json::to_value(&scenario).unwrap_or_default(),
-        },
-        axis,
-        points: values,
-        interrupted: false,
-        records: Vec::new(),
-        knees: Vec::new(),
-    };
+    let mut sweep = new_summary(&args, &scenario, axis, values, run_id, started);
     let options = RunOptions {
         progress: !args.quiet && std::io::stderr().is_terminal(),
         hooks: Default::default(),
@@ -192,6 +148,73 @@ pub fn sweep(args: SweepArgs) -> Result<i32, AppError> {
         code
     };
     Ok(interrupt.exit_code().unwrap_or(code))
+}
+
+/// The axis, its points (ascending) and the scenario at each, or the
+/// usage error that names the flag.
+fn points_of(
+    args: &SweepArgs,
+    scenario: &Scenario,
+) -> Result<(Axis, Vec<f64>, Vec<(f64, Scenario)>), AppError> {
+    let (axis, list) = match (&args.concurrency, &args.rate) {
+        (Some(c), None) => (Axis::Concurrency, c),
+        (None, Some(r)) => (Axis::Rate, r),
+        // clap refuses both and neither; kept for a caller that does not.
+        _ => {
+            return Err(AppError::Usage(
+                "give exactly one of --concurrency LIST and --rate LIST".into(),
+            ))
+        }
+    };
+    let values = points::parse(axis, list).map_err(AppError::Usage)?;
+    points::check_applicable(scenario, axis).map_err(AppError::Usage)?;
+    let applied = values
+        .iter()
+        .map(|&v| points::apply(scenario, axis, v).map(|s| (v, s)))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(AppError::Usage)?;
+    Ok((axis, values, applied))
+}
+
+/// The sweep before its first record: what `run.json` says of the tool,
+/// the machine and the scenario (as written, before any point).
+fn new_summary(
+    args: &SweepArgs,
+    scenario: &Scenario,
+    axis: Axis,
+    points: Vec<f64>,
+    run_id: String,
+    started: SystemTime,
+) -> SweepSummary {
+    SweepSummary {
+        schema_version: crate::sweep::SWEEP_SCHEMA_VERSION,
+        run_id,
+        started_at: crate::timefmt::rfc3339(started),
+        tool: Tool {
+            name: "atpsim".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+            git_commit: env!("ATPSIM_GIT_COMMIT").into(),
+        },
+        environment: Environment {
+            os: super::run::os_description(),
+            arch: std::env::consts::ARCH.into(),
+            cpu_count: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            backends: Default::default(),
+        },
+        scenario: ScenarioInfo {
+            name: scenario.name.clone(),
+            file: args.file.display().to_string(),
+            seed: scenario.seed,
+            schedule_hash: crate::traffic::schedule_hash(&scenario),
+            generator_version: GENERATOR_VERSION,
+            effective: serde_json::to_value(&scenario).unwrap_or_default(),
+        },
+        axis,
+        points,
+        interrupted: false,
+        records: Vec::new(),
+        knees: Vec::new(),
+    }
 }
 
 /// Refuse up front any point whose connections (its clients plus the
