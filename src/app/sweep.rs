@@ -32,7 +32,8 @@ struct Point {
 
 pub fn sweep(args: SweepArgs) -> Result<i32, AppError> {
     let scenario = scenario::load(&args.file)?;
-    let (axis, values, applied) = points_of(&args, &scenario)?;
+    let (axis, applied) = points_of(&args, &scenario)?;
+    let values: Vec<f64> = applied.iter().map(|(v, _)| *v).collect();
     if !scenario.thresholds.is_empty() && !args.quiet {
         eprintln!(
             "note: a sweep does not check the scenario's [[threshold]] tables; gate on `atpsim run` at the point that matters"
@@ -150,12 +151,12 @@ pub fn sweep(args: SweepArgs) -> Result<i32, AppError> {
     Ok(interrupt.exit_code().unwrap_or(code))
 }
 
-/// The axis, its points (ascending) and the scenario at each, or the
+/// The axis and each point (ascending) with the scenario at it, or the
 /// usage error that names the flag.
 fn points_of(
     args: &SweepArgs,
     scenario: &Scenario,
-) -> Result<(Axis, Vec<f64>, Vec<(f64, Scenario)>), AppError> {
+) -> Result<(Axis, Vec<(f64, Scenario)>), AppError> {
     let (axis, list) = match (&args.concurrency, &args.rate) {
         (Some(c), None) => (Axis::Concurrency, c),
         (None, Some(r)) => (Axis::Rate, r),
@@ -173,7 +174,7 @@ fn points_of(
         .map(|&v| points::apply(scenario, axis, v).map(|s| (v, s)))
         .collect::<Result<Vec<_>, _>>()
         .map_err(AppError::Usage)?;
-    Ok((axis, values, applied))
+    Ok((axis, applied))
 }
 
 /// The sweep before its first record: what `run.json` says of the tool,
