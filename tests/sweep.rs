@@ -264,6 +264,22 @@ fn bad_input_is_refused_with_exit_2_naming_the_flag_and_writes_nothing() {
     }
     // Neither flag: a usage error too.
     atpsim().arg("sweep").arg(&scenario).assert().code(2);
+    // A directory holding an earlier sweep is never written over.
+    std::fs::create_dir_all(&out).unwrap();
+    std::fs::write(out.join("sweep.json"), "{}").unwrap();
+    let output = atpsim()
+        .arg("sweep")
+        .arg(&scenario)
+        .args(["--concurrency", "1", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("already holds a sweep.json"));
+    assert_eq!(
+        std::fs::read_to_string(out.join("sweep.json")).unwrap(),
+        "{}"
+    );
 }
 
 #[test]
