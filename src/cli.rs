@@ -27,6 +27,35 @@ pub enum Command {
     },
     /// Compare two run.json files of the same schedule per backend; exit 1 on a regression.
     Compare(CompareArgs),
+    /// Run a scenario at each point of a concurrency or rate list, every
+    /// backend at every point; write sweep.json, sweep.md and a chart with the knee marked.
+    Sweep(SweepArgs),
+}
+
+#[derive(Debug, clap::Args)]
+#[command(group(clap::ArgGroup::new("axis").required(true).args(["concurrency", "rate"])))]
+pub struct SweepArgs {
+    /// The scenario file (TOML).
+    pub file: PathBuf,
+    /// Client counts to sweep, e.g. 1,4,16,64,256: each point sets the
+    /// scenario's `concurrency` and every closed phase's `clients`.
+    #[arg(long, value_name = "LIST", allow_hyphen_values = true)]
+    pub concurrency: Option<String>,
+    /// Offered loads to sweep in orders/s, e.g. 100,500,1000: each point sets
+    /// the rate of every constant and poisson phase and scales every ramp so
+    /// its peak is the point.
+    #[arg(long, value_name = "LIST", allow_hyphen_values = true)]
+    pub rate: Option<String>,
+    /// Write sweep.json, sweep.md and the chart into this directory
+    /// (default: results/<scenario>/sweep-<run-id>/).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// No progress lines on stderr.
+    #[arg(long, short)]
+    pub quiet: bool,
+    /// Do not draw the chart (sweep.svg, sweep.png).
+    #[arg(long)]
+    pub no_charts: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -109,7 +138,8 @@ pub struct GateArgs {
 
 #[derive(Debug, clap::Args)]
 pub struct ReportArgs {
-    /// Saved run.json files; with several, their backends are drawn together.
+    /// Saved run.json files; with several, their backends are drawn
+    /// together. A sweep.json (alone) redraws its chart and sweep.md.
     #[arg(required = true, value_name = "RUN.json")]
     pub files: Vec<PathBuf>,
     /// Write the charts and report.html here (default: the run's own

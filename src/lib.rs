@@ -12,6 +12,7 @@
 //! - `compare`  — two `run.json` of one schedule side by side: regressions against a baseline
 //! - `gate`     — thresholds over `run.json` paths (checked against the schema) and their verdicts
 //! - `summary`  — `RunSummary`, the one contract every output reads (`run.json`)
+//! - `sweep`    — a scenario at several concurrency or rate points: points, knee, free slots, `sweep.json`
 //! - `report`   — terminal table, `run.json`, `summary.md`, charts (SVG, PNG), `report.html`
 //! - `trace`    — the per-attempt CSV, streamed
 //! - `redact`   — passwords out of every URL and message before it is printed
@@ -32,6 +33,7 @@ pub mod report;
 pub mod runner;
 pub mod scenario;
 pub mod summary;
+pub mod sweep;
 pub mod timefmt;
 pub mod trace;
 pub mod traffic;

@@ -9,6 +9,8 @@ mod gate;
 mod report;
 mod run;
 mod signals;
+mod sweep;
+mod sweep_report;
 
 use crate::cli::{Cli, Command};
 use crate::error::{exit, AppError};
@@ -23,6 +25,7 @@ pub fn main(cli: Cli) -> i32 {
         Command::Report(args) => report::report(args),
         Command::Validate { file } => validate(file),
         Command::Compare(args) => compare::compare_command(args),
+        Command::Sweep(args) => sweep::sweep(args),
     };
     match result {
         Ok(code) => code,

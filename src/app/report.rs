@@ -1,5 +1,6 @@
 //! `atpsim report RUN.json [RUN2.json …]`: redraw the charts and
-//! `report.html` from saved runs, without running anything.
+//! `report.html` from saved runs, without running anything (a saved
+//! `sweep.json` is handed to `sweep_report`).
 //!
 //! Invariant: a saved run is read back into `RunSummary` exactly as `run`
 //! wrote it; one that does not parse is refused with its file, line and
@@ -13,6 +14,17 @@ use crate::summary::{RunSummary, SCHEMA_VERSION};
 use std::path::{Path, PathBuf};
 
 pub fn report(args: ReportArgs) -> Result<i32, AppError> {
+    // A saved sweep has its own chart and table.
+    if let Some(sweep) = args.files.iter().find(|f| super::sweep_report::is_sweep(f)) {
+        if args.files.len() > 1 {
+            return Err(AppError::Usage(format!(
+                "{} is a sweep.json: redraw it alone (`atpsim report {}`), not with other files",
+                sweep.display(),
+                sweep.display()
+            )));
+        }
+        return super::sweep_report::redraw(sweep, args.out.as_deref(), !args.no_charts);
+    }
     let runs = args
         .files
         .iter()

@@ -314,7 +314,7 @@ fn new_summary(
     }
 }
 
-fn run_id(at: SystemTime) -> String {
+pub(super) fn run_id(at: SystemTime) -> String {
     let nanos = at
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.subsec_nanos());
@@ -322,7 +322,7 @@ fn run_id(at: SystemTime) -> String {
     format!("{stamp}-{:04x}", (nanos ^ std::process::id()) & 0xffff)
 }
 
-fn os_description() -> String {
+pub(super) fn os_description() -> String {
     let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
     format!("{} {}", std::env::consts::OS, release.trim())
         .trim()

@@ -1,13 +1,14 @@
 //! Charts, one file per chart, drawn once onto an SVG and once onto a PNG.
 //!
-//! Invariant: charts read `RunSummary` values only; a chart that cannot be
+//! Invariant: charts read `RunSummary` values only (a sweep's chart, its
+//! `SweepSummary`); a chart that cannot be
 //! drawn (no data for it, or a failure while drawing, panics included) is
 //! reported as a warning and never stops the other charts or the run.
 //!
-//! A new chart (a sweep's throughput and p99 against
-//! concurrency) is one more file: a `prepare` that returns `Skip` when the
+//! A new chart is one more file: a `prepare` that returns `Skip` when the
 //! runs carry no data for it, a `Chart` impl, and a line in `render_all`;
-//! `report.html` shows whatever was rendered.
+//! `report.html` shows whatever was rendered. A sweep's chart reads the
+//! sweep instead and is drawn by `render_sweep`.
 
 mod comparison;
 mod font;
@@ -16,6 +17,7 @@ mod holds;
 mod percentiles;
 mod series;
 mod stock;
+pub mod sweep;
 mod timeline;
 
 pub use series::{Series, SeriesSet};
@@ -141,6 +143,17 @@ pub fn render_all(set: &SeriesSet, dir: &Path) -> ChartSet {
     render_into(&mut out, comparison::prepare(set), dir);
     render_into(&mut out, heatmap::prepare(set), dir);
     render_into(&mut out, holds::prepare(set), dir);
+    out
+}
+
+/// The chart of a sweep (`sweep.svg`, `sweep.png`) in `dir`.
+pub fn render_sweep(sweep: &crate::sweep::SweepSummary, dir: &Path) -> ChartSet {
+    let mut out = ChartSet::default();
+    if let Err(e) = font::register() {
+        out.warnings.push(format!("charts skipped: {e}"));
+        return out;
+    }
+    render_into(&mut out, sweep::prepare(sweep), dir);
     out
 }
 
