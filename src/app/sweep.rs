@@ -231,7 +231,8 @@ async fn refuse_oversized(
             continue;
         };
         for p in points {
-            let needed = slots::needed(spec, runner::clients(&p.scenario, &p.plan));
+            let clients = runner::clients(&p.scenario, &p.plan);
+            let needed = spec.connections(clients, p.scenario.skus.len());
             if i64::from(needed) + 1 > slots.limit() {
                 return Err(AppError::Usage(format!(
                     "{} {}: {} would need {needed} client connections + 1 admin, but {} allows {} \
@@ -293,7 +294,9 @@ impl Sweeper<'_> {
         };
         match slots::read(spec).await {
             Ok(Some(slots)) => {
-                if let Some(why) = slots.shortfall(slots::needed(spec, clients)) {
+                if let Some(why) =
+                    slots.shortfall(spec.connections(clients, point.scenario.skus.len()))
+                {
                     return not_run(Status::Skipped, why, record);
                 }
             }

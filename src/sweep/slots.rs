@@ -10,7 +10,7 @@
 //! open: so a point fits when its client connections fit what is free.
 
 use crate::backend::BackendError;
-use crate::scenario::{BackendSpec, ConnectionMode, Server};
+use crate::scenario::{BackendSpec, Server};
 use sqlx::{ConnectOptions, Connection, Row};
 use std::collections::HashMap;
 use std::str::FromStr;
@@ -48,25 +48,13 @@ impl Slots {
     pub fn shortfall(&self, needed: u32) -> Option<String> {
         (i64::from(needed) > self.free()).then(|| {
             format!(
-                "free connection slots {} < {needed} clients (+1 admin): max_connections {}, {} reserved, {} in use",
+                "free connection slots {} < {needed} client connections (+1 admin): max_connections {}, {} reserved, {} in use",
                 self.free(),
                 self.max,
                 self.reserved,
                 self.used - 1
             )
         })
-    }
-}
-
-/// Client connections `spec` opens for a run with `clients` clients: one
-/// each, or one in all for a multiplexed Redis backend.
-pub fn needed(spec: &BackendSpec, clients: u32) -> u32 {
-    let shared = spec.kind.supported_options().contains(&"connection")
-        && spec.options.connection == ConnectionMode::Multiplexed;
-    if shared {
-        1
-    } else {
-        clients.max(1)
     }
 }
 
