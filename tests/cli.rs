@@ -109,7 +109,7 @@ fn flash_runs_and_its_trace_recomputes_the_audit() {
     }
 
     let backends = run["backends"].as_array().unwrap();
-    assert_eq!(backends.len(), 6);
+    assert_eq!(backends.len(), 7);
     for b in backends {
         let name = b["name"].as_str().unwrap();
         assert!(stdout.contains(name), "table lists {name}");

@@ -174,7 +174,7 @@ mod tests {
         assert_eq!(s.shortfall(87), None);
         let why = s.shortfall(88).unwrap();
         assert!(
-            why.starts_with("free connection slots 87 < 88 clients"),
+            why.starts_with("free connection slots 87 < 88 client connections"),
             "{why}"
         );
         assert!(
