@@ -145,6 +145,10 @@ pub struct Recorder {
     pub hot_windows: Vec<Option<Box<WindowRecord>>>,
     grid: WindowGrid,
     hot_sku: SkuIdx,
+    /// The window of the last order recorded, as (start, end, index):
+    /// orders mostly come in time order, so most find their window here
+    /// without a division.
+    last_window: (u64, u64, usize),
 }
 
 impl Recorder {
@@ -161,7 +165,26 @@ impl Recorder {
             hot_windows: (0..grid.count).map(|_| None).collect(),
             grid,
             hot_sku,
+            last_window: (0, 0, 0),
         }
+    }
+
+    /// The window of an intended time, as `WindowGrid::index`.
+    fn window_of(&mut self, intended_ns: u64) -> usize {
+        let (start, end, index) = self.last_window;
+        if (start..end).contains(&intended_ns) {
+            return index;
+        }
+        let index = self.grid.index(intended_ns);
+        let start = index as u64 * self.grid.window_ns;
+        // The last window also takes every time past the span.
+        let end = if index + 1 == self.grid.count {
+            u64::MAX
+        } else {
+            start + self.grid.window_ns
+        };
+        self.last_window = (start, end, index);
+        index
     }
 
     pub fn record(&mut self, r: &OrderRecord) {
@@ -172,7 +195,7 @@ impl Recorder {
         self.lag.record(r.lag_ns);
         self.sku_orders[r.sku as usize] += 1;
         self.sku_units[r.sku as usize] += r.qty;
-        let w = self.grid.index(r.intended_ns);
+        let w = self.window_of(r.intended_ns);
         self.windows[w]
             .get_or_insert_with(|| Box::new(WindowRecord::new()))
             .add(r);
