@@ -112,18 +112,27 @@ impl<B: Backend> Shared<B> {
     }
 
     /// Sleep until `intended_ns`. Returns the moment it is due or later — the
-    /// clock read the send is timed by — or `None` when the run was stopped.
-    async fn until(&self, intended_ns: u64, stop: &mut StopSignal) -> Option<Instant> {
-        let due = self.t0 + Duration::from_nanos(intended_ns);
+    /// clock read the send is timed by, and its offset from `t0` — or `None`
+    /// when the run was stopped.
+    async fn until(&self, intended_ns: u64, stop: &mut StopSignal) -> Option<(Instant, u64)> {
         let now = Instant::now();
-        if due <= now {
-            return stop.running().then_some(now);
+        // Before `t0` nothing is due, not even an order at 0.
+        if let Some(since) = now.checked_duration_since(self.t0) {
+            let now_ns = since.as_nanos() as u64;
+            if intended_ns <= now_ns {
+                return stop.running().then_some((now, now_ns));
+            }
         }
+        let due = self.t0 + Duration::from_nanos(intended_ns);
         let stopped = tokio::select! {
             _ = tokio::time::sleep_until(due) => false,
             _ = stop.reached(Stop::Drain) => true,
         };
-        (!stopped && stop.running()).then(Instant::now)
+        if stopped || !stop.running() {
+            return None;
+        }
+        let now = Instant::now();
+        Some((now, self.ns_at(now)))
     }
 
     /// Run one attempt sent at `sent_at`, bounded by the timeout from then
@@ -160,13 +169,14 @@ impl<B: Backend> Shared<B> {
     async fn execute(
         &self,
         order: Order,
-        sent_at: Instant,
+        (sent_at, first_send_ns): (Instant, u64),
         free_ns: u64,
         open_loop: bool,
         stop: &mut StopSignal,
     ) -> u64 {
-        let first_send_ns = self.ns_at(sent_at);
-        let (outcome, done_ns, attempts) = self.send_with_retries(&order, sent_at, stop).await;
+        let (outcome, done_ns, attempts) = self
+            .send_with_retries(&order, (sent_at, first_send_ns), stop)
+            .await;
         let verdict = self.judge(&order, outcome, done_ns);
         self.recorders.record(&OrderRecord {
             intended_ns: order.intended_ns,
@@ -190,17 +200,16 @@ impl<B: Backend> Shared<B> {
     async fn send_with_retries(
         &self,
         order: &Order,
-        first_sent_at: Instant,
+        (mut sent_at, mut sent_ns): (Instant, u64),
         stop: &mut StopSignal,
     ) -> (Outcome, u64, u32) {
         let mut attempt = 0u32;
-        let mut sent_at = first_sent_at;
         loop {
             attempt += 1;
             if attempt > 1 {
                 sent_at = Instant::now();
+                sent_ns = self.ns_at(sent_at);
             }
-            let sent_ns = self.ns_at(sent_at);
             self.ledger.sent(order.sku, order.qty);
             let reply = self.attempt(order, sent_at, stop).await;
             let done_ns = self.now_ns();
@@ -270,11 +279,11 @@ pub async fn open_loop_client<B: Backend>(shared: &Shared<B>, stop: watch::Recei
         };
         // `until` is the one stop check per order; an order taken but never
         // sent is not offered.
-        let Some(sent_at) = shared.until(order.intended_ns, &mut stop).await else {
+        let Some(sent) = shared.until(order.intended_ns, &mut stop).await else {
             return;
         };
         free_ns = shared
-            .execute(order, sent_at, free_ns, true, &mut stop)
+            .execute(order, sent, free_ns, true, &mut stop)
             .await;
     }
 }
@@ -307,9 +316,9 @@ pub async fn closed_loop_client<B: Backend>(
             qty,
             phase,
         };
-        shared
-            .execute(order, Instant::now(), now, false, &mut stop)
-            .await;
+        let sent_at = Instant::now();
+        let sent = (sent_at, shared.ns_at(sent_at));
+        shared.execute(order, sent, now, false, &mut stop).await;
     }
 }
 
