@@ -338,3 +338,18 @@ impl Recorders {
         total
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_last_window_used_finds_the_same_window_as_the_grid() {
+        let (grid, _) = WindowGrid::new(100, 1_000);
+        let mut rec = Recorder::new(grid, 1, 0);
+        // In order, out of order, on the edges, and past the span.
+        for t in [0, 5, 99, 100, 250, 101, 0, 999, 1_000, 5_000, 899, 900, u64::MAX] {
+            assert_eq!(rec.window_of(t), grid.index(t), "intended {t}");
+        }
+    }
+}
