@@ -18,6 +18,7 @@ const MAX_US: u64 = MAX_NS / 1000;
 /// A histogram plus the exact largest value, in nanoseconds. `SCALE`
 /// divides a nanosecond value before it is recorded (1 or 1000); as a
 /// constant it costs no division on the per-order path.
+#[derive(Clone)]
 pub struct Timing<C: Counter, const SCALE: u64> {
     hist: Histogram<C>,
     max_ns: u64,
