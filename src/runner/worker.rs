@@ -282,9 +282,7 @@ pub async fn open_loop_client<B: Backend>(shared: &Shared<B>, stop: watch::Recei
         let Some(sent) = shared.until(order.intended_ns, &mut stop).await else {
             return;
         };
-        free_ns = shared
-            .execute(order, sent, free_ns, true, &mut stop)
-            .await;
+        free_ns = shared.execute(order, sent, free_ns, true, &mut stop).await;
     }
 }
 
