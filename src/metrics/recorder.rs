@@ -107,9 +107,15 @@ impl Counts {
 }
 
 /// Counters and latency of one window (allocated on first use).
+#[derive(Clone)]
 pub struct WindowRecord {
     pub counts: Counts,
     pub latency: WindowTiming,
+    /// Every order in it so far was for the hottest SKU, and the hottest
+    /// SKU's record of this window is not kept apart: this one stands for
+    /// both. Only a shard's own windows are ever in this state; the first
+    /// order of another SKU splits them, and merging always does.
+    hot_only: bool,
 }
 
 impl WindowRecord {
@@ -117,6 +123,7 @@ impl WindowRecord {
         WindowRecord {
             counts: Counts::default(),
             latency: WindowTiming::new(),
+            hot_only: true,
         }
     }
 
@@ -125,9 +132,11 @@ impl WindowRecord {
         self.latency.record(r.latency_ns);
     }
 
+    /// The result keeps the hottest SKU's record apart.
     fn merge(&mut self, o: &WindowRecord) {
         self.counts.merge(&o.counts);
         self.latency.add(&o.latency);
+        self.hot_only = false;
     }
 }
 
@@ -145,6 +154,10 @@ pub struct Recorder {
     pub hot_windows: Vec<Option<Box<WindowRecord>>>,
     grid: WindowGrid,
     hot_sku: SkuIdx,
+    /// The window of the last order recorded, as (start, end, index):
+    /// orders mostly come in time order, so most find their window here
+    /// without a division.
+    last_window: (u64, u64, usize),
 }
 
 impl Recorder {
@@ -161,7 +174,26 @@ impl Recorder {
             hot_windows: (0..grid.count).map(|_| None).collect(),
             grid,
             hot_sku,
+            last_window: (0, 0, 0),
         }
+    }
+
+    /// The window of an intended time, as `WindowGrid::index`.
+    fn window_of(&mut self, intended_ns: u64) -> usize {
+        let (start, end, index) = self.last_window;
+        if (start..end).contains(&intended_ns) {
+            return index;
+        }
+        let index = self.grid.index(intended_ns);
+        let start = index as u64 * self.grid.window_ns;
+        // The last window also takes every time past the span.
+        let end = if index + 1 == self.grid.count {
+            u64::MAX
+        } else {
+            start + self.grid.window_ns
+        };
+        self.last_window = (start, end, index);
+        index
     }
 
     pub fn record(&mut self, r: &OrderRecord) {
@@ -172,14 +204,36 @@ impl Recorder {
         self.lag.record(r.lag_ns);
         self.sku_orders[r.sku as usize] += 1;
         self.sku_units[r.sku as usize] += r.qty;
-        let w = self.grid.index(r.intended_ns);
-        self.windows[w]
-            .get_or_insert_with(|| Box::new(WindowRecord::new()))
-            .add(r);
-        if r.sku == self.hot_sku {
+        let w = self.window_of(r.intended_ns);
+        let hot = r.sku == self.hot_sku;
+        let window = self.windows[w].get_or_insert_with(|| Box::new(WindowRecord::new()));
+        if window.hot_only && hot {
+            // A window of the hottest SKU alone (a flash sale's burst) is
+            // recorded once and copied when it leaves the shard.
+            window.add(r);
+            return;
+        }
+        if window.hot_only {
+            self.split(w);
+        }
+        self.windows[w].as_mut().expect("created above").add(r);
+        if hot {
             self.hot_windows[w]
                 .get_or_insert_with(|| Box::new(WindowRecord::new()))
                 .add(r);
+        }
+    }
+
+    /// Keep window `w`'s record of the hottest SKU apart from now on.
+    fn split(&mut self, w: usize) {
+        if let Some(window) = self.windows[w].as_mut() {
+            if window.hot_only {
+                window.hot_only = false;
+                if window.counts.offered > 0 {
+                    debug_assert!(self.hot_windows[w].is_none());
+                    self.hot_windows[w] = Some(window.clone());
+                }
+            }
         }
     }
 
@@ -195,7 +249,15 @@ impl Recorder {
         for (a, b) in self.sku_units.iter_mut().zip(&o.sku_units) {
             *a += b;
         }
-        merge_windows(&mut self.windows, &o.windows);
+        for w in 0..self.windows.len() {
+            if let Some(theirs) = o.windows[w].as_deref() {
+                self.split(w);
+                merge_window(&mut self.windows[w], theirs);
+                if theirs.hot_only {
+                    merge_window(&mut self.hot_windows[w], theirs);
+                }
+            }
+        }
         merge_windows(&mut self.hot_windows, &o.hot_windows);
     }
 }
@@ -295,6 +357,9 @@ impl Recorders {
             let mut store = self.flushed.lock().expect("flushed windows");
             for (i, w) in all {
                 merge_window(&mut store.all[i], &w);
+                if w.hot_only {
+                    merge_window(&mut store.hot[i], &w);
+                }
             }
             for (i, w) in hot {
                 merge_window(&mut store.hot[i], &w);
@@ -313,5 +378,134 @@ impl Recorders {
         total.windows = std::mem::take(&mut store.all);
         total.hot_windows = std::mem::take(&mut store.hot);
         total
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_last_window_used_finds_the_same_window_as_the_grid() {
+        let (grid, _) = WindowGrid::new(100, 1_000);
+        let mut rec = Recorder::new(grid, 1, 0);
+        // In order, out of order, on the edges, and past the span.
+        for t in [
+            0,
+            5,
+            99,
+            100,
+            250,
+            101,
+            0,
+            999,
+            1_000,
+            5_000,
+            899,
+            900,
+            u64::MAX,
+        ] {
+            assert_eq!(rec.window_of(t), grid.index(t), "intended {t}");
+        }
+    }
+
+    fn order(intended_ns: u64, sku: SkuIdx, latency_ns: u64) -> OrderRecord {
+        OrderRecord {
+            intended_ns,
+            sku,
+            qty: 1 + sku as u64,
+            outcome: Outcome::Granted,
+            latency_ns,
+            service_ns: 0,
+            wait_ns: 0,
+            lag_ns: 0,
+            retries: 0,
+            oversold_units: 0,
+            fairness_inversion: false,
+            open_loop: true,
+        }
+    }
+
+    /// What each window should hold: its orders, and the hottest SKU's alone.
+    fn expected(orders: &[OrderRecord], grid: WindowGrid, hot: SkuIdx) -> Vec<(Counts, Counts)> {
+        let mut out = vec![(Counts::default(), Counts::default()); grid.count];
+        for r in orders {
+            let w = grid.index(r.intended_ns);
+            out[w].0.add_order(r);
+            if r.sku == hot {
+                out[w].1.add_order(r);
+            }
+        }
+        out
+    }
+
+    fn counts(slots: &[Option<Box<WindowRecord>>]) -> Vec<Counts> {
+        slots
+            .iter()
+            .map(|w| w.as_ref().map_or_else(Counts::default, |w| w.counts))
+            .collect()
+    }
+
+    #[test]
+    fn windows_of_the_hottest_sku_alone_are_kept_apart_when_they_leave() {
+        let (grid, _) = WindowGrid::new(100, 400);
+        // Window 0: hot only. 1: hot, then another SKU, then hot. 2: another
+        // SKU first. 3: hot only, flushed, then a straggler of another SKU.
+        let orders = [
+            order(10, 0, 5_000),
+            order(20, 0, 7_000),
+            order(110, 0, 1_000),
+            order(120, 1, 2_000),
+            order(130, 0, 3_000),
+            order(210, 1, 4_000),
+            order(220, 0, 9_000),
+            order(310, 0, 6_000),
+        ];
+        let set = Recorders::new(grid, 2, 0);
+        for r in &orders {
+            set.record(r);
+        }
+        set.flush_before(4);
+        let late = order(320, 1, 8_000);
+        set.record(&late);
+        let total = set.merged();
+        let mut all = orders.to_vec();
+        all.push(late);
+        let want = expected(&all, grid, 0);
+        assert_eq!(
+            counts(&total.windows),
+            want.iter().map(|w| w.0).collect::<Vec<_>>()
+        );
+        assert_eq!(
+            counts(&total.hot_windows),
+            want.iter().map(|w| w.1).collect::<Vec<_>>()
+        );
+        let hot0 = total.hot_windows[0].as_ref().unwrap();
+        assert_eq!(hot0.latency.len(), 2);
+        assert_eq!(hot0.latency.max_us(), 7.0);
+        let hot1 = total.hot_windows[1].as_ref().unwrap();
+        assert_eq!((hot1.latency.len(), hot1.latency.max_us()), (2, 3.0));
+
+        // Merging shards directly agrees too.
+        let mut a = Recorder::new(grid, 2, 0);
+        let mut b = Recorder::new(grid, 2, 0);
+        for (i, r) in all.iter().enumerate() {
+            if i % 2 == 0 {
+                a.record(r)
+            } else {
+                b.record(r)
+            }
+        }
+        let mut merged = Recorder::new(grid, 2, 0);
+        merged.merge(&a);
+        merged.merge(&b);
+        assert_eq!(
+            counts(&merged.windows),
+            want.iter().map(|w| w.0).collect::<Vec<_>>()
+        );
+        assert_eq!(
+            counts(&merged.hot_windows),
+            want.iter().map(|w| w.1).collect::<Vec<_>>()
+        );
     }
 }

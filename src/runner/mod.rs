@@ -25,7 +25,7 @@ use std::time::Duration;
 use tokio::sync::watch;
 use tokio::time::Instant;
 pub use worker::Stop;
-use worker::{closed_loop_client, closed_loop_phases, open_loop_client, Shared};
+use worker::{closed_loop_client, closed_loop_phases, open_loop_client, Padded, Shared};
 
 /// Head start between spawning the clients and `t0`, so none is late at the start.
 pub(crate) const LEAD: Duration = Duration::from_millis(20);
@@ -151,7 +151,7 @@ impl AsyncBackendFn<Result<BackendRun, BackendError>> for RunOne<'_> {
             backend,
             ledger: Ledger::new(&scenario.skus),
             recorders: Recorders::new(plan.grid, scenario.skus.len(), plan.hot_sku),
-            schedule: Mutex::new(Schedule::new(scenario)),
+            schedule: Padded(Mutex::new(Schedule::new(scenario))),
             t0: Instant::now() + LEAD,
             timeout: scenario.timeout,
             retries: scenario.retries,

@@ -11,8 +11,11 @@ use crate::metrics::{OrderRecord, Outcome, Recorders};
 use crate::scenario::Scenario;
 use crate::trace::{AttemptLine, TraceSink};
 use crate::traffic::{Order, Schedule, Workload, CLOSED_LOOP_ID_BASE};
+use std::future::{poll_fn, Future};
+use std::pin::pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
+use std::task::Poll;
 use std::time::Duration;
 use tokio::sync::watch;
 use tokio::time::Instant;
@@ -28,12 +31,68 @@ pub enum Stop {
     Abandon,
 }
 
+/// A client's view of the stop signal. The per-order check reads only the
+/// channel's version (`has_changed`, one load of a line nobody writes while
+/// the run goes on) instead of taking the channel's lock (`borrow`, a write
+/// to a line every client shares); the value is read again only when
+/// something was sent. A second receiver does the waiting, so a wait that
+/// saw a new value (and marked it seen) never hides it from the check.
+pub struct StopSignal {
+    checked: watch::Receiver<Stop>,
+    last: Stop,
+    waited: watch::Receiver<Stop>,
+}
+
+impl StopSignal {
+    pub fn new(stop: watch::Receiver<Stop>) -> Self {
+        let mut checked = stop.clone();
+        let last = *checked.borrow_and_update();
+        StopSignal {
+            checked,
+            last,
+            waited: stop,
+        }
+    }
+
+    /// The signal as it stands now.
+    pub fn current(&mut self) -> Stop {
+        // `Err` (the sender is gone) reads the last value sent, every time.
+        if !matches!(self.checked.has_changed(), Ok(false)) {
+            self.last = *self.checked.borrow_and_update();
+        }
+        self.last
+    }
+
+    fn running(&mut self) -> bool {
+        self.current() == Stop::Run
+    }
+
+    /// Resolves once the signal has reached `at_least`.
+    async fn reached(&mut self, at_least: Stop) {
+        let _ = self.waited.wait_for(|s| *s >= at_least).await;
+    }
+}
+
+/// Keeps its value on cache lines of its own: the schedule's lock is
+/// written by every order, and read-only fields beside it (`t0`, the
+/// timeout, the ledger's table) would otherwise be fetched again by every
+/// other core after each write.
+#[repr(align(128))]
+pub struct Padded<T>(pub T);
+
+impl<T> std::ops::Deref for Padded<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
 /// What every client of one backend's run shares.
 pub struct Shared<B> {
     pub backend: B,
     pub ledger: Ledger,
     pub recorders: Recorders,
-    pub schedule: Mutex<Schedule>,
+    pub schedule: Padded<Mutex<Schedule>>,
     pub t0: Instant,
     pub timeout: Duration,
     pub retries: u32,
@@ -44,35 +103,57 @@ pub struct Shared<B> {
 
 impl<B: Backend> Shared<B> {
     fn now_ns(&self) -> u64 {
-        Instant::now().saturating_duration_since(self.t0).as_nanos() as u64
+        self.ns_at(Instant::now())
     }
 
-    /// Sleep until `intended_ns`; false when the run was stopped meanwhile.
-    async fn until(&self, intended_ns: u64, stop: &mut watch::Receiver<Stop>) -> bool {
-        let due = self.t0 + Duration::from_nanos(intended_ns);
-        if due <= Instant::now() {
-            return *stop.borrow() == Stop::Run;
+    /// Nanoseconds from `t0` to `at` (0 before `t0`).
+    fn ns_at(&self, at: Instant) -> u64 {
+        at.saturating_duration_since(self.t0).as_nanos() as u64
+    }
+
+    /// Sleep until `intended_ns`. Returns the moment it is due or later — the
+    /// clock read the send is timed by, and its offset from `t0` — or `None`
+    /// when the run was stopped.
+    async fn until(&self, intended_ns: u64, stop: &mut StopSignal) -> Option<(Instant, u64)> {
+        let now = Instant::now();
+        // Before `t0` nothing is due, not even an order at 0.
+        if let Some(since) = now.checked_duration_since(self.t0) {
+            let now_ns = since.as_nanos() as u64;
+            if intended_ns <= now_ns {
+                return stop.running().then_some((now, now_ns));
+            }
         }
+        let due = self.t0 + Duration::from_nanos(intended_ns);
         let stopped = tokio::select! {
             _ = tokio::time::sleep_until(due) => false,
-            _ = stop.wait_for(|s| *s != Stop::Run) => true,
+            _ = stop.reached(Stop::Drain) => true,
         };
-        !stopped && *stop.borrow() == Stop::Run
+        if stopped || !stop.running() {
+            return None;
+        }
+        let now = Instant::now();
+        Some((now, self.ns_at(now)))
     }
 
-    /// Run one attempt, bounded by the timeout (or given up on when the run
-    /// is abandoned), classified at the boundary.
-    async fn attempt(&self, order: &Order, stop: &mut watch::Receiver<Stop>) -> Reply {
+    /// Run one attempt sent at `sent_at`, bounded by the timeout from then
+    /// (or given up on when the run is abandoned), classified at the boundary.
+    async fn attempt(&self, order: &Order, sent_at: Instant, stop: &mut StopSignal) -> Reply {
         let sent = SentFlag::default();
-        let reserve = tokio::time::timeout(
-            self.timeout,
-            self.backend.reserve(order.sku, order.qty, &sent),
-        );
+        let mut reserve = pin!(self.backend.reserve(order.sku, order.qty, &sent));
+        // An answer ready at the first poll (an in-process store) came
+        // before any deadline or signal could: it needs no timer. Arming
+        // one costs a clock read and a reference to the runtime's shared
+        // timer handle per attempt, and a plain `timeout` would find the
+        // answer first just the same.
+        if let Poll::Ready(reply) = poll_fn(|cx| Poll::Ready(reserve.as_mut().poll(cx))).await {
+            return reply;
+        }
+        let bounded = tokio::time::timeout_at(sent_at + self.timeout, reserve);
         let answered = tokio::select! {
             // The request first: an answer that is ready never waits on the signal.
             biased;
-            result = reserve => result.ok(),
-            _ = stop.wait_for(|s| *s == Stop::Abandon) => None,
+            result = bounded => result.ok(),
+            _ = stop.reached(Stop::Abandon) => None,
         };
         match answered {
             Some(reply) => reply,
@@ -82,18 +163,20 @@ impl<B: Backend> Shared<B> {
         }
     }
 
-    /// Send `order` (already due), retrying conflicts, then judge and record
-    /// it. Returns when its answer came: the moment the client became free.
+    /// Send `order` (already due) at `sent_at`, retrying conflicts, then
+    /// judge and record it. Returns when its answer came: the moment the
+    /// client became free.
     async fn execute(
         &self,
         order: Order,
+        (sent_at, first_send_ns): (Instant, u64),
         free_ns: u64,
         open_loop: bool,
-        stop: &mut watch::Receiver<Stop>,
+        stop: &mut StopSignal,
     ) -> u64 {
-        let first_send_ns = self.now_ns();
-        let (outcome, done_ns, attempts) =
-            self.send_with_retries(&order, first_send_ns, stop).await;
+        let (outcome, done_ns, attempts) = self
+            .send_with_retries(&order, (sent_at, first_send_ns), stop)
+            .await;
         let verdict = self.judge(&order, outcome, done_ns);
         self.recorders.record(&OrderRecord {
             intended_ns: order.intended_ns,
@@ -117,22 +200,21 @@ impl<B: Backend> Shared<B> {
     async fn send_with_retries(
         &self,
         order: &Order,
-        first_send_ns: u64,
-        stop: &mut watch::Receiver<Stop>,
+        (mut sent_at, mut sent_ns): (Instant, u64),
+        stop: &mut StopSignal,
     ) -> (Outcome, u64, u32) {
         let mut attempt = 0u32;
         loop {
             attempt += 1;
-            let sent_ns = if attempt == 1 {
-                first_send_ns
-            } else {
-                self.now_ns()
-            };
+            if attempt > 1 {
+                sent_at = Instant::now();
+                sent_ns = self.ns_at(sent_at);
+            }
             self.ledger.sent(order.sku, order.qty);
-            let reply = self.attempt(order, stop).await;
+            let reply = self.attempt(order, sent_at, stop).await;
             let done_ns = self.now_ns();
             let outcome = match reply {
-                Reply::Conflict if attempt <= self.retries && *stop.borrow() == Stop::Run => None,
+                Reply::Conflict if attempt <= self.retries && stop.running() => None,
                 Reply::Granted => Some(Outcome::Granted),
                 Reply::SoldOut => Some(Outcome::SoldOut),
                 Reply::Conflict => Some(Outcome::Conflict),
@@ -186,7 +268,8 @@ impl<B: Backend> Shared<B> {
 }
 
 /// A long-lived open-loop client: take the next order when free, send it when due.
-pub async fn open_loop_client<B: Backend>(shared: &Shared<B>, mut stop: watch::Receiver<Stop>) {
+pub async fn open_loop_client<B: Backend>(shared: &Shared<B>, stop: watch::Receiver<Stop>) {
+    let mut stop = StopSignal::new(stop);
     // Free since the run began, then since each answer came (recording the
     // order is harness time, so it counts as dispatch lag of the next one).
     let mut free_ns = shared.now_ns();
@@ -194,12 +277,12 @@ pub async fn open_loop_client<B: Backend>(shared: &Shared<B>, mut stop: watch::R
         let Some(order) = shared.schedule.lock().expect("schedule lock").next() else {
             return;
         };
-        // `until` is the one stop check per order (it reads shared state all
-        // clients contend on); an order taken but never sent is not offered.
-        if !shared.until(order.intended_ns, &mut stop).await {
+        // `until` is the one stop check per order; an order taken but never
+        // sent is not offered.
+        let Some(sent) = shared.until(order.intended_ns, &mut stop).await else {
             return;
-        }
-        free_ns = shared.execute(order, free_ns, true, &mut stop).await;
+        };
+        free_ns = shared.execute(order, sent, free_ns, true, &mut stop).await;
     }
 }
 
@@ -210,14 +293,15 @@ pub async fn closed_loop_client<B: Backend>(
     at_ns: u64,
     end_ns: u64,
     workload: &Mutex<Workload>,
-    mut stop: watch::Receiver<Stop>,
+    stop: watch::Receiver<Stop>,
 ) {
-    if !shared.until(at_ns, &mut stop).await {
+    let mut stop = StopSignal::new(stop);
+    if shared.until(at_ns, &mut stop).await.is_none() {
         return;
     }
     loop {
         let now = shared.now_ns();
-        if now >= end_ns || *stop.borrow() != Stop::Run {
+        if now >= end_ns || !stop.running() {
             return;
         }
         let (sku, qty) = workload.lock().expect("workload lock").draw();
@@ -230,7 +314,9 @@ pub async fn closed_loop_client<B: Backend>(
             qty,
             phase,
         };
-        shared.execute(order, now, false, &mut stop).await;
+        let sent_at = Instant::now();
+        let sent = (sent_at, shared.ns_at(sent_at));
+        shared.execute(order, sent, now, false, &mut stop).await;
     }
 }
 
