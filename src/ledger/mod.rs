@@ -125,7 +125,12 @@ impl Ledger {
         let s = &self.skus[sku as usize];
         s.in_flight.fetch_sub(qty, SeqCst);
         // Free as the backend's best case sees it: everything in flight succeeds.
-        let taken = s.committed.load(SeqCst) + s.unknown.load(SeqCst) + s.in_flight.load(SeqCst);
+        // `in_flight` is read first: an answer moves its units into
+        // `committed` or `unknown` before it takes them out of `in_flight`,
+        // so one landing between the reads is counted twice (in the
+        // backend's favour), never in neither.
+        let in_flight = s.in_flight.load(SeqCst);
+        let taken = s.committed.load(SeqCst) + s.unknown.load(SeqCst) + in_flight;
         if s.limit.saturating_sub(taken) >= qty {
             s.earliest_covered_refusal.fetch_min(intended_ns, SeqCst);
         }
