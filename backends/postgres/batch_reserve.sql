@@ -12,16 +12,17 @@ WITH RECURSIVE
          WHERE sku = $1
            FOR UPDATE
     ),
-    orders AS (
-        SELECT n, qty FROM unnest($2::bigint[]) WITH ORDINALITY AS o(qty, n)
-    ),
+    -- One step per order, reading its quantity by subscript: the walk is
+    -- linear in the batch (a join to the unnested array instead would
+    -- rescan it on every step under some plans).
     fit (n, left_over, took) AS (
         SELECT 0::bigint, free, 0::bigint FROM row_now
         UNION ALL
-        SELECT orders.n,
-               CASE WHEN orders.qty <= fit.left_over THEN fit.left_over - orders.qty ELSE fit.left_over END,
-               CASE WHEN orders.qty <= fit.left_over THEN orders.qty ELSE 0 END
-          FROM fit JOIN orders ON orders.n = fit.n + 1
+        SELECT fit.n + 1,
+               CASE WHEN $2[fit.n + 1] <= fit.left_over THEN fit.left_over - $2[fit.n + 1] ELSE fit.left_over END,
+               CASE WHEN $2[fit.n + 1] <= fit.left_over THEN $2[fit.n + 1] ELSE 0 END
+          FROM fit
+         WHERE fit.n < cardinality($2::bigint[])
     ),
     total AS (
         SELECT coalesce(sum(took), 0)::bigint AS units FROM fit

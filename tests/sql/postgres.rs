@@ -261,3 +261,27 @@ fn postgres_batch_settles_many_orders_per_statement_and_neither_oversells_nor_un
         "one connection per SKU's queue server"
     );
 }
+
+/// A batch of thousands of orders near sell-out settles in one quick
+/// statement: the first-fit walk is linear in the batch, so a large
+/// `batch_size` neither times out nor turns orders into unknowns.
+#[test]
+fn postgres_batch_settles_a_batch_of_thousands_before_the_timeout() {
+    let _one = one_at_a_time();
+    let Some(url) = url() else { return };
+    let s = scenario(&format!(
+        "name = \"big-batch\"\nseed = 3\nconcurrency = 10000\ntimeout = \"1s\"\n\
+         [[sku]]\nid = \"HOT\"\nstock = 500\n\
+         [[phase]]\nkind = \"instant\"\norders = 10000\nskus = {{ pick = \"one\", sku = \"HOT\" }}\n\
+         quantity = {{ min = 1, max = 3 }}\n\
+         [[backend]]\n{}\n",
+        backend("postgres-batch", &url, "batch_size = 10000")
+    ));
+    let run = run(&s, 0, Hooks::default());
+    let b = &run.summary;
+    let o = &b.orders;
+    assert_eq!((o.unknown, o.conflict, o.error), (0, 0, 0), "{o:?}");
+    assert_eq!((b.units.oversold, b.units.undersold), (0, 0));
+    let batches = b.batches.as_ref().unwrap();
+    assert!(batches.size_max >= 500, "{batches:?}");
+}
