@@ -18,6 +18,35 @@
 //! - `redact`   — passwords out of every URL and message before it is printed
 //! - `app`, `cli`, `error` — commands, flags and exit codes
 
+// Terminal output is a courtesy: the results files are the record. A closed
+// stdout or stderr (`atpsim sweep … 2>&1 | head -1`) must not panic a run
+// half-way through, as std's printing macros do on a write error, so these
+// shadow them for the whole crate and drop the error instead.
+macro_rules! println {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+macro_rules! print {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = write!(std::io::stdout(), $($arg)*);
+    }};
+}
+macro_rules! eprintln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+macro_rules! eprint {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = write!(std::io::stderr(), $($arg)*);
+    }};
+}
+
 pub mod app;
 pub mod audit;
 pub mod backend;

@@ -488,3 +488,27 @@ fn an_unreachable_server_exits_3_naming_it_with_the_password_redacted() {
         );
     }
 }
+
+/// Output to a closed pipe (`atpsim run … 2>&1 | head -1`) is dropped, not
+/// a panic: the run goes on and writes every result.
+#[test]
+fn a_closed_stdout_and_stderr_do_not_stop_a_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("atpsim"))
+        .arg("run")
+        .arg(repo("tests/data/minimal.toml"))
+        .arg("--out")
+        .arg(&out)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Close the reading ends before the binary writes anything.
+    drop(child.stdout.take());
+    drop(child.stderr.take());
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(0), "{status:?}");
+    let run = read_json(&out.join("run.json"));
+    assert!(run["backends"][0]["orders"]["offered"].as_u64().unwrap() > 0);
+}
