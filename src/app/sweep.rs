@@ -34,7 +34,7 @@ pub fn sweep(args: SweepArgs) -> Result<i32, AppError> {
     let scenario = scenario::load(&args.file)?;
     let (axis, applied) = points_of(&args, &scenario)?;
     let values: Vec<f64> = applied.iter().map(|(v, _)| *v).collect();
-    if !scenario.thresholds.is_empty() && !args.quiet {
+    if !scenario.thresholds.is_empty() {
         eprintln!(
             "note: a sweep does not check the scenario's [[threshold]] tables; gate on `atpsim run` at the point that matters"
         );
@@ -317,7 +317,16 @@ impl Sweeper<'_> {
                     .environment
                     .backends
                     .insert(spec.name.clone(), run.environment);
+                // A stop during the run leaves figures for part of it only.
+                let interrupted = *self.options.stop.borrow() != Stop::Run;
                 PointRecord {
+                    status: if interrupted {
+                        Status::Interrupted
+                    } else {
+                        Status::Ran
+                    },
+                    reason: interrupted
+                        .then(|| "interrupted: the figures cover the run until the stop".into()),
                     summary: Some(run.summary),
                     ..record
                 }

@@ -55,6 +55,9 @@ pub enum Status {
     Skipped,
     /// The backend could not be set up at this point (`reason`).
     Failed,
+    /// Cut short by an interrupt: `summary` holds what was measured until
+    /// the stop, so it is shown but not used for the knee.
+    Interrupted,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

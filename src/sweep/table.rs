@@ -25,8 +25,13 @@ fn cells(r: &PointRecord, knee: Option<f64>) -> Vec<String> {
     }
     .to_string();
     match (&r.summary, r.status) {
-        (Some(s), Status::Ran) => vec![
-            if s.aborted { "aborted" } else { "ran" }.into(),
+        (Some(s), Status::Ran | Status::Interrupted) => vec![
+            match (r.status, s.aborted) {
+                (Status::Interrupted, _) => "interrupted",
+                (_, true) => "aborted",
+                _ => "ran",
+            }
+            .into(),
             format!("{:.1}", s.throughput_per_s),
             human_us(s.latency_us.p99),
             s.units.oversold.to_string(),
