@@ -317,7 +317,10 @@ fn an_interrupted_sweep_keeps_what_it_measured() {
     assert_eq!(sweep["interrupted"], true);
     let records = sweep["records"].as_array().unwrap();
     assert_eq!(records.len(), 1, "nothing after the interrupted point");
-    assert_eq!(records[0]["status"], "interrupted", "a point cut short says so");
+    assert_eq!(
+        records[0]["status"], "interrupted",
+        "a point cut short says so"
+    );
     assert!(records[0]["summary"]["orders"]["granted"].as_u64().unwrap() > 0);
 }
 

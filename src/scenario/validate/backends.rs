@@ -16,6 +16,7 @@ impl Validator<'_> {
         &self,
         raw: Option<&[Spanned<RawBackend>]>,
         skus: &[Sku],
+        timeout: std::time::Duration,
     ) -> Result<Vec<BackendSpec>> {
         let raw = raw.unwrap_or_default();
         if raw.is_empty() {
@@ -154,6 +155,16 @@ impl Validator<'_> {
                     MAX_BATCH_WAIT,
                     "every order of a batch may wait that long before it is even looked at, which makes a slow queue, not a batch",
                 )?;
+                if opts.batch_wait >= timeout {
+                    return Err(self.loc.key_of(
+                        wait.span().start,
+                        format!("{key}.batch_wait"),
+                        format!(
+                            "`batch_wait` ({:?}) must be shorter than the scenario's `timeout` ({timeout:?}): a batch may wait that long before it is sent, so its clients would time out first",
+                            opts.batch_wait
+                        ),
+                    ));
+                }
             }
             self.server_options(kind, r, &key, table_at, skus, &mut opts)?;
             let (name, name_at, defaulted) = match &r.name {

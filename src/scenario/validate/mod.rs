@@ -135,7 +135,7 @@ impl Validator<'_> {
 
         let skus = self.catalogue(&raw, default_buffer)?;
         let phases = self.phases(raw.phase.as_deref(), &skus)?;
-        let backends = self.backends(raw.backend.as_deref(), &skus)?;
+        let backends = self.backends(raw.backend.as_deref(), &skus, timeout)?;
         let checkout = self.checkout(&raw, &skus, &backends)?;
         let thresholds = self.thresholds(raw.threshold.as_deref(), &backends)?;
 

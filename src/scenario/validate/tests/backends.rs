@@ -168,3 +168,44 @@ fn a_late_reply_needs_late_replies() {
         &["`late_replies`", "late_replies = 0.05"],
     );
 }
+
+#[test]
+fn batch_options_are_bounded() {
+    let backends = "\n[[backend]]\nkind = \"memory-batch\"\nbatch_size = 0\n";
+    assert_err(
+        &doc(HEAD, PHASE, backends),
+        "batch_size",
+        "backend[0].batch_size",
+        &["orders per batch"],
+    );
+    let backends = "\n[[backend]]\nkind = \"memory-batch\"\nbatch_wait = \"2s\"\n";
+    assert_err(
+        &doc(HEAD, PHASE, backends),
+        "batch_wait",
+        "backend[0].batch_wait",
+        &["above the limit of 1s"],
+    );
+    let backends = "\n[[backend]]\nkind = \"memory-atomic\"\nbatch_size = 8\n";
+    assert_err(
+        &doc(HEAD, PHASE, backends),
+        "batch_size",
+        "backend[0].batch_size",
+        &["not an option of memory-atomic"],
+    );
+    let backends = "\n[[backend]]\nkind = \"memory-batch\"\nbatch_size = 8\nbatch_wait = \"5ms\"\n";
+    let s = parse(&doc(HEAD, PHASE, backends), Path::new("s.toml")).unwrap();
+    assert_eq!(s.backends[0].options.batch_size, 8);
+    assert_eq!(s.backends[0].options.batch_wait, Duration::from_millis(5));
+}
+
+#[test]
+fn a_batch_wait_must_be_shorter_than_the_timeout() {
+    let head = HEAD.replace("seed = 1\n", "seed = 1\ntimeout = \"100ms\"\n");
+    let backends = "\n[[backend]]\nkind = \"memory-batch\"\nbatch_wait = \"100ms\"\n";
+    assert_err(
+        &doc(&head, PHASE, backends),
+        "batch_wait",
+        "backend[0].batch_wait",
+        &["shorter than the scenario's `timeout` (100ms)"],
+    );
+}
