@@ -6,14 +6,13 @@
 //! the batches atpsim really formed.
 
 use crate::harness::{closed_scenario, run_atpsim, toml_string, AtpsimSample};
-use crate::pgbench::{libpq_env, pgbench_script, run_pgbench, Pgbench, PgbenchTable};
+use crate::pgbench::{libpq_env, pgbench_script, run_pgbench, script_file, Pgbench, PgbenchTable};
 use crate::services::Stopped;
 use crate::session::with_pgbench_table;
 use crate::{thousands, Args, Level, Limit};
 use atpsim::plan::Plan;
 use atpsim::scenario::Scenario;
 use sqlx::postgres::PgPool;
-use std::io::Write;
 use std::time::Instant;
 use tokio::runtime::Runtime;
 
@@ -145,15 +144,7 @@ fn limit(
 ) -> Result<Limit, Stopped> {
     let broken = Stopped::Broken;
     let text = pgbench_script(&table.statements, &table.run_id, &table.name, k).map_err(broken)?;
-    let mut script = tempfile::Builder::new()
-        .prefix("atpsim-pgbench-")
-        .suffix(".sql")
-        .tempfile()
-        .map_err(|e| Stopped::Broken(format!("cannot create the pgbench script: {e}")))?;
-    script
-        .write_all(text.as_bytes())
-        .and_then(|()| script.flush())
-        .map_err(|e| Stopped::Broken(format!("cannot write the pgbench script: {e}")))?;
+    let script = script_file(&text).map_err(broken)?;
     let env = libpq_env(url, &format!("atpsim-pgbench-{}", table.run_id)).map_err(broken)?;
     let pgbench = Pgbench {
         script: script.path(),

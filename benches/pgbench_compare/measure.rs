@@ -7,13 +7,12 @@
 //! included.
 
 use crate::harness::{closed_scenario, run_atpsim, toml_string};
-use crate::pgbench::{libpq_env, pgbench_script, run_pgbench, Pgbench, PgbenchTable};
+use crate::pgbench::{libpq_env, pgbench_script, run_pgbench, script_file, Pgbench, PgbenchTable};
 use crate::services::Stopped;
 use crate::session::with_pgbench_table;
 use crate::{thousands, Args, Level};
 use atpsim::plan::Plan;
 use sqlx::postgres::PgPool;
-use std::io::Write;
 use std::time::Instant;
 use tokio::runtime::Runtime;
 
@@ -46,15 +45,7 @@ fn measure(
     let broken = Stopped::Broken;
     let script_text =
         pgbench_script(&table.statements, &table.run_id, &table.name, 1).map_err(broken)?;
-    let mut script = tempfile::Builder::new()
-        .prefix("atpsim-pgbench-")
-        .suffix(".sql")
-        .tempfile()
-        .map_err(|e| Stopped::Broken(format!("cannot create the pgbench script: {e}")))?;
-    script
-        .write_all(script_text.as_bytes())
-        .and_then(|()| script.flush())
-        .map_err(|e| Stopped::Broken(format!("cannot write the pgbench script: {e}")))?;
+    let script = script_file(&script_text).map_err(broken)?;
     let env = libpq_env(url, &format!("atpsim-pgbench-{}", table.run_id)).map_err(broken)?;
     let pgbench = Pgbench {
         script: script.path(),

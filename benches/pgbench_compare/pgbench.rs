@@ -126,6 +126,21 @@ pub(crate) fn pgbench_script(
     Ok(format!("\\set qty {qty}\n\\set sku {SKU}\n{update};\n"))
 }
 
+/// `text` in a temporary `.sql` file for `pgbench -f`, removed when dropped.
+pub(crate) fn script_file(text: &str) -> Result<tempfile::NamedTempFile, String> {
+    use std::io::Write;
+    let mut script = tempfile::Builder::new()
+        .prefix("atpsim-pgbench-")
+        .suffix(".sql")
+        .tempfile()
+        .map_err(|e| format!("cannot create the pgbench script: {e}"))?;
+    script
+        .write_all(text.as_bytes())
+        .and_then(|()| script.flush())
+        .map_err(|e| format!("cannot write the pgbench script: {e}"))?;
+    Ok(script)
+}
+
 /// `%41` → `A`; invalid escapes are left as they are.
 fn percent_decode(text: &str) -> String {
     let bytes = text.as_bytes();

@@ -8,6 +8,7 @@ mod compare;
 mod gate;
 mod report;
 mod run;
+mod saved;
 mod signals;
 mod sweep;
 mod sweep_report;

@@ -9,7 +9,6 @@
 use crate::cli::ReportArgs;
 use crate::error::{exit, AppError};
 use crate::report::review;
-use crate::scenario::ScenarioError;
 use crate::summary::{RunSummary, SCHEMA_VERSION};
 use std::path::{Path, PathBuf};
 
@@ -68,47 +67,10 @@ fn default_dir(files: &[PathBuf]) -> PathBuf {
 
 /// Read a saved `run.json` back into the summary it was written from.
 pub fn load(file: &Path) -> Result<RunSummary, AppError> {
-    let located = |line: usize, column: usize, key: &str, message: String| {
-        AppError::SavedRun(ScenarioError {
-            file: file.to_path_buf(),
-            line,
-            column,
-            key: key.to_string(),
-            message,
-        })
-    };
-    let text = std::fs::read_to_string(file)
-        .map_err(|e| located(1, 1, "run.json", format!("cannot read the file: {e}")))?;
-    let run: RunSummary = serde_json::from_str(&text).map_err(|e| {
-        let message = e.to_string();
-        // serde names the field in backticks ("missing field `x`"); the
-        // location is appended after " at line"; both are reported apart.
-        let key = message.split('`').nth(1).unwrap_or("run.json").to_string();
-        let message = message
-            .split(" at line ")
-            .next()
-            .unwrap_or(&message)
-            .to_string();
-        located(
-            e.line().max(1),
-            e.column().max(1),
-            &key,
-            format!("not a run.json this atpsim reads: {message}"),
-        )
-    })?;
-    if run.schema_version != SCHEMA_VERSION {
-        let at = text.find("\"schema_version\"").unwrap_or(0);
-        let line = text[..at].matches('\n').count() + 1;
-        let column = at - text[..at].rfind('\n').map_or(0, |n| n + 1) + 1;
-        return Err(located(
-            line,
-            column,
-            "schema_version",
-            format!(
-                "is {}, this atpsim reads version {SCHEMA_VERSION}; redraw it with the atpsim that wrote it",
-                run.schema_version
-            ),
-        ));
-    }
-    Ok(run)
+    super::saved::read(
+        file,
+        "run.json",
+        |r: &RunSummary| r.schema_version,
+        SCHEMA_VERSION,
+    )
 }

@@ -8,13 +8,16 @@
 
 use crate::error::{exit, AppError};
 use crate::report::files::write_atomic;
-use crate::scenario::ScenarioError;
 use crate::sweep::{table, SweepSummary, SWEEP_SCHEMA_VERSION};
 use std::path::Path;
 
-/// Whether `file` holds a sweep rather than a run: its top level has `axis`
-/// and `records`, which no `run.json` has.
+/// Whether `file` holds a sweep rather than a run: it is named
+/// `sweep.json` (so a damaged one is reported as a sweep), or its top level
+/// has `axis` and `records`, which no `run.json` has.
 pub fn is_sweep(file: &Path) -> bool {
+    if file.file_name().is_some_and(|n| n == "sweep.json") {
+        return true;
+    }
     let Ok(text) = std::fs::read_to_string(file) else {
         return false;
     };
@@ -49,46 +52,10 @@ pub fn redraw(file: &Path, out: Option<&Path>, charts: bool) -> Result<i32, AppE
 }
 
 fn load(file: &Path) -> Result<SweepSummary, AppError> {
-    let located = |line: usize, column: usize, key: &str, message: String| {
-        AppError::SavedRun(ScenarioError {
-            file: file.to_path_buf(),
-            line,
-            column,
-            key: key.to_string(),
-            message,
-        })
-    };
-    let text = std::fs::read_to_string(file)
-        .map_err(|e| located(1, 1, "sweep.json", format!("cannot read the file: {e}")))?;
-    let sweep: SweepSummary = serde_json::from_str(&text).map_err(|e| {
-        let message = e.to_string();
-        let key = message
-            .split('`')
-            .nth(1)
-            .unwrap_or("sweep.json")
-            .to_string();
-        let message = message
-            .split(" at line ")
-            .next()
-            .unwrap_or(&message)
-            .to_string();
-        located(
-            e.line().max(1),
-            e.column().max(1),
-            &key,
-            format!("not a sweep.json this atpsim reads: {message}"),
-        )
-    })?;
-    if sweep.schema_version != SWEEP_SCHEMA_VERSION {
-        return Err(located(
-            1,
-            1,
-            "schema_version",
-            format!(
-                "is {}, this atpsim reads sweep.json version {SWEEP_SCHEMA_VERSION}; redraw it with the atpsim that wrote it",
-                sweep.schema_version
-            ),
-        ));
-    }
-    Ok(sweep)
+    super::saved::read(
+        file,
+        "sweep.json",
+        |s: &SweepSummary| s.schema_version,
+        SWEEP_SCHEMA_VERSION,
+    )
 }
