@@ -288,25 +288,9 @@ fn new_summary(
         schema_version: SCHEMA_VERSION,
         run_id,
         started_at: crate::timefmt::rfc3339(started),
-        tool: Tool {
-            name: "atpsim".into(),
-            version: env!("CARGO_PKG_VERSION").into(),
-            git_commit: env!("ATPSIM_GIT_COMMIT").into(),
-        },
-        environment: Environment {
-            os: os_description(),
-            arch: std::env::consts::ARCH.into(),
-            cpu_count: std::thread::available_parallelism().map_or(1, |n| n.get()),
-            backends: Default::default(),
-        },
-        scenario: ScenarioInfo {
-            name: scenario.name.clone(),
-            file: args.file.display().to_string(),
-            seed: scenario.seed,
-            schedule_hash: plan.schedule_hash.clone(),
-            generator_version: GENERATOR_VERSION,
-            effective: serde_json::to_value(scenario).unwrap_or_default(),
-        },
+        tool: tool(),
+        environment: environment(),
+        scenario: scenario_info(scenario, &args.file, plan.schedule_hash.clone()),
         interrupted: false,
         thresholds: Vec::new(),
         repeats: Vec::new(),
@@ -322,7 +306,42 @@ pub(super) fn run_id(at: SystemTime) -> String {
     format!("{stamp}-{:04x}", (nanos ^ std::process::id()) & 0xffff)
 }
 
-pub(super) fn os_description() -> String {
+/// This program, as every results file names it.
+pub(super) fn tool() -> Tool {
+    Tool {
+        name: "atpsim".into(),
+        version: env!("CARGO_PKG_VERSION").into(),
+        git_commit: env!("ATPSIM_GIT_COMMIT").into(),
+    }
+}
+
+/// The machine the harness runs on; the backends add their own entries.
+pub(super) fn environment() -> Environment {
+    Environment {
+        os: os_description(),
+        arch: std::env::consts::ARCH.into(),
+        cpu_count: std::thread::available_parallelism().map_or(1, |n| n.get()),
+        backends: Default::default(),
+    }
+}
+
+/// The scenario read from `file`, as run (`schedule_hash` of its schedule).
+pub(super) fn scenario_info(
+    scenario: &Scenario,
+    file: &Path,
+    schedule_hash: String,
+) -> ScenarioInfo {
+    ScenarioInfo {
+        name: scenario.name.clone(),
+        file: file.display().to_string(),
+        seed: scenario.seed,
+        schedule_hash,
+        generator_version: GENERATOR_VERSION,
+        effective: serde_json::to_value(scenario).unwrap_or_default(),
+    }
+}
+
+fn os_description() -> String {
     let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
     format!("{} {}", std::env::consts::OS, release.trim())
         .trim()

@@ -15,9 +15,7 @@ use crate::plan::Plan;
 use crate::report::files::{write_atomic, ResultsDir, WRITING};
 use crate::runner::{self, RunOptions, Stop};
 use crate::scenario::{self, BackendSpec, Scenario};
-use crate::summary::{Environment, ScenarioInfo, Tool};
 use crate::sweep::{points, slots, table, Axis, PointRecord, Status, SweepSummary};
-use crate::traffic::sample::GENERATOR_VERSION;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
@@ -191,25 +189,13 @@ fn new_summary(
         schema_version: crate::sweep::SWEEP_SCHEMA_VERSION,
         run_id,
         started_at: crate::timefmt::rfc3339(started),
-        tool: Tool {
-            name: "atpsim".into(),
-            version: env!("CARGO_PKG_VERSION").into(),
-            git_commit: env!("ATPSIM_GIT_COMMIT").into(),
-        },
-        environment: Environment {
-            os: super::run::os_description(),
-            arch: std::env::consts::ARCH.into(),
-            cpu_count: std::thread::available_parallelism().map_or(1, |n| n.get()),
-            backends: Default::default(),
-        },
-        scenario: ScenarioInfo {
-            name: scenario.name.clone(),
-            file: args.file.display().to_string(),
-            seed: scenario.seed,
-            schedule_hash: crate::traffic::schedule_hash(scenario),
-            generator_version: GENERATOR_VERSION,
-            effective: serde_json::to_value(scenario).unwrap_or_default(),
-        },
+        tool: super::run::tool(),
+        environment: super::run::environment(),
+        scenario: super::run::scenario_info(
+            scenario,
+            &args.file,
+            crate::traffic::schedule_hash(scenario),
+        ),
         axis,
         points,
         interrupted: false,

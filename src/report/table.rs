@@ -35,6 +35,21 @@ pub fn render(run: &RunSummary) -> String {
 /// `rows` under `header`, the first `left` columns left-aligned (names) and
 /// the rest right-aligned (figures).
 fn aligned(header: &[&str], rows: &[Vec<String>], left: usize) -> String {
+    let header: Vec<String> = header.iter().map(|s| s.to_string()).collect();
+    padded_lines(&header, rows, |c| c < left)
+        .into_iter()
+        .map(|line| line + "\n")
+        .collect()
+}
+
+/// `header` and `rows` as lines of columns two spaces apart, each column as
+/// wide as its widest cell; a column is left-aligned where `left(column)`
+/// says so, right-aligned otherwise.
+pub(crate) fn padded_lines(
+    header: &[String],
+    rows: &[Vec<String>],
+    left: impl Fn(usize) -> bool,
+) -> Vec<String> {
     let widths: Vec<usize> = (0..header.len())
         .map(|c| {
             rows.iter()
@@ -49,23 +64,18 @@ fn aligned(header: &[&str], rows: &[Vec<String>], left: usize) -> String {
             .iter()
             .enumerate()
             .map(|(c, s)| {
-                let pad = widths[c] - s.chars().count();
-                if c < left {
-                    format!("{s}{}", " ".repeat(pad))
+                let pad = " ".repeat(widths[c] - s.chars().count());
+                if left(c) {
+                    format!("{s}{pad}")
                 } else {
-                    format!("{}{s}", " ".repeat(pad))
+                    format!("{pad}{s}")
                 }
             })
             .collect::<Vec<_>>()
             .join("  ")
     };
-    let mut out = String::new();
-    let header: Vec<String> = header.iter().map(|s| s.to_string()).collect();
-    out.push_str(&line(&header));
-    out.push('\n');
-    for r in rows {
-        out.push_str(&line(r));
-        out.push('\n');
-    }
-    out
+    std::iter::once(header)
+        .chain(rows.iter().map(|r| r.as_slice()))
+        .map(line)
+        .collect()
 }

@@ -193,39 +193,14 @@ pub fn markdown(sweep: &SweepSummary) -> String {
     out
 }
 
-/// `rows` under `header`, every column right-aligned but the last (the knee mark).
+/// `rows` under `header`, indented, every column right-aligned but the last
+/// (the knee mark).
 fn aligned(header: &[String], rows: &[Vec<String>]) -> String {
-    let widths: Vec<usize> = (0..header.len())
-        .map(|c| {
-            rows.iter()
-                .map(|r| r[c].chars().count())
-                .chain([header[c].chars().count()])
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
     let last = header.len() - 1;
-    let line = |cells: &[String]| {
-        let text = cells
-            .iter()
-            .enumerate()
-            .map(|(c, s)| {
-                let pad = " ".repeat(widths[c] - s.chars().count());
-                if c == last {
-                    format!("{s}{pad}")
-                } else {
-                    format!("{pad}{s}")
-                }
-            })
-            .collect::<Vec<_>>()
-            .join("  ");
-        format!("  {}\n", text.trim_end())
-    };
-    let mut out = line(header);
-    for r in rows {
-        out.push_str(&line(r));
-    }
-    out
+    crate::report::table::padded_lines(header, rows, |c| c == last)
+        .into_iter()
+        .map(|line| format!("  {}\n", line.trim_end()))
+        .collect()
 }
 
 #[cfg(test)]
