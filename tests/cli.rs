@@ -8,6 +8,10 @@ use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 
+#[path = "common/interrupt.rs"]
+mod interrupt;
+use interrupt::interrupt_once_started;
+
 fn atpsim() -> Command {
     Command::cargo_bin("atpsim").expect("binary built")
 }
@@ -281,32 +285,17 @@ kind = "memory-lock"
 "#;
     let path = write_scenario(dir.path(), long);
     let out = dir.path().join("out");
-    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("atpsim"))
-        .arg("run")
-        .arg(&path)
-        .arg("--out")
-        .arg(&out)
-        .stderr(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
     // Wait for the run to start (the binary says so on stderr), then interrupt.
-    let mut stderr = BufReader::new(child.stderr.take().unwrap());
-    let mut line = String::new();
-    while !line.starts_with("running memory-atomic") {
-        line.clear();
-        assert!(
-            stderr.read_line(&mut line).unwrap() > 0,
-            "binary ended early"
-        );
-    }
-    let killed = std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(killed.success());
-    let status = child.wait().unwrap();
-    assert_eq!(status.code(), Some(130));
+    let code = interrupt_once_started(
+        std::process::Command::new(assert_cmd::cargo::cargo_bin("atpsim"))
+            .arg("run")
+            .arg(&path)
+            .arg("--out")
+            .arg(&out),
+        "running memory-atomic",
+        std::time::Duration::ZERO,
+    );
+    assert_eq!(code, Some(130));
     let run = read_json(&out.join("run.json"));
     assert_eq!(run["interrupted"], true);
     let backends = run["backends"].as_array().unwrap();

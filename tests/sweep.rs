@@ -5,12 +5,13 @@
 #[allow(dead_code)]
 #[path = "sql/common.rs"]
 mod common;
+#[path = "common/interrupt.rs"]
+mod interrupt;
+use interrupt::interrupt_once_started;
 
 use assert_cmd::Command;
 use serde_json::Value;
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
 
 fn atpsim() -> Command {
     Command::cargo_bin("atpsim").expect("binary built")
@@ -288,31 +289,16 @@ fn an_interrupted_sweep_keeps_what_it_measured() {
     let long = CLOSED.replace("300ms", "30s");
     let scenario = write_scenario(dir.path(), &long);
     let out = dir.path().join("out");
-    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("atpsim"))
-        .arg("sweep")
-        .arg(&scenario)
-        .args(["--concurrency", "1,2,4", "--no-charts", "--out"])
-        .arg(&out)
-        .stderr(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut stderr = BufReader::new(child.stderr.take().unwrap());
-    let mut line = String::new();
-    while !line.starts_with("running memory-atomic") {
-        line.clear();
-        assert!(
-            stderr.read_line(&mut line).unwrap() > 0,
-            "binary ended early"
-        );
-    }
-    std::thread::sleep(std::time::Duration::from_millis(300));
-    let killed = std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(killed.success());
-    assert_eq!(child.wait().unwrap().code(), Some(130));
+    let code = interrupt_once_started(
+        std::process::Command::new(assert_cmd::cargo::cargo_bin("atpsim"))
+            .arg("sweep")
+            .arg(&scenario)
+            .args(["--concurrency", "1,2,4", "--no-charts", "--out"])
+            .arg(&out),
+        "running memory-atomic",
+        std::time::Duration::from_millis(300),
+    );
+    assert_eq!(code, Some(130));
     let sweep = read_json(&out.join("sweep.json"));
     assert_eq!(sweep["interrupted"], true);
     let records = sweep["records"].as_array().unwrap();
