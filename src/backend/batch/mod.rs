@@ -80,11 +80,6 @@ impl BatchQueue {
         BatchQueue { queues, sizes }
     }
 
-    /// The number of servers, one store connection each where there is one.
-    pub fn servers(&self) -> usize {
-        self.queues.len()
-    }
-
     /// Queue one order and wait for its batch to settle.
     pub async fn reserve(&self, sku: SkuIdx, qty: u64, sent: &SentFlag) -> Reply {
         let (tx, rx) = oneshot::channel();
