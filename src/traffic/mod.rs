@@ -6,5 +6,7 @@ pub mod sample;
 pub mod schedule;
 pub mod workload;
 
-pub use schedule::{schedule_hash, workload_for_phase, Order, Schedule, CLOSED_LOOP_ID_BASE};
+pub use schedule::{
+    schedule_hash, workload_for_phase, Order, OrderRun, Schedule, CLOSED_LOOP_ID_BASE, RUN_MAX,
+};
 pub use workload::Workload;

@@ -9,7 +9,7 @@ use super::workload::Workload;
 use crate::scenario::{Scenario, SkuIdx};
 use sha2::{Digest, Sha256};
 use std::cmp::Reverse;
-use std::collections::BinaryHeap;
+use std::collections::binary_heap::{BinaryHeap, PeekMut};
 
 /// Orders the schedule hash covers.
 pub const HASHED_ORDERS: usize = 100_000;
@@ -39,22 +39,54 @@ pub fn workload_for_phase(scenario: &Scenario, phase: usize) -> Workload {
     )
 }
 
-/// Orders generated ahead of the clients at a time.
-const AHEAD: usize = 16;
+/// Most orders a client takes from the schedule at once.
+pub const RUN_MAX: usize = 16;
 
-/// The small fields first and in this order (`repr(C)`): handing out an
-/// order then touches the lock's cache line and the order's own, while the
-/// phases' state, written as each order is drawn, is touched once per
-/// `AHEAD` orders. Clients of a run share the schedule behind one lock, so
-/// every line it writes per order moves between cores.
-#[repr(C)]
+/// Orders a client took from the schedule at once, handed out in order.
+pub struct OrderRun {
+    orders: [Order; RUN_MAX],
+    pos: usize,
+    len: usize,
+}
+
+impl Default for OrderRun {
+    fn default() -> Self {
+        OrderRun {
+            orders: [NO_ORDER; RUN_MAX],
+            pos: 0,
+            len: 0,
+        }
+    }
+}
+
+impl Iterator for OrderRun {
+    type Item = Order;
+
+    fn next(&mut self) -> Option<Order> {
+        let order = *self.orders[..self.len].get(self.pos)?;
+        self.pos += 1;
+        Some(order)
+    }
+}
+
+/// A placeholder for slots not yet filled.
+const NO_ORDER: Order = Order {
+    id: 0,
+    intended_ns: 0,
+    sku: 0,
+    qty: 0,
+    phase: 0,
+};
+
+/// The open-loop orders of a run, generated as clients take them. Clients
+/// share it behind one lock and take runs of orders, so it touches few
+/// lines per run: the generator's state, and the order it peeked at.
 pub struct Schedule {
     /// Orders handed out so far.
     taken: u64,
-    /// `ahead[pos..len]` are generated and not yet handed out.
-    pos: usize,
-    len: usize,
-    ahead: [Order; AHEAD],
+    /// Generated and not yet handed out: a run stops before an order not
+    /// yet due.
+    peeked: Option<Order>,
     phases: Vec<(Arrivals, Workload)>,
     /// Next due time of each phase that still has orders: (time, phase).
     heads: BinaryHeap<Reverse<(u64, usize)>>,
@@ -73,18 +105,9 @@ impl Schedule {
             }
             phases.push((arrivals, workload_for_phase(scenario, p)));
         }
-        let none = Order {
-            id: 0,
-            intended_ns: 0,
-            sku: 0,
-            qty: 0,
-            phase: 0,
-        };
         Schedule {
             taken: 0,
-            pos: 0,
-            len: 0,
-            ahead: [none; AHEAD],
+            peeked: None,
             phases,
             heads,
             next_id: 0,
@@ -98,12 +121,18 @@ impl Schedule {
 
     /// The next order in schedule order, generated now.
     fn generate(&mut self) -> Option<Order> {
-        // Ties in time go to the lower phase index, so the merge is deterministic.
-        let Reverse((intended_ns, p)) = self.heads.pop()?;
+        // Ties in time go to the lower phase index, so the merge is
+        // deterministic. The head is replaced in place: one sift instead of
+        // a pop and a push.
+        let mut head = self.heads.peek_mut()?;
+        let Reverse((intended_ns, p)) = *head;
         let (arrivals, workload) = &mut self.phases[p];
         let (sku, qty) = workload.draw();
-        if let Some(next) = arrivals.next() {
-            self.heads.push(Reverse((next, p)));
+        match arrivals.next() {
+            Some(next) => *head = Reverse((next, p)),
+            None => {
+                PeekMut::pop(head);
+            }
         }
         let id = self.next_id;
         self.next_id += 1;
@@ -116,15 +145,24 @@ impl Schedule {
         })
     }
 
-    fn refill(&mut self) {
-        self.pos = 0;
-        self.len = 0;
-        while self.len < AHEAD {
-            let Some(order) = self.generate() else {
+    /// Replace `run` with the next order and, up to `max` orders in all
+    /// (at most `RUN_MAX`), the ones after it that are due by `due_ns`:
+    /// orders the client would send at once anyway. `run` is left empty
+    /// when the schedule is.
+    pub fn take_run(&mut self, max: usize, due_ns: u64, run: &mut OrderRun) {
+        run.pos = 0;
+        run.len = 0;
+        while run.len < max.min(RUN_MAX) {
+            let Some(order) = self.peeked.take().or_else(|| self.generate()) else {
                 break;
             };
-            self.ahead[self.len] = order;
-            self.len += 1;
+            if run.len > 0 && order.intended_ns > due_ns {
+                self.peeked = Some(order);
+                break;
+            }
+            self.taken += 1;
+            run.orders[run.len] = order;
+            run.len += 1;
         }
     }
 }
@@ -133,11 +171,7 @@ impl Iterator for Schedule {
     type Item = Order;
 
     fn next(&mut self) -> Option<Order> {
-        if self.pos == self.len {
-            self.refill();
-        }
-        let order = *self.ahead[..self.len].get(self.pos)?;
-        self.pos += 1;
+        let order = self.peeked.take().or_else(|| self.generate())?;
         self.taken += 1;
         Some(order)
     }
@@ -219,6 +253,36 @@ mod tests {
         assert_eq!(schedule.taken(), 40);
         assert_eq!(schedule.next(), None);
         assert_eq!(schedule.taken(), 40);
+    }
+
+    #[test]
+    fn runs_take_the_next_order_then_only_those_already_due() {
+        let s = scenario(
+            "[[phase]]\nkind = \"instant\"\norders = 20\n\
+             [[phase]]\nkind = \"instant\"\norders = 5\nat = \"1s\"\n",
+        );
+        let all: Vec<Order> = Schedule::new(&s).collect();
+        let mut schedule = Schedule::new(&s);
+        let mut run = OrderRun::default();
+        let mut taken = Vec::new();
+        // A run of one, then runs capped at RUN_MAX, all due at 0.
+        schedule.take_run(1, 0, &mut run);
+        taken.extend(run.by_ref());
+        assert_eq!(taken.len(), 1);
+        schedule.take_run(100, 0, &mut run);
+        assert_eq!(run.by_ref().inspect(|o| taken.push(*o)).count(), RUN_MAX);
+        // Three burst orders are left; the next phase is not due by 0.
+        schedule.take_run(RUN_MAX, 0, &mut run);
+        assert_eq!(run.by_ref().inspect(|o| taken.push(*o)).count(), 3);
+        // The next order comes even when not yet due; those after it only when due.
+        schedule.take_run(RUN_MAX, 0, &mut run);
+        assert_eq!(run.by_ref().inspect(|o| taken.push(*o)).count(), 1);
+        schedule.take_run(RUN_MAX, 1_000_000_000, &mut run);
+        assert_eq!(run.by_ref().inspect(|o| taken.push(*o)).count(), 4);
+        schedule.take_run(RUN_MAX, u64::MAX, &mut run);
+        assert_eq!(run.next(), None);
+        assert_eq!(taken, all, "runs hand out the schedule in order, once");
+        assert_eq!(schedule.taken(), 25);
     }
 
     #[test]
