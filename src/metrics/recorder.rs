@@ -318,6 +318,11 @@ impl Recorders {
 
     /// Record into the calling thread's shard, registering it on first use.
     pub fn record(&self, r: &OrderRecord) {
+        self.record_all(std::slice::from_ref(r));
+    }
+
+    /// Record several orders under one lock of the calling thread's shard.
+    pub fn record_all(&self, records: &[OrderRecord]) {
         SHARD.with(|cell| {
             let mut cell = cell.borrow_mut();
             if !matches!(&*cell, Some((id, _)) if *id == self.id) {
@@ -333,7 +338,10 @@ impl Recorders {
                 *cell = Some((self.id, shard));
             }
             let (_, shard) = cell.as_ref().expect("registered above");
-            shard.lock().expect("recorder shard").record(r);
+            let mut shard = shard.lock().expect("recorder shard");
+            for r in records {
+                shard.record(r);
+            }
         });
     }
 

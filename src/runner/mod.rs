@@ -6,8 +6,10 @@
 //! backend's failure or an interrupt.
 
 mod checkout;
+mod clock;
 mod summarize;
 pub(crate) mod ticker;
+mod unrecorded;
 pub mod worker;
 
 use crate::audit::audit;
@@ -152,7 +154,7 @@ impl AsyncBackendFn<Result<BackendRun, BackendError>> for RunOne<'_> {
             ledger: Ledger::new(&scenario.skus),
             recorders: Recorders::new(plan.grid, scenario.skus.len(), plan.hot_sku),
             schedule: Padded(Mutex::new(Schedule::new(scenario))),
-            t0: Instant::now() + LEAD,
+            clock: clock::RunClock::starting_in(LEAD),
             timeout: scenario.timeout,
             retries: scenario.retries,
             trace: options.trace.clone(),
@@ -170,7 +172,7 @@ impl AsyncBackendFn<Result<BackendRun, BackendError>> for RunOne<'_> {
             // A panicking client loses only its own order; the rest stands.
             let _ = client.await;
         }
-        let duration = Instant::now().saturating_duration_since(shared.t0);
+        let duration = Duration::from_nanos(shared.clock.now_ns());
         ticker.abort();
         if options.progress {
             ticker::clear();
@@ -249,7 +251,7 @@ impl<B: Backend> ticker::Ticked for Shared<B> {
     }
 
     fn t0(&self) -> Instant {
-        self.t0
+        self.clock.t0()
     }
 
     /// Read every tick, so the per-order path keeps no counter of its own for it.

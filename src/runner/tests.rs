@@ -192,6 +192,31 @@ fn queued_orders_carry_their_wait_in_latency() {
 }
 
 #[test]
+fn clients_waiting_on_answers_take_one_order_at_a_time() {
+    // Four clients, eight orders due at once, 10 ms per call: two rounds.
+    // A client that took several orders at once would hold some behind its
+    // own request while other clients were free, and they would end later.
+    let s = one_sku(
+        100,
+        "kind = \"instant\"\norders = 8",
+        "kind = \"memory-atomic\"\nrtt = \"10ms\"",
+        "concurrency = 4",
+    );
+    let b = paused().block_on(run_with(&s, Hooks::default()));
+    assert_eq!(b.orders.granted, 8);
+    assert!(
+        (b.latency_us.max - 20_000.0).abs() < 50.0,
+        "{}",
+        b.latency_us.max
+    );
+    assert!(
+        (b.service_us.max - 10_000.0).abs() < 50.0,
+        "{}",
+        b.service_us.max
+    );
+}
+
+#[test]
 fn a_sent_request_that_times_out_is_unknown_and_bounds_oversell() {
     let s = one_sku(
         3,

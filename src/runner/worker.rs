@@ -5,12 +5,14 @@
 //! free client (or behind a slow backend) carry that wait; nothing per order
 //! outlives its own request.
 
+use super::clock::RunClock;
+use super::unrecorded::Unrecorded;
 use crate::backend::{Backend, Reply, SentFlag};
 use crate::ledger::{GrantSample, GrantVerdict, Ledger};
 use crate::metrics::{OrderRecord, Outcome, Recorders};
 use crate::scenario::Scenario;
 use crate::trace::{AttemptLine, TraceSink};
-use crate::traffic::{Order, Schedule, Workload, CLOSED_LOOP_ID_BASE};
+use crate::traffic::{Order, OrderRun, Schedule, Workload, CLOSED_LOOP_ID_BASE, RUN_MAX};
 use std::future::{poll_fn, Future};
 use std::pin::pin;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -18,7 +20,6 @@ use std::sync::Mutex;
 use std::task::Poll;
 use std::time::Duration;
 use tokio::sync::watch;
-use tokio::time::Instant;
 
 /// How far an interrupt has gone. At `Drain` clients take no new orders and
 /// let those in flight finish; at `Abandon` they stop waiting for them too
@@ -93,7 +94,7 @@ pub struct Shared<B> {
     pub ledger: Ledger,
     pub recorders: Recorders,
     pub schedule: Padded<Mutex<Schedule>>,
-    pub t0: Instant,
+    pub clock: RunClock,
     pub timeout: Duration,
     pub retries: u32,
     pub trace: Option<TraceSink>,
@@ -103,27 +104,20 @@ pub struct Shared<B> {
 
 impl<B: Backend> Shared<B> {
     fn now_ns(&self) -> u64 {
-        self.ns_at(Instant::now())
+        self.clock.now_ns()
     }
 
-    /// Nanoseconds from `t0` to `at` (0 before `t0`).
-    fn ns_at(&self, at: Instant) -> u64 {
-        at.saturating_duration_since(self.t0).as_nanos() as u64
-    }
-
-    /// Sleep until `intended_ns`. Returns the moment it is due or later — the
-    /// clock read the send is timed by, and its offset from `t0` — or `None`
-    /// when the run was stopped.
-    async fn until(&self, intended_ns: u64, stop: &mut StopSignal) -> Option<(Instant, u64)> {
-        let now = Instant::now();
+    /// Sleep until `intended_ns`. Returns the moment it is due or later —
+    /// the clock read the send is timed by — or `None` when the run was
+    /// stopped.
+    async fn until(&self, intended_ns: u64, stop: &mut StopSignal) -> Option<u64> {
         // Before `t0` nothing is due, not even an order at 0.
-        if let Some(since) = now.checked_duration_since(self.t0) {
-            let now_ns = since.as_nanos() as u64;
+        if let Some(now_ns) = self.clock.since_t0_ns() {
             if intended_ns <= now_ns {
-                return stop.running().then_some((now, now_ns));
+                return stop.running().then_some(now_ns);
             }
         }
-        let due = self.t0 + Duration::from_nanos(intended_ns);
+        let due = self.clock.instant_at(intended_ns);
         let stopped = tokio::select! {
             _ = tokio::time::sleep_until(due) => false,
             _ = stop.reached(Stop::Drain) => true,
@@ -131,13 +125,13 @@ impl<B: Backend> Shared<B> {
         if stopped || !stop.running() {
             return None;
         }
-        let now = Instant::now();
-        Some((now, self.ns_at(now)))
+        Some(self.now_ns())
     }
 
-    /// Run one attempt sent at `sent_at`, bounded by the timeout from then
+    /// Run one attempt sent at `sent_ns`, bounded by the timeout from then
     /// (or given up on when the run is abandoned), classified at the boundary.
-    async fn attempt(&self, order: &Order, sent_at: Instant, stop: &mut StopSignal) -> Reply {
+    /// Also says whether the answer was ready at the first poll.
+    async fn attempt(&self, order: &Order, sent_ns: u64, stop: &mut StopSignal) -> (Reply, bool) {
         let sent = SentFlag::default();
         let mut reserve = pin!(self.backend.reserve(order.sku, order.qty, &sent));
         // An answer ready at the first poll (an in-process store) came
@@ -146,39 +140,43 @@ impl<B: Backend> Shared<B> {
         // timer handle per attempt, and a plain `timeout` would find the
         // answer first just the same.
         if let Poll::Ready(reply) = poll_fn(|cx| Poll::Ready(reserve.as_mut().poll(cx))).await {
-            return reply;
+            return (reply, true);
         }
-        let bounded = tokio::time::timeout_at(sent_at + self.timeout, reserve);
+        let deadline = self.clock.instant_at(sent_ns) + self.timeout;
+        let bounded = tokio::time::timeout_at(deadline, reserve);
         let answered = tokio::select! {
             // The request first: an answer that is ready never waits on the signal.
             biased;
             result = bounded => result.ok(),
             _ = stop.reached(Stop::Abandon) => None,
         };
-        match answered {
+        let reply = match answered {
             Some(reply) => reply,
             // A dropped future does not undo a statement already sent.
             None if sent.is_sent() => Reply::Unknown,
             None => Reply::Error,
-        }
+        };
+        (reply, false)
     }
 
-    /// Send `order` (already due) at `sent_at`, retrying conflicts, then
-    /// judge and record it. Returns when its answer came: the moment the
-    /// client became free.
+    /// Send `order` (already due) at `first_send_ns`, retrying conflicts,
+    /// then judge it. The caller records it.
     async fn execute(
         &self,
         order: Order,
-        (sent_at, first_send_ns): (Instant, u64),
+        first_send_ns: u64,
         free_ns: u64,
         open_loop: bool,
         stop: &mut StopSignal,
-    ) -> u64 {
-        let (outcome, done_ns, attempts) = self
-            .send_with_retries(&order, (sent_at, first_send_ns), stop)
-            .await;
+    ) -> Finished {
+        let Answer {
+            outcome,
+            done_ns,
+            attempts,
+            at_once,
+        } = self.send_with_retries(&order, first_send_ns, stop).await;
         let verdict = self.judge(&order, outcome, done_ns);
-        self.recorders.record(&OrderRecord {
+        let record = OrderRecord {
             intended_ns: order.intended_ns,
             sku: order.sku,
             qty: order.qty,
@@ -191,27 +189,34 @@ impl<B: Backend> Shared<B> {
             oversold_units: verdict.oversold_units,
             fairness_inversion: verdict.fairness_inversion,
             open_loop,
-        });
-        done_ns
+        };
+        Finished {
+            record,
+            free: Free {
+                at_ns: done_ns,
+                at_once,
+            },
+        }
     }
 
     /// Attempts until one is final: a conflict is retried while the budget
-    /// lasts. Every attempt is traced. Returns (outcome, completion, attempts).
+    /// lasts. Every attempt is traced.
     async fn send_with_retries(
         &self,
         order: &Order,
-        (mut sent_at, mut sent_ns): (Instant, u64),
+        mut sent_ns: u64,
         stop: &mut StopSignal,
-    ) -> (Outcome, u64, u32) {
+    ) -> Answer {
         let mut attempt = 0u32;
+        let mut at_once = true;
         loop {
             attempt += 1;
             if attempt > 1 {
-                sent_at = Instant::now();
-                sent_ns = self.ns_at(sent_at);
+                sent_ns = self.now_ns();
             }
             self.ledger.sent(order.sku, order.qty);
-            let reply = self.attempt(order, sent_at, stop).await;
+            let (reply, ready) = self.attempt(order, sent_ns, stop).await;
+            at_once &= ready;
             let done_ns = self.now_ns();
             let outcome = match reply {
                 Reply::Conflict if attempt <= self.retries && stop.running() => None,
@@ -235,7 +240,14 @@ impl<B: Backend> Shared<B> {
                 });
             }
             match outcome {
-                Some(outcome) => return (outcome, done_ns, attempt),
+                Some(outcome) => {
+                    return Answer {
+                        outcome,
+                        done_ns,
+                        attempts: attempt,
+                        at_once,
+                    }
+                }
                 None => self.ledger.no_effect(order.sku, order.qty),
             }
         }
@@ -267,22 +279,70 @@ impl<B: Backend> Shared<B> {
     }
 }
 
+/// How an order's attempts ended.
+struct Answer {
+    outcome: Outcome,
+    done_ns: u64,
+    attempts: u32,
+    /// Every attempt's answer was ready at its first poll.
+    at_once: bool,
+}
+
+/// A judged order, to be recorded, and its client free again.
+struct Finished {
+    record: OrderRecord,
+    free: Free,
+}
+
+/// When a client became free after an order, and whether its answers came
+/// at once.
+struct Free {
+    at_ns: u64,
+    at_once: bool,
+}
+
 /// A long-lived open-loop client: take the next order when free, send it when due.
 pub async fn open_loop_client<B: Backend>(shared: &Shared<B>, stop: watch::Receiver<Stop>) {
     let mut stop = StopSignal::new(stop);
     // Free since the run began, then since each answer came (recording the
     // order is harness time, so it counts as dispatch lag of the next one).
-    let mut free_ns = shared.now_ns();
+    let mut free = Free {
+        at_ns: shared.now_ns(),
+        at_once: false,
+    };
+    let mut run = OrderRun::default();
+    let mut unrecorded = Unrecorded::new(&shared.recorders);
     loop {
-        let Some(order) = shared.schedule.lock().expect("schedule lock").next() else {
-            return;
+        let order = match run.next() {
+            Some(order) => order,
+            None => {
+                unrecorded.flush();
+                // A client whose answers come at once (an in-process store)
+                // never yields between orders, so the orders already due
+                // that it takes in one go are the ones it would have taken
+                // one by one, each lock of the schedule saved. A client that
+                // waited on its answer takes one at a time, so no order
+                // queues behind a slow request while another client is free.
+                let max = if free.at_once { RUN_MAX } else { 1 };
+                let mut schedule = shared.schedule.lock().expect("schedule lock");
+                schedule.take_run(max, free.at_ns, &mut run);
+                drop(schedule);
+                let Some(order) = run.next() else {
+                    return;
+                };
+                order
+            }
         };
         // `until` is the one stop check per order; an order taken but never
         // sent is not offered.
         let Some(sent) = shared.until(order.intended_ns, &mut stop).await else {
             return;
         };
-        free_ns = shared.execute(order, sent, free_ns, true, &mut stop).await;
+        let finished = shared
+            .execute(order, sent, free.at_ns, true, &mut stop)
+            .await;
+        unrecorded.push(finished.record);
+        free = finished.free;
     }
 }
 
@@ -314,9 +374,9 @@ pub async fn closed_loop_client<B: Backend>(
             qty,
             phase,
         };
-        let sent_at = Instant::now();
-        let sent = (sent_at, shared.ns_at(sent_at));
-        shared.execute(order, sent, now, false, &mut stop).await;
+        let sent = shared.now_ns();
+        let finished = shared.execute(order, sent, now, false, &mut stop).await;
+        shared.recorders.record(&finished.record);
     }
 }
 
