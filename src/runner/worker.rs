@@ -75,9 +75,9 @@ impl StopSignal {
 }
 
 /// Keeps its value on cache lines of its own: the schedule's lock is
-/// written by every order, and read-only fields beside it (`t0`, the
-/// timeout, the ledger's table) would otherwise be fetched again by every
-/// other core after each write.
+/// written by every run of orders, and read-only fields beside it (the
+/// clock, the timeout, the ledger's table) would otherwise be fetched again
+/// by every other core after each write.
 #[repr(align(128))]
 pub struct Padded<T>(pub T);
 
