@@ -389,6 +389,25 @@ impl Recorders {
     }
 }
 
+/// A granted open-loop order of `1 + sku` units, for tests.
+#[cfg(test)]
+pub(crate) fn granted_record(intended_ns: u64, sku: SkuIdx, latency_ns: u64) -> OrderRecord {
+    OrderRecord {
+        intended_ns,
+        sku,
+        qty: 1 + sku as u64,
+        outcome: Outcome::Granted,
+        latency_ns,
+        service_ns: 0,
+        wait_ns: 0,
+        lag_ns: 0,
+        retries: 0,
+        oversold_units: 0,
+        fairness_inversion: false,
+        open_loop: true,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -418,20 +437,7 @@ mod tests {
     }
 
     fn order(intended_ns: u64, sku: SkuIdx, latency_ns: u64) -> OrderRecord {
-        OrderRecord {
-            intended_ns,
-            sku,
-            qty: 1 + sku as u64,
-            outcome: Outcome::Granted,
-            latency_ns,
-            service_ns: 0,
-            wait_ns: 0,
-            lag_ns: 0,
-            retries: 0,
-            oversold_units: 0,
-            fairness_inversion: false,
-            open_loop: true,
-        }
+        granted_record(intended_ns, sku, latency_ns)
     }
 
     /// What each window should hold: its orders, and the hottest SKU's alone.

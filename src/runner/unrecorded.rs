@@ -50,23 +50,11 @@ impl Drop for Unrecorded<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::metrics::{Outcome, WindowGrid};
+    use crate::metrics::recorder::granted_record;
+    use crate::metrics::WindowGrid;
 
     fn record(intended_ns: u64) -> OrderRecord {
-        OrderRecord {
-            intended_ns,
-            sku: 0,
-            qty: 1,
-            outcome: Outcome::Granted,
-            latency_ns: 10,
-            service_ns: 10,
-            wait_ns: 0,
-            lag_ns: 0,
-            retries: 0,
-            oversold_units: 0,
-            fairness_inversion: false,
-            open_loop: true,
-        }
+        granted_record(intended_ns, 0, 10)
     }
 
     #[test]

@@ -37,11 +37,19 @@ impl Locator<'_> {
         message: impl Into<String>,
     ) -> ScenarioError {
         let (line, column) = line_column(self.text, at);
+        let key = key.into();
         ScenarioError {
             file: self.file.to_path_buf(),
             line,
             column,
-            key: key.into(),
+            // Outside any key (garbage where a key or header should start)
+            // there is nothing to name but the place; say so rather than
+            // print an empty key.
+            key: if key.is_empty() {
+                TOP_LEVEL.to_string()
+            } else {
+                key
+            },
             message: message.into(),
         }
     }
@@ -88,6 +96,9 @@ impl Locator<'_> {
         self.at(at, key, message)
     }
 }
+
+/// The key of an error outside any key.
+pub const TOP_LEVEL: &str = "(top level)";
 
 /// 1-based line and column (in characters) of byte offset `at`.
 pub(crate) fn line_column(text: &str, at: usize) -> (usize, usize) {

@@ -21,6 +21,21 @@ fn toml_syntax_error() {
 }
 
 #[test]
+fn syntax_error_outside_any_key_names_the_top_level() {
+    let e = parse("name = \"t\"\n\u{c58} garbage\n", Path::new("s.toml")).unwrap_err();
+    assert_eq!(
+        (e.line, e.column, e.key.as_str()),
+        (2, 1, "(top level)"),
+        "{e}"
+    );
+    assert!(
+        e.to_string()
+            .starts_with("s.toml:2:1: `(top level)`: invalid TOML"),
+        "{e}"
+    );
+}
+
+#[test]
 fn unknown_top_level_key() {
     let text = doc(&format!("{HEAD}\nconcurency = 3\n"), PHASE, BACKEND);
     let text = text.replacen("[catalogue]", "concurency = 3\n[catalogue]", 1);
