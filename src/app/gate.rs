@@ -119,7 +119,7 @@ pub fn write_outputs(args: &GateArgs, run: &RunSummary) -> bool {
                 .open(path)
                 .and_then(|mut f| f.write_all(text.as_bytes()))
         } else {
-            std::fs::write(path, text)
+            crate::report::files::write_atomic(path, text.as_bytes())
         };
         if let Err(e) = result {
             eprintln!("error: cannot write {}: {e}", path.display());

@@ -18,11 +18,11 @@ const FILES: [&str; 8] = [
     "run.json",
     "summary.md",
     "windows.csv",
-    "run.tmp",
-    "summary.tmp",
-    "windows.tmp",
+    "run.json.tmp",
+    "summary.md.tmp",
+    "windows.csv.tmp",
     "report.html",
-    "report.tmp",
+    "report.html.tmp",
 ];
 
 pub struct ResultsDir {
@@ -117,7 +117,10 @@ impl ResultsDir {
 /// Write to a temporary file and rename it over the target: readers never see
 /// half a file, and a crash leaves the previous complete version.
 pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let tmp = path.with_extension("tmp");
+    // `x.svg.tmp`, not `x.tmp`: files of one stem never share a temporary.
+    let mut name = path.file_name().unwrap_or_default().to_os_string();
+    name.push(".tmp");
+    let tmp = path.with_file_name(name);
     let mut f = std::fs::File::create(&tmp)?;
     f.write_all(bytes)?;
     f.sync_all()?;
@@ -149,6 +152,25 @@ mod tests {
         let file = root.path().join("run.json");
         let e = ResultsDir::create(&file).err().unwrap();
         assert!(e.to_string().contains("--out takes a directory"), "{e}");
+    }
+
+    #[test]
+    fn atomic_writes_of_one_stem_leave_complete_files_and_no_temporary() {
+        let root = tempfile::tempdir().unwrap();
+        let (svg, png) = (root.path().join("c.svg"), root.path().join("c.png"));
+        // A temporary left by a crash is replaced, never read.
+        std::fs::write(root.path().join("c.svg.tmp"), "half").unwrap();
+        write_atomic(&svg, b"one").unwrap();
+        write_atomic(&png, b"two").unwrap();
+        write_atomic(&svg, b"three").unwrap();
+        assert_eq!(std::fs::read_to_string(&svg).unwrap(), "three");
+        assert_eq!(std::fs::read_to_string(&png).unwrap(), "two");
+        let mut names: Vec<String> = std::fs::read_dir(root.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        assert_eq!(names, ["c.png", "c.svg"]);
     }
 
     #[test]

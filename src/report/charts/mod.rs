@@ -199,7 +199,8 @@ pub fn render<C: Chart>(chart: &C, dir: &Path) -> Result<Rendered, String> {
     let stem = chart.stem();
     let write = |ext: &str, bytes: &[u8]| {
         let path = dir.join(format!("{stem}.{ext}"));
-        std::fs::write(&path, bytes).map_err(|e| format!("cannot write {}: {e}", path.display()))
+        super::files::write_atomic(&path, bytes)
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))
     };
     write("svg", svg.as_bytes())?;
     write("png", &png)?;
