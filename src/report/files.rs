@@ -116,15 +116,24 @@ impl ResultsDir {
 
 /// Write to a temporary file and rename it over the target: readers never see
 /// half a file, and a crash leaves the previous complete version.
+///
+/// Only regular files are replaced. A device or a pipe (`--junit
+/// /dev/stdout`, a FIFO) is written in place: a rename would put a plain file
+/// where it was. A symlink's target is replaced, not the link.
 pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let target = match std::fs::metadata(path) {
+        Ok(meta) if !meta.is_file() => return std::fs::write(path, bytes),
+        Ok(_) => std::fs::canonicalize(path)?,
+        Err(_) => path.to_path_buf(),
+    };
     // `x.svg.tmp`, not `x.tmp`: files of one stem never share a temporary.
-    let mut name = path.file_name().unwrap_or_default().to_os_string();
+    let mut name = target.file_name().unwrap_or_default().to_os_string();
     name.push(".tmp");
-    let tmp = path.with_file_name(name);
+    let tmp = target.with_file_name(name);
     let mut f = std::fs::File::create(&tmp)?;
     f.write_all(bytes)?;
     f.sync_all()?;
-    std::fs::rename(&tmp, path)
+    std::fs::rename(&tmp, &target)
 }
 
 #[cfg(test)]
@@ -171,6 +180,20 @@ mod tests {
             .collect();
         names.sort();
         assert_eq!(names, ["c.png", "c.svg"]);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn devices_are_written_in_place_and_symlinks_keep_pointing_at_their_target() {
+        write_atomic(Path::new("/dev/null"), b"discarded").unwrap();
+        assert!(!Path::new("/dev/null.tmp").exists());
+        let root = tempfile::tempdir().unwrap();
+        let (target, link) = (root.path().join("t.xml"), root.path().join("l.xml"));
+        std::fs::write(&target, "old").unwrap();
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+        write_atomic(&link, b"new").unwrap();
+        assert!(link.symlink_metadata().unwrap().file_type().is_symlink());
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "new");
     }
 
     #[test]
