@@ -89,9 +89,9 @@ enum Edit {
 fn edit() -> impl Strategy<Value = Edit> {
     let at = any::<usize>();
     prop_oneof![
-        (at.clone(), 1..40usize).prop_map(|(at, len)| Edit::Delete { at, len }),
-        (at.clone(), 0..TOKENS.len()).prop_map(|(at, token)| Edit::Insert { at, token }),
-        (at.clone(), 1..12usize, 0..TOKENS.len()).prop_map(|(at, len, token)| Edit::Replace {
+        (at, 1..40usize).prop_map(|(at, len)| Edit::Delete { at, len }),
+        (at, 0..TOKENS.len()).prop_map(|(at, token)| Edit::Insert { at, token }),
+        (at, 1..12usize, 0..TOKENS.len()).prop_map(|(at, len, token)| Edit::Replace {
             at,
             len,
             token
