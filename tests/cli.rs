@@ -305,6 +305,48 @@ kind = "memory-lock"
     assert_eq!(backends[0]["units"]["oversold"], 0);
 }
 
+#[test]
+fn sigint_stops_a_burst_on_an_in_process_store() {
+    // Answers from an in-process store are ready at once, so its clients
+    // never wait on anything; they must still hand the thread back now and
+    // then, or the signal is only seen when the burst is over.
+    let dir = tempfile::tempdir().unwrap();
+    let burst = r#"
+name = "burst"
+seed = 3
+[[sku]]
+id = "A"
+stock = 9007199254740991
+[[phase]]
+kind = "instant"
+orders = 20000000
+[[backend]]
+kind = "memory-atomic"
+rtt = "0ms"
+"#;
+    let path = write_scenario(dir.path(), burst);
+    let out = dir.path().join("out");
+    let code = interrupt_once_started(
+        std::process::Command::new(assert_cmd::cargo::cargo_bin("atpsim"))
+            .arg("run")
+            .arg(&path)
+            .arg("--out")
+            .arg(&out),
+        "running memory-atomic",
+        std::time::Duration::from_millis(200),
+    );
+    assert_eq!(code, Some(130));
+    let run = read_json(&out.join("run.json"));
+    assert_eq!(run["interrupted"], true);
+    let orders = &run["backends"][0]["orders"];
+    let offered = orders["offered"].as_u64().unwrap();
+    assert!(
+        offered < 10_000_000,
+        "the burst ran on: {offered} of 20,000,000"
+    );
+    assert_eq!(orders["granted"].as_u64().unwrap(), offered);
+}
+
 /// Peak resident memory of a finished child, in MB, from the kernel's own count.
 #[allow(clippy::zombie_processes)] // reaped by `wait4` below, which also reports its memory
 fn run_and_measure_peak_rss_mb(cmd: &mut std::process::Command) -> (i32, f64) {

@@ -165,6 +165,14 @@ pub fn run(args: RunArgs) -> Result<i32, AppError> {
         eprintln!("interrupted before the first backend ran: nothing measured, nothing written");
         return Ok(interrupt.exit_code().unwrap_or(code));
     }
+    // From here on the results say whether a signal came, and the exit code
+    // agrees: one that came after the last backend was written still marks
+    // the run, and one that comes later still is too late to matter.
+    let signalled = interrupt.exit_code();
+    if signalled.is_some() && !summary.interrupted {
+        summary.interrupted = true;
+        write_results(&results, &summary, &write_failed);
+    }
     let mut verdicts = super::gate::apply(&thresholds, &scenario, &repetitions, &mut summary);
     let comparison = baseline.as_ref().map(|b| (b, b.compare(&summary)));
     if let Some((b, c)) = &comparison {
@@ -193,7 +201,7 @@ pub fn run(args: RunArgs) -> Result<i32, AppError> {
     if (gate_failed || regressed) && code == exit::OK {
         code = exit::GATE;
     }
-    Ok(interrupt.exit_code().unwrap_or(code))
+    Ok(signalled.unwrap_or(code))
 }
 
 /// Write `run.json` and `summary.md` as they stand; a failure is reported

@@ -133,6 +133,13 @@ pub fn sweep(args: SweepArgs) -> Result<i32, AppError> {
         eprintln!("interrupted before the first point ran: nothing measured, nothing written");
         return Ok(interrupt.exit_code().unwrap_or(code));
     }
+    // As in `run`: from here on `sweep.json` and the exit code agree on
+    // whether a signal came.
+    let signalled = interrupt.exit_code();
+    if signalled.is_some() && !sweep.interrupted {
+        sweep.interrupted = true;
+        write_failed |= !write(results.path(), &sweep);
+    }
     if !args.no_charts {
         for w in crate::report::charts::render_sweep(&sweep, results.path()).warnings {
             eprintln!("warning: {w}");
@@ -146,7 +153,7 @@ pub fn sweep(args: SweepArgs) -> Result<i32, AppError> {
     } else {
         code
     };
-    Ok(interrupt.exit_code().unwrap_or(code))
+    Ok(signalled.unwrap_or(code))
 }
 
 /// The axis and each point (ascending) with the scenario at it, or the

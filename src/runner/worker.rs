@@ -333,6 +333,12 @@ pub async fn open_loop_client<B: Backend>(shared: &Shared<B>, stop: watch::Recei
                 order
             }
         };
+        // An answer that is ready at once never hands the thread back to
+        // the runtime: without a yield now and then, a burst on an
+        // in-process store would starve the signal handler (Ctrl-C would
+        // wait for the burst's end) and every other task on the thread.
+        // This yields only when the task's budget is spent.
+        tokio::task::coop::consume_budget().await;
         // `until` is the one stop check per order; an order taken but never
         // sent is not offered.
         let Some(sent) = shared.until(order.intended_ns, &mut stop).await else {
@@ -360,6 +366,8 @@ pub async fn closed_loop_client<B: Backend>(
         return;
     }
     loop {
+        // As in the open loop: an in-process store's answers never yield.
+        tokio::task::coop::consume_budget().await;
         let now = shared.now_ns();
         if now >= end_ns || !stop.running() {
             return;
