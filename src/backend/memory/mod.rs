@@ -4,7 +4,7 @@
 //! (`rtt`, once per call, before the call reaches the store; `late_reply`
 //! for a share of calls after it), so their
 //! latencies compare like for like. tokio timers tick in milliseconds, so any
-//! non-zero `rtt` rounds up to the next millisecond.
+//! non-zero `rtt` ends on the first tick at or after it (up to about 1 ms more).
 
 mod atomic;
 mod batch;
