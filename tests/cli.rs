@@ -265,6 +265,27 @@ fn a_backend_that_cannot_be_set_up_exits_3_naming_it() {
     );
 }
 
+/// Run `scenario` (its first backend memory-atomic), send SIGINT `after` the
+/// run has started (the binary says so on stderr), and return its `run.json`
+/// once it has exited 130 and marked the results interrupted.
+fn interrupted_run(dir: &Path, scenario: &str, after: std::time::Duration) -> serde_json::Value {
+    let path = write_scenario(dir, scenario);
+    let out = dir.join("out");
+    let code = interrupt_once_started(
+        std::process::Command::new(assert_cmd::cargo::cargo_bin("atpsim"))
+            .arg("run")
+            .arg(&path)
+            .arg("--out")
+            .arg(&out),
+        "running memory-atomic",
+        after,
+    );
+    assert_eq!(code, Some(130));
+    let run = read_json(&out.join("run.json"));
+    assert_eq!(run["interrupted"], true);
+    run
+}
+
 #[test]
 fn sigint_stops_the_run_and_keeps_what_was_measured() {
     let dir = tempfile::tempdir().unwrap();
@@ -283,21 +304,7 @@ kind = "memory-atomic"
 [[backend]]
 kind = "memory-lock"
 "#;
-    let path = write_scenario(dir.path(), long);
-    let out = dir.path().join("out");
-    // Wait for the run to start (the binary says so on stderr), then interrupt.
-    let code = interrupt_once_started(
-        std::process::Command::new(assert_cmd::cargo::cargo_bin("atpsim"))
-            .arg("run")
-            .arg(&path)
-            .arg("--out")
-            .arg(&out),
-        "running memory-atomic",
-        std::time::Duration::ZERO,
-    );
-    assert_eq!(code, Some(130));
-    let run = read_json(&out.join("run.json"));
-    assert_eq!(run["interrupted"], true);
+    let run = interrupted_run(dir.path(), long, std::time::Duration::ZERO);
     let backends = run["backends"].as_array().unwrap();
     assert_eq!(backends.len(), 1, "the second backend never started");
     let offered = backends[0]["orders"]["offered"].as_u64().unwrap();
@@ -324,20 +331,7 @@ orders = 20000000
 kind = "memory-atomic"
 rtt = "0ms"
 "#;
-    let path = write_scenario(dir.path(), burst);
-    let out = dir.path().join("out");
-    let code = interrupt_once_started(
-        std::process::Command::new(assert_cmd::cargo::cargo_bin("atpsim"))
-            .arg("run")
-            .arg(&path)
-            .arg("--out")
-            .arg(&out),
-        "running memory-atomic",
-        std::time::Duration::from_millis(200),
-    );
-    assert_eq!(code, Some(130));
-    let run = read_json(&out.join("run.json"));
-    assert_eq!(run["interrupted"], true);
+    let run = interrupted_run(dir.path(), burst, std::time::Duration::from_millis(200));
     let orders = &run["backends"][0]["orders"];
     let offered = orders["offered"].as_u64().unwrap();
     assert!(
