@@ -1,6 +1,7 @@
 //! Conservation, as a property: random checkout calls in concurrent batches
-//! (each order at most once per batch), and at every quiet point between
-//! batches the backend's books must be what its own replies add up to —
+//! (each order, and each SKU's stock adjustment, at most once per batch),
+//! and at every quiet point between batches the backend's books must be
+//! what its own replies add up to —
 //! stock as adjusted, held and sold units and live holds as granted,
 //! confirmed, released, refunded and lapsed — and never more than stock
 //! plus buffer while no correction lowered the stock.
@@ -103,12 +104,15 @@ async fn check<B: Backend>(
     for (step, ops) in batches {
         now += step;
         // One call per order per batch: concurrent calls on one order have no
-        // order the replies could be read in.
+        // order the replies could be read in. Likewise one stock adjustment
+        // per SKU: a correction clamps the stock at 0, so two concurrent
+        // adjustments (+4 and −1 on an empty SKU: 3 or 4) end by their order.
         let mut seen = std::collections::HashSet::new();
+        let mut adjusted = std::collections::HashSet::new();
         let ops: Vec<Op> = ops
             .into_iter()
             .filter(|op| match op {
-                Op::Adjust { .. } => true,
+                Op::Adjust { sku, .. } => adjusted.insert(*sku),
                 Op::Take { key, .. }
                 | Op::Confirm { key, .. }
                 | Op::Release { key }
