@@ -103,6 +103,11 @@ struct SkuBook {
     /// Units of releases and refunds sent and not yet acknowledged.
     returning: u64,
     peak_over: u64,
+    /// Units a correction pushed `S + B` below what was committed or in
+    /// flight when it was answered: promises the scenario broke, not the
+    /// backend (`correction_shortfall`), so not over-commitment while they
+    /// last. Units leaving `C` use them up first.
+    excused: u64,
     /// Refused quantity → orders, dropped once free stock falls below it.
     candidates: BTreeMap<u64, u64>,
     earliest_covered_refusal: u64,
@@ -191,7 +196,7 @@ impl SkuBook {
 
     /// `qty` more units committed; returns the units beyond `S + B`.
     fn commit(&mut self, qty: u64) -> u64 {
-        let limit = self.limit();
+        let limit = self.limit() + self.excused;
         let over = |c: u64| c.saturating_sub(limit);
         let prev = self.committed;
         self.committed += qty;
@@ -202,6 +207,12 @@ impl SkuBook {
 
     fn uncommit(&mut self, qty: u64) {
         self.committed = self.committed.saturating_sub(qty);
+        self.excused = self.excused.min(self.above_limit());
+    }
+
+    /// Units committed or in flight beyond `S + B`.
+    fn above_limit(&self) -> u64 {
+        (self.committed + self.in_flight).saturating_sub(self.limit())
     }
 }
 
@@ -219,6 +230,7 @@ impl CheckoutLedger {
                 in_flight: 0,
                 returning: 0,
                 peak_over: 0,
+                excused: 0,
                 candidates: BTreeMap::new(),
                 earliest_covered_refusal: u64::MAX,
                 lapses: BTreeMap::new(),
@@ -394,6 +406,9 @@ impl CheckoutLedger {
                 let before = below(b.stock_over);
                 b.stock_over = b.stock_over.saturating_sub(delta.unsigned_abs());
                 shortfall = below(b.stock_over) - before;
+                // Grants still in flight may have landed before the
+                // correction did: they are excused too, in the backend's favour.
+                b.excused = b.excused.max(b.above_limit());
             }
             // Unanswered: judged done for oversell, not done for undersell,
             // and the backend's stock can no longer be checked against S.

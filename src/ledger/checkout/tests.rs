@@ -118,6 +118,45 @@ fn a_failed_release_leaves_the_hold_to_lapse() {
 }
 
 #[test]
+fn a_correction_below_what_was_promised_is_not_the_backends_overcommitment() {
+    let l = ledger(5);
+    assert_eq!(take(&l, 1, 4, 0, None, Reply::Granted), 0);
+    // A take of 1 in flight while a correction of -3 is sent and answered.
+    let lines = [Line { sku: 0, qty: 1 }];
+    l.take_sent(&lines);
+    let moved = l.adjust_sent(0, -3);
+    l.adjust_answered(0, -3, moved, Reply::Granted, 5);
+    // The take landed before the correction: no oversell at grant.
+    let verdict = l.take_answered(&TakeAnswer {
+        order_id: 2,
+        key: 2,
+        lines: &lines,
+        reply: Reply::Granted,
+        sent_us: 1,
+        expires_us: None,
+        intended_ns: 1_000,
+        acknowledged_ns: 6_000,
+    });
+    assert_eq!(verdict.oversold_units, 0);
+    let t = l.totals();
+    assert_eq!((t.skus[0].stock, t.skus[0].committed), (2, 5));
+    assert_eq!(
+        t.skus[0].peak_over, 0,
+        "the correction's doing, not the backend's"
+    );
+    assert_eq!(
+        t.correction_shortfall, 2,
+        "4 committed then, stock pushed to 2"
+    );
+    // The refund of order 1 uses the excuse up (1 committed of 2): granting
+    // 2 more is the backend's oversell of 1.
+    assert!(l.refund_sent(1, 10));
+    l.refund_answered(1, true, Released::Released, 11);
+    assert_eq!(take(&l, 3, 2, 20, None, Reply::Granted), 1);
+    assert_eq!(l.totals().skus[0].peak_over, 1);
+}
+
+#[test]
 fn a_restock_counts_for_oversell_from_its_send_and_a_correction_from_its_answer() {
     let l = ledger(2);
     let moved = l.adjust_sent(0, 3);
