@@ -189,7 +189,10 @@ fn run_with_a_baseline_gates_on_it_and_refuses_another_schedule_up_front() {
     assert!(xml.contains("throughput_per_s within baseline"), "{xml}");
     let md = std::fs::read_to_string(out.join("summary.md")).unwrap();
     assert!(md.contains("throughput_per_s within baseline"), "{md}");
-    // The same baseline with throughput free to fall passes.
+    // The same baseline with throughput free to fall passes. Latency is
+    // left loose by two orders of magnitude: 300 orders in 60 ms beside
+    // other tests on two cores, so one descheduled worker thread moves the
+    // p99 from a few ms to tens.
     run_into(&scenario, &dir.path().join("cur2"))
         .arg("--baseline")
         .arg(&base)
@@ -197,11 +200,11 @@ fn run_with_a_baseline_gates_on_it_and_refuses_another_schedule_up_front() {
             "--max-regression",
             "throughput=100%",
             "--max-regression",
-            "p99=1000%",
+            "p99=10000%",
         ])
         .args([
             "--max-regression",
-            "peak_p99=1000%",
+            "peak_p99=10000%",
             "--max-regression",
             "oversold=1000000",
         ])
