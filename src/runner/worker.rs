@@ -318,9 +318,11 @@ pub async fn open_loop_client<B: Backend>(shared: &Shared<B>, stop: watch::Recei
             None => {
                 unrecorded.flush();
                 // A client whose answers come at once (an in-process store)
-                // never yields between orders, so the orders already due
-                // that it takes in one go are the ones it would have taken
-                // one by one, each lock of the schedule saved. A client that
+                // yields only when its budget is spent, so the orders already
+                // due that it takes in one go are, but for those yields, the
+                // ones it would have taken one by one, each lock of the
+                // schedule saved (benches/README.md: what a descheduled
+                // thread then holds up). A client that
                 // waited on its answer takes one at a time, so no order
                 // queues behind a slow request while another client is free.
                 let max = if free.at_once { RUN_MAX } else { 1 };
