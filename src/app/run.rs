@@ -165,12 +165,8 @@ pub fn run(args: RunArgs) -> Result<i32, AppError> {
         eprintln!("interrupted before the first backend ran: nothing measured, nothing written");
         return Ok(interrupt.exit_code().unwrap_or(code));
     }
-    // From here on the results say whether a signal came, and the exit code
-    // agrees: one that came after the last backend was written still marks
-    // the run, and one that comes later still is too late to matter.
-    let signalled = interrupt.exit_code();
-    if signalled.is_some() && !summary.interrupted {
-        summary.interrupted = true;
+    let (signalled, marked) = interrupt.settle(&mut summary.interrupted);
+    if marked {
         write_results(&results, &summary, &write_failed);
     }
     let mut verdicts = super::gate::apply(&thresholds, &scenario, &repetitions, &mut summary);

@@ -22,6 +22,18 @@ impl Interrupt {
         self.0.load(Ordering::SeqCst) != 0
     }
 
+    /// Read the signal once for the end of a command, so the results and
+    /// the exit code agree: a signal that came after the last results were
+    /// written still sets `interrupted` (true is returned when this changed
+    /// it, so they are written again), and one that comes later still is
+    /// too late to matter. Returns the exit code to end with, if any.
+    pub fn settle(&self, interrupted: &mut bool) -> (Option<i32>, bool) {
+        let code = self.exit_code();
+        let changed = code.is_some() && !*interrupted;
+        *interrupted |= changed;
+        (code, changed)
+    }
+
     /// The exit code the signal received calls for, if any.
     pub fn exit_code(&self) -> Option<i32> {
         match self.0.load(Ordering::SeqCst) {

@@ -133,11 +133,8 @@ pub fn sweep(args: SweepArgs) -> Result<i32, AppError> {
         eprintln!("interrupted before the first point ran: nothing measured, nothing written");
         return Ok(interrupt.exit_code().unwrap_or(code));
     }
-    // As in `run`: from here on `sweep.json` and the exit code agree on
-    // whether a signal came.
-    let signalled = interrupt.exit_code();
-    if signalled.is_some() && !sweep.interrupted {
-        sweep.interrupted = true;
+    let (signalled, marked) = interrupt.settle(&mut sweep.interrupted);
+    if marked {
         write_failed |= !write(results.path(), &sweep);
     }
     if !args.no_charts {
