@@ -164,12 +164,27 @@ pub struct Units {
     pub undersold: u64,
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct Unknowns {
+    /// `exact`, `disagree` or `not_stored` (results/README.md).
+    pub order_ids: String,
+    pub id_mismatch_skus: u64,
     pub resolved_granted: u64,
     pub resolved_not: u64,
     pub unresolved: u64,
+}
+
+impl Default for Unknowns {
+    fn default() -> Self {
+        Unknowns {
+            order_ids: "not_stored".to_string(),
+            id_mismatch_skus: 0,
+            resolved_granted: 0,
+            resolved_not: 0,
+            unresolved: 0,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]

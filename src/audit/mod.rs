@@ -2,9 +2,15 @@
 //! snapshot to every `units.*` figure and the order counts derived from them.
 //!
 //! Invariant: nothing here asks a backend anything; `reserved` is only the
-//! snapshot `R`, compared against what the harness itself was promised.
+//! snapshot `R`, compared against what the harness itself was promised. The
+//! stored order ids settle an unknown only where they add up to `R`: two
+//! records of the backend that agree, checked against the ledger's own list
+//! of what it sent.
+
+mod resolve;
 
 use crate::ledger::SkuTotals;
+pub use resolve::{resolutions, Resolution, SkuResolution};
 
 /// The audit's findings for one SKU.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -22,9 +28,23 @@ pub struct SkuAudit {
     pub unknowns_unresolved: u64,
 }
 
+/// How the unknown orders were settled.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum IdCheck {
+    /// The backend stores no order ids: every unknown stays a bound.
+    #[default]
+    NotStored,
+    /// Every SKU's stored ids add up to its `R`: each unknown was looked up.
+    Exact,
+    /// On this many SKUs the stored ids do not add up to `R`: their
+    /// unknowns stay unresolved, since the backend's two records disagree.
+    Disagree(u64),
+}
+
 /// Sums over every SKU.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Audit {
+    pub ids: IdCheck,
     pub stock: u64,
     pub granted: u64,
     pub unknown: u64,
@@ -34,10 +54,23 @@ pub struct Audit {
     pub total: SkuAudit,
 }
 
-/// Audit one SKU. `reserved` is `R`, the backend's final reserved units.
-pub fn audit_sku(t: &SkuTotals, reserved: u64) -> SkuAudit {
-    let (s, b, c, u) = (t.stock, t.buffer, t.committed, t.unknown);
+/// Audit one SKU. `reserved` is `R`, the backend's final reserved units;
+/// `ids`, what its stored order ids say of this SKU, if it stores them.
+pub fn audit_sku(t: &SkuTotals, reserved: u64, ids: Option<&SkuResolution>) -> SkuAudit {
+    let (s, b) = (t.stock, t.buffer);
     let limit = s + b;
+    let n = t.unknown_orders;
+    // Settled unknowns leave `U`: those that took effect join `C`.
+    let (c, u, resolved_granted, resolved_not, unresolved) = match ids {
+        Some(r) if r.stored_units == reserved => (
+            t.committed + r.took_effect_units,
+            0,
+            r.took_effect_orders,
+            n - r.took_effect_orders,
+            0,
+        ),
+        _ => (t.committed, t.unknown, 0, 0, n),
+    };
     // Free at the end; stock only falls in this run, so an order refused with
     // `qty <= free_at_end` had stock covering it from its refusal onwards.
     let free = limit as i128 - c as i128 - u as i128;
@@ -49,7 +82,6 @@ pub fn audit_sku(t: &SkuTotals, reserved: u64) -> SkuAudit {
         .collect();
     let wrongly_refused = wrongly.iter().map(|(_, n)| n).sum();
     let wrongly_units: u64 = wrongly.iter().map(|(q, n)| q * n).sum();
-    let (resolved_granted, resolved_not, unresolved) = resolve_unknowns(t, reserved);
     SkuAudit {
         oversold: c.saturating_sub(limit),
         oversold_possible: (c + u).saturating_sub(limit),
@@ -65,27 +97,13 @@ pub fn audit_sku(t: &SkuTotals, reserved: u64) -> SkuAudit {
     }
 }
 
-/// Unknown orders whose fate the final state settles: all of them took effect
-/// when `R = C + U`, none did when `R = C`; otherwise they stay unresolved.
-fn resolve_unknowns(t: &SkuTotals, reserved: u64) -> (u64, u64, u64) {
-    let n = t.unknown_orders;
-    if n == 0 {
-        (0, 0, 0)
-    } else if reserved == t.committed + t.unknown {
-        (n, 0, 0)
-    } else if reserved == t.committed {
-        (0, n, 0)
-    } else {
-        (0, 0, n)
-    }
-}
-
 /// Audit every SKU; `reserved[i]` is the snapshot of SKU `i`.
-pub fn audit(totals: &[SkuTotals], reserved: &[u64]) -> Audit {
+pub fn audit(totals: &[SkuTotals], reserved: &[u64], ids: &Resolution) -> Audit {
     let skus: Vec<SkuAudit> = totals
         .iter()
         .zip(reserved.iter().copied().chain(std::iter::repeat(0)))
-        .map(|(t, r)| audit_sku(t, r))
+        .enumerate()
+        .map(|(i, (t, r))| audit_sku(t, r, ids.sku(i)))
         .collect();
     let mut total = SkuAudit::default();
     for a in &skus {
@@ -101,7 +119,23 @@ pub fn audit(totals: &[SkuTotals], reserved: &[u64]) -> Audit {
         total.unknowns_resolved_not += a.unknowns_resolved_not;
         total.unknowns_unresolved += a.unknowns_unresolved;
     }
+    let ids = match ids {
+        Resolution::NotStored => IdCheck::NotStored,
+        Resolution::Stored(per_sku) => {
+            let reserved = reserved.iter().copied().chain(std::iter::repeat(0));
+            match per_sku
+                .iter()
+                .zip(reserved)
+                .filter(|(r, reserved)| r.stored_units != *reserved)
+                .count()
+            {
+                0 => IdCheck::Exact,
+                n => IdCheck::Disagree(n as u64),
+            }
+        }
+    };
     Audit {
+        ids,
         stock: totals.iter().map(|t| t.stock).sum(),
         granted: totals.iter().map(|t| t.committed).sum(),
         unknown: totals.iter().map(|t| t.unknown).sum(),

@@ -78,6 +78,23 @@ impl SentFlag {
     }
 }
 
+/// An order whose outcome was unknown, as the ledger saw it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UnknownOrder {
+    pub id: u64,
+    pub sku: SkuIdx,
+    pub qty: u64,
+}
+
+/// What a backend's stored order ids show (see `Backend::stored_orders`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StoredOrders {
+    /// Per SKU, the units of every order id stored for it.
+    pub units: Vec<u64>,
+    /// The ids of the unknown orders asked about that the backend stored.
+    pub found: Vec<u64>,
+}
+
 /// Why a backend could not be set up, reached or read.
 #[derive(Debug, thiserror::Error)]
 #[error("backend {backend}: {message}")]
@@ -113,9 +130,16 @@ pub trait Backend: Send + Sync + 'static {
     /// Create (or reset) this backend's own `atpsim_` tables or keys with the given stock.
     fn prepare(&self, skus: &[Sku]) -> impl Future<Output = Result<(), BackendError>> + Send;
 
-    /// Try to reserve `qty` units of `sku`. Call `sent.mark()` as the request leaves.
-    fn reserve(&self, sku: SkuIdx, qty: u64, sent: &SentFlag)
-        -> impl Future<Output = Reply> + Send;
+    /// Try to reserve `qty` units of `sku` for order `order` (unique in the
+    /// run). Call `sent.mark()` as the request leaves. A backend that stores
+    /// order ids writes `order` in the same atomic step as the stock change.
+    fn reserve(
+        &self,
+        order: u64,
+        sku: SkuIdx,
+        qty: u64,
+        sent: &SentFlag,
+    ) -> impl Future<Output = Reply> + Send;
 
     /// Close the clients' connections and wait until the run is quiet (no
     /// session of it left on the server); the final state is read after.
@@ -125,6 +149,17 @@ pub trait Backend: Send + Sync + 'static {
 
     /// The units the backend's own final state shows as reserved, per SKU (`R`).
     fn snapshot(&self) -> impl Future<Output = Result<Vec<u64>, BackendError>> + Send;
+
+    /// The order ids the backend stored with its reservations, read when
+    /// quiet: per SKU the units they add up to, and which of `unknown` are
+    /// among them. `None` from a backend that stores no ids.
+    fn stored_orders(
+        &self,
+        unknown: &[UnknownOrder],
+    ) -> impl Future<Output = Result<Option<StoredOrders>, BackendError>> + Send {
+        let _ = unknown;
+        async { Ok(None) }
+    }
 
     /// Close every connection and remove what the backend created (unless kept).
     fn close(&self) -> impl Future<Output = ()> + Send;

@@ -222,7 +222,7 @@ impl Backend for Sqlite {
         tx.commit().await.map_err(fail)
     }
 
-    async fn reserve(&self, sku: SkuIdx, qty: u64, sent: &SentFlag) -> Reply {
+    async fn reserve(&self, _order: u64, sku: SkuIdx, qty: u64, sent: &SentFlag) -> Reply {
         let mut conn = match self.pool.acquire().await {
             Ok(conn) => conn,
             Err(_) => return Reply::Error,

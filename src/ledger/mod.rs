@@ -7,6 +7,7 @@
 
 pub mod checkout;
 
+use crate::backend::UnknownOrder;
 use crate::scenario::{Sku, SkuIdx};
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::SeqCst};
@@ -17,6 +18,9 @@ pub const OVERSELL_SAMPLES: usize = 20;
 
 pub struct Ledger {
     skus: Vec<SkuLedger>,
+    /// Every order whose outcome was unknown, for the audit to look up
+    /// among the ids the backend stored. Unknowns are rare: a lock is fine.
+    unknown_orders: Mutex<Vec<UnknownOrder>>,
     samples: Mutex<Vec<GrantSample>>,
     sample_count: AtomicUsize,
 }
@@ -100,6 +104,7 @@ impl Ledger {
                     refused: Mutex::new(BTreeMap::new()),
                 })
                 .collect(),
+            unknown_orders: Mutex::new(Vec::new()),
             samples: Mutex::new(Vec::new()),
             sample_count: AtomicUsize::new(0),
         }
@@ -152,11 +157,23 @@ impl Ledger {
             .or_insert(0) += 1;
     }
 
-    /// The attempt was sent and no answer came: it may have taken effect.
-    pub fn unknown(&self, sku: SkuIdx, qty: u64) {
+    /// Order `id`'s attempt was sent and no answer came: it may have taken effect.
+    pub fn unknown(&self, id: u64, sku: SkuIdx, qty: u64) {
         let s = &self.skus[sku as usize];
         s.unknown.fetch_add(qty, SeqCst);
         s.unknown_orders.fetch_add(1, SeqCst);
+        self.unknown_orders
+            .lock()
+            .expect("unknown orders lock")
+            .push(UnknownOrder { id, sku, qty });
+    }
+
+    /// The orders whose outcome was unknown, in no particular order.
+    pub fn unknown_orders(&self) -> Vec<UnknownOrder> {
+        self.unknown_orders
+            .lock()
+            .expect("unknown orders lock")
+            .clone()
     }
 
     /// Keep the first oversold grants as samples (cheap once full).

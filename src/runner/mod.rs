@@ -12,8 +12,11 @@ pub(crate) mod ticker;
 mod unrecorded;
 pub mod worker;
 
-use crate::audit::audit;
-use crate::backend::{with_backend, AsyncBackendFn, Backend, BackendError, Hooks, OpenContext};
+use crate::audit::{audit, resolutions, Resolution};
+use crate::backend::{
+    with_backend, AsyncBackendFn, Backend, BackendError, Hooks, OpenContext, StoredOrders,
+    UnknownOrder,
+};
 use crate::ledger::Ledger;
 use crate::metrics::Recorders;
 use crate::plan::Plan;
@@ -177,22 +180,21 @@ impl AsyncBackendFn<Result<BackendRun, BackendError>> for RunOne<'_> {
         if options.progress {
             ticker::clear();
         }
-        // Quiet first (no session of the run left), then read the final state.
-        let snapshot = match shared.backend.quiesce().await {
-            Ok(()) => shared.backend.snapshot().await,
-            Err(e) => Err(e),
-        };
+        let unknown = shared.ledger.unknown_orders();
+        let final_state = read_final_state(&shared.backend, &unknown).await;
         shared.backend.close().await;
         let totals = shared.ledger.totals(&scenario.skus);
-        let (reserved, abort_reason) = match snapshot {
-            Ok(r) => (r, None),
+        let (reserved, stored, abort_reason) = match final_state {
+            Ok((r, stored)) => (r, stored, None),
             Err(e) => (
                 // Without the final state, lost updates and phantoms are unmeasured.
                 totals.iter().map(|t| t.committed).collect(),
+                None,
                 Some(format!("final state unreadable: {}", e.message)),
             ),
         };
-        let audit = audit(&totals, &reserved);
+        let ids = resolutions(totals.len(), &unknown, stored.as_ref());
+        let audit = audit(&totals, &reserved, &ids);
         let recorder = shared.recorders.merged();
         let samples = shared.ledger.samples();
         let mut summary = summarize::backend_summary(&summarize::Measured {
@@ -212,6 +214,18 @@ impl AsyncBackendFn<Result<BackendRun, BackendError>> for RunOne<'_> {
             environment,
         })
     }
+}
+
+/// Quiet first (no session of the run left), then the final state: `R`,
+/// and the stored order ids with which of the unknown orders are among them.
+async fn read_final_state<B: Backend>(
+    backend: &B,
+    unknown: &[UnknownOrder],
+) -> Result<(Vec<u64>, Option<StoredOrders>), BackendError> {
+    backend.quiesce().await?;
+    let reserved = backend.snapshot().await?;
+    let stored = backend.stored_orders(unknown).await?;
+    Ok((reserved, stored))
 }
 
 fn spawn_clients<B: Backend>(
@@ -271,7 +285,7 @@ pub fn not_run(
 ) -> BackendSummary {
     let ledger = Ledger::new(&scenario.skus);
     let totals = ledger.totals(&scenario.skus);
-    let audit = audit(&totals, &vec![0; totals.len()]);
+    let audit = audit(&totals, &vec![0; totals.len()], &Resolution::NotStored);
     let recorder = Recorders::new(plan.grid, scenario.skus.len(), plan.hot_sku).merged();
     summarize::backend_summary(&summarize::Measured {
         spec,
@@ -286,5 +300,7 @@ pub fn not_run(
     })
 }
 
+#[cfg(test)]
+mod id_tests;
 #[cfg(test)]
 mod tests;

@@ -3,7 +3,7 @@
 //! Invariant: a pure assembly step — every figure was measured or audited
 //! upstream; nothing here talks to a backend.
 
-use crate::audit::Audit;
+use crate::audit::{Audit, IdCheck};
 use crate::ledger::GrantSample;
 use crate::metrics::histogram;
 use crate::metrics::windows::{self, WindowGrid};
@@ -75,6 +75,16 @@ pub fn backend_summary(m: &Measured) -> BackendSummary {
             undersold: audit.total.undersold,
         },
         unknowns: Unknowns {
+            order_ids: match audit.ids {
+                IdCheck::Exact => "exact",
+                IdCheck::Disagree(_) => "disagree",
+                IdCheck::NotStored => "not_stored",
+            }
+            .to_string(),
+            id_mismatch_skus: match audit.ids {
+                IdCheck::Disagree(n) => n,
+                _ => 0,
+            },
             resolved_granted: audit.total.unknowns_resolved_granted,
             resolved_not: audit.total.unknowns_resolved_not,
             unresolved: audit.total.unknowns_unresolved,

@@ -133,7 +133,7 @@ impl<B: Backend> Shared<B> {
     /// Also says whether the answer was ready at the first poll.
     async fn attempt(&self, order: &Order, sent_ns: u64, stop: &mut StopSignal) -> (Reply, bool) {
         let sent = SentFlag::default();
-        let mut reserve = pin!(self.backend.reserve(order.sku, order.qty, &sent));
+        let mut reserve = pin!(self.backend.reserve(order.id, order.sku, order.qty, &sent));
         // An answer ready at the first poll (an in-process store) came
         // before any deadline or signal could: it needs no timer. Arming
         // one costs a clock read and a reference to the runtime's shared
@@ -272,7 +272,7 @@ impl<B: Backend> Shared<B> {
             Outcome::SoldOut | Outcome::Conflict => {
                 self.ledger.refused(order.sku, order.qty, order.intended_ns)
             }
-            Outcome::Unknown => self.ledger.unknown(order.sku, order.qty),
+            Outcome::Unknown => self.ledger.unknown(order.id, order.sku, order.qty),
             Outcome::Error => self.ledger.no_effect(order.sku, order.qty),
         }
         GrantVerdict::default()

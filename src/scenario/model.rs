@@ -219,6 +219,7 @@ impl BackendSpec {
                     "batch_size" => serde_json::Value::from(self.options.batch_size),
                     "batch_wait" => ms(self.options.batch_wait),
                     "connection" => serde_json::Value::from(self.options.connection.as_str()),
+                    "order_ids" => serde_json::Value::from(self.options.order_ids),
                     "schema" | "reset" | "reserve" | "snapshot" => match self.custom_file(key) {
                         Some(file) => serde_json::Value::from(file.path.display().to_string()),
                         // A built-in script stands in.
@@ -466,13 +467,15 @@ impl BackendKind {
             }
             MemoryBatch => &["rtt", "batch_size", "batch_wait"],
             SqliteNaive | SqliteAtomic => &["pool", "busy_timeout"],
-            PostgresNaive | PostgresAtomic | PostgresForUpdate | PostgresAdvisory | MysqlNaive
-            | MysqlAtomic | MysqlForUpdate => &["url"],
-            PostgresTx | MysqlTx => &["url", "isolation"],
+            PostgresNaive | MysqlNaive => &["url"],
+            PostgresAtomic | PostgresForUpdate | PostgresAdvisory | MysqlAtomic
+            | MysqlForUpdate => &["url", "order_ids"],
+            PostgresTx | MysqlTx => &["url", "isolation", "order_ids"],
             PostgresSharded => &["url", "buckets"],
             PostgresBatch => &["url", "batch_size", "batch_wait"],
             PostgresCustom | MysqlCustom => &["url", "schema", "reset", "reserve", "snapshot"],
-            RedisNaive | RedisWatch | RedisLua | RedisDecr => &["url", "connection"],
+            RedisNaive | RedisDecr => &["url", "connection"],
+            RedisWatch | RedisLua => &["url", "connection", "order_ids"],
             RedisCustom => &["url", "connection", "keys", "reset", "reserve", "snapshot"],
         }
     }
@@ -609,6 +612,9 @@ pub struct BackendOptions {
     pub connection: ConnectionMode,
     /// The scripts of `redis-custom`.
     pub custom_lua: Option<CustomLua>,
+    /// Store each reservation's order id with it, so the audit can settle
+    /// unknowns (the kinds that list `order_ids`; off to measure its cost).
+    pub order_ids: bool,
     /// The most orders one batch of a `-batch` kind settles.
     pub batch_size: u32,
     /// How long a `-batch` kind's queue server waits for more orders once
@@ -630,6 +636,7 @@ impl Default for BackendOptions {
             custom: None,
             connection: ConnectionMode::Dedicated,
             custom_lua: None,
+            order_ids: true,
             batch_size: DEFAULT_BATCH_SIZE,
             batch_wait: Duration::ZERO,
         }

@@ -194,6 +194,7 @@ pub struct RawBackend {
     pub snapshot: Option<Spanned<String>>,
     pub connection: Option<Spanned<String>>,
     pub keys: Option<Spanned<Vec<Spanned<String>>>>,
+    pub order_ids: Option<Spanned<bool>>,
 }
 
 /// A table read as key/value pairs in the order they are written, each key

@@ -214,7 +214,7 @@ impl<S: Strategy> Backend for Memory<S> {
         Ok(())
     }
 
-    async fn reserve(&self, sku: SkuIdx, qty: u64, sent: &SentFlag) -> Reply {
+    async fn reserve(&self, _order: u64, sku: SkuIdx, qty: u64, sent: &SentFlag) -> Reply {
         sent.mark();
         if !self.rtt.is_zero() {
             tokio::time::sleep(self.rtt).await;

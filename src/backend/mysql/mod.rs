@@ -24,7 +24,9 @@ use super::sql::checkout::Checkout;
 use super::sql::custom::CustomStatements;
 use super::sql::orders::{self as decide, Call};
 use super::sql::session::{self, SessionIds};
-use super::{Backend, BackendError, Hooks, OpenContext, Reply, SentFlag};
+use super::{
+    Backend, BackendError, Hooks, OpenContext, Reply, SentFlag, StoredOrders, UnknownOrder,
+};
 use crate::scenario::{AfterExpiry, BackendSpec, Isolation, Sku, SkuIdx};
 use sqlx::mysql::{MySqlDatabaseError, MySqlPool};
 use sqlx::Executor;
@@ -43,6 +45,18 @@ pub enum Strategy {
     Custom,
 }
 
+impl Strategy {
+    /// Strategies whose reservation can store the order's id in the same
+    /// transaction as its stock change: not the naive one (no transaction)
+    /// nor a custom one (the team's SQL).
+    fn can_store_ids(&self) -> bool {
+        matches!(
+            self,
+            Strategy::Atomic | Strategy::ForUpdate | Strategy::Tx(_)
+        )
+    }
+}
+
 pub struct Mysql {
     name: String,
     /// Redacted, for messages.
@@ -50,6 +64,9 @@ pub struct Mysql {
     /// The raw URL, only to scrub its password out of driver messages.
     raw_url: String,
     strategy: Strategy,
+    /// Each grant stores its order id (`Strategy::can_store_ids` and the
+    /// backend's `order_ids`).
+    stores_ids: bool,
     pool: MySqlPool,
     admin: MySqlPool,
     sessions: SessionIds,
@@ -135,12 +152,12 @@ impl Backend for Mysql {
             .map_err(|e| self.fail("cannot reset stock", &e))
     }
 
-    async fn reserve(&self, sku: SkuIdx, qty: u64, sent: &SentFlag) -> Reply {
+    async fn reserve(&self, order: u64, sku: SkuIdx, qty: u64, sent: &SentFlag) -> Reply {
         let Some(mut checkout) = Checkout::acquire(&self.pool, &self.first_error).await else {
             return Reply::Error;
         };
         sent.mark();
-        let attempt = strategies::reserve(self, checkout.conn(), sku, qty).await;
+        let attempt = strategies::reserve(self, checkout.conn(), order, sku, qty).await;
         checkout.settle(attempt, classify, &self.first_error)
     }
 
@@ -178,6 +195,21 @@ impl Backend for Mysql {
         )
         .await
         .map_err(|e| BackendError::new(&self.name, format!("{} ({})", e.message, self.url)))
+    }
+
+    async fn stored_orders(
+        &self,
+        unknown: &[UnknownOrder],
+    ) -> Result<Option<StoredOrders>, BackendError> {
+        if !self.stores_ids {
+            return Ok(None);
+        }
+        strategies::stored_orders(self, unknown)
+            .await
+            .map(Some)
+            .map_err(|e| {
+                BackendError::new(&self.name, format!("cannot read stored order ids: {e}"))
+            })
     }
 
     async fn snapshot(&self) -> Result<Vec<u64>, BackendError> {

@@ -78,12 +78,20 @@ pub(super) async fn open(
         admin: admin.clone(),
         run_id: run_id.clone(),
     });
-    create_namespace(&admin, &run_id, &spec.name, &strategy, custom.as_ref())
-        .await
-        .map_err(|e| {
-            let error = fail("cannot create tables on", &e);
-            custom::blame_refusal(error, &e, spec, |sql| &sql.schema)
-        })?;
+    let stores_ids = strategy.can_store_ids() && spec.options.order_ids;
+    create_namespace(
+        &admin,
+        &run_id,
+        &spec.name,
+        &strategy,
+        custom.as_ref(),
+        stores_ids,
+    )
+    .await
+    .map_err(|e| {
+        let error = fail("cannot create tables on", &e);
+        custom::blame_refusal(error, &e, spec, |sql| &sql.schema)
+    })?;
 
     let sessions = SessionIds::default();
     let setup = Arc::new(SessionSetup::new(server_timeout(ctx.timeout), &strategy));
@@ -139,6 +147,7 @@ pub(super) async fn open(
         url,
         raw_url: raw_url.clone(),
         strategy,
+        stores_ids,
         pool,
         admin,
         sessions,
@@ -224,6 +233,7 @@ async fn create_namespace(
     backend: &str,
     strategy: &Strategy,
     custom: Option<&CustomStatements>,
+    stores_ids: bool,
 ) -> Result<(), sqlx::Error> {
     admin.execute(sql::META).await?;
     let tool = format!("atpsim {}", env!("CARGO_PKG_VERSION"));
@@ -233,7 +243,7 @@ async fn create_namespace(
         .bind(tool)
         .execute(admin)
         .await?;
-    let schema: Vec<String> = match strategy {
+    let mut schema: Vec<String> = match strategy {
         Strategy::Custom => custom
             .expect("custom SQL rendered")
             .schema
@@ -250,6 +260,9 @@ async fn create_namespace(
         }
         _ => vec![sql::Statements::render(run_id).schema],
     };
+    if stores_ids {
+        schema.push(sql::Statements::render(run_id).reservations_schema);
+    }
     for statement in schema {
         if let Err(e) = admin.execute(statement.as_str()).await {
             let _ = drop_tables(admin, run_id).await;
@@ -271,6 +284,9 @@ pub(super) async fn load_stock(b: &Mysql, skus: &[Sku]) -> Result<(), sqlx::Erro
             tx.execute(b.sql.reset.as_str()).await?;
             if b.has_orders() {
                 tx.execute(b.orders.reset.as_str()).await?;
+            }
+            if b.stores_ids {
+                tx.execute(b.sql.reservations_reset.as_str()).await?;
             }
             for (n, batch) in skus.chunks(LOAD_BATCH).enumerate() {
                 let statement = b.sql.load(batch.len());

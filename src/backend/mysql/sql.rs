@@ -81,6 +81,12 @@ pub struct Statements {
     pub atomic: String,
     pub for_update_read: String,
     pub snapshot: String,
+    pub reservations_schema: String,
+    pub reservations_reset: String,
+    pub record_reservation: String,
+    pub stored_units: String,
+    /// `… IN`, to be followed by a list of ids (`stored_found`).
+    stored_found_head: String,
     /// `INSERT … VALUES`, to be followed by `rows` tuples.
     load_head: String,
     /// One `( … )` tuple of the load, with its placeholders.
@@ -102,9 +108,21 @@ impl Statements {
             atomic: r(file!("atomic")),
             for_update_read: r(file!("for_update_read")),
             snapshot: r(file!("snapshot")),
+            reservations_schema: r(file!("reservations_schema")),
+            reservations_reset: r(file!("reservations_reset")),
+            record_reservation: r(file!("record_reservation")),
+            stored_units: r(file!("stored_units")),
+            stored_found_head: r(file!("stored_found")).trim_end().to_string(),
             load_head: format!("{head}VALUES"),
             load_row: row.trim().to_string(),
         }
+    }
+
+    /// Which of `ids` (not empty) are stored: the list is formatted from
+    /// integers, since the server takes no array parameter.
+    pub fn stored_found(&self, ids: &[u64]) -> String {
+        let list: Vec<String> = ids.iter().map(u64::to_string).collect();
+        format!("{} ({})", self.stored_found_head, list.join(", "))
     }
 
     /// The load statement for `rows` rows at once.
@@ -157,5 +175,9 @@ mod tests {
         );
         assert!(session_timeouts(Duration::from_millis(9000)).ends_with("timeout = 9"));
         assert!(session_timeouts(Duration::from_millis(1)).contains("= 0.001,"));
+        let s = Statements::render("abcdefghijkl");
+        assert!(s
+            .stored_found(&[7, 9])
+            .ends_with("WHERE order_id IN (7, 9)"));
     }
 }

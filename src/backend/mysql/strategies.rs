@@ -9,7 +9,7 @@
 use super::{Mysql, Strategy};
 use crate::backend::sql::attempt::{finish, tally, Attempt, Failure};
 use crate::backend::sql::custom;
-use crate::backend::Reply;
+use crate::backend::{Reply, StoredOrders, UnknownOrder};
 use crate::scenario::SkuIdx;
 use sqlx::mysql::MySqlRow;
 use sqlx::{Column, Executor, MySqlConnection, Row, TypeInfo};
@@ -17,15 +17,20 @@ use sqlx::{Column, Executor, MySqlConnection, Row, TypeInfo};
 pub(super) async fn reserve(
     b: &Mysql,
     conn: &mut MySqlConnection,
+    order: u64,
     sku: SkuIdx,
     qty: u64,
 ) -> Attempt {
+    let one = One { order, sku, qty };
     match &b.strategy {
         Strategy::Naive => naive(b, conn, sku, qty).await.map_err(Failure::autocommit),
+        // The id needs a second statement, and both must land or neither:
+        // a transaction (MariaDB has no data-changing CTE).
+        Strategy::Atomic if b.stores_ids => transaction(b, conn, Body::Atomic, one).await,
         Strategy::Atomic => atomic(b, conn, sku, qty).await.map_err(Failure::autocommit),
-        Strategy::ForUpdate => transaction(b, conn, Body::ForUpdate, sku, qty).await,
+        Strategy::ForUpdate => transaction(b, conn, Body::ForUpdate, one).await,
         // The session's isolation level was set at connect.
-        Strategy::Tx(_) => transaction(b, conn, Body::Naive, sku, qty).await,
+        Strategy::Tx(_) => transaction(b, conn, Body::Naive, one).await,
         Strategy::Custom => custom(b, conn, sku, qty).await,
     }
 }
@@ -103,15 +108,26 @@ enum Body {
     /// `SELECT … FOR UPDATE`, then the write. No test hook: a second client
     /// blocks in its locking read and would never reach it.
     ForUpdate,
+    /// The conditional update, so that the order's id can join it.
+    Atomic,
 }
 
-/// Run `body` in a transaction: COMMIT a grant, ROLLBACK anything else.
+/// The reservation a transaction makes.
+#[derive(Clone, Copy)]
+struct One {
+    order: u64,
+    sku: SkuIdx,
+    qty: u64,
+}
+
+/// Run `body` in a transaction: COMMIT a grant, ROLLBACK anything else. A
+/// grant stores the order's id in the same transaction, where the backend
+/// stores ids.
 async fn transaction(
     b: &Mysql,
     conn: &mut MySqlConnection,
     body: Body,
-    sku: SkuIdx,
-    qty: u64,
+    One { order, sku, qty }: One,
 ) -> Attempt {
     conn.execute("BEGIN").await.map_err(Failure::autocommit)?;
     let result = match body {
@@ -120,6 +136,17 @@ async fn transaction(
             Ok((limit, reserved)) => write_if_fits(b, conn, sku, qty, limit, reserved).await,
             Err(e) => Err(e),
         },
+        Body::Atomic => atomic(b, conn, sku, qty).await,
+    };
+    let result = match result {
+        Ok(Reply::Granted) if b.stores_ids => sqlx::query(&b.sql.record_reservation)
+            .bind(order as i64)
+            .bind(sku as i64)
+            .bind(qty as i64)
+            .execute(&mut *conn)
+            .await
+            .map(|_| Reply::Granted),
+        other => other,
     };
     finish::<sqlx::MySql>(conn, result).await
 }
@@ -167,6 +194,35 @@ fn integer(row: &MySqlRow, i: usize) -> Result<i64, String> {
 }
 
 /// `R` per SKU, read on the admin connection.
+/// The stored order ids, read on the admin connection: units per SKU, and
+/// which of `unknown` are there (asked a thousand at a time).
+pub(super) async fn stored_orders(
+    b: &Mysql,
+    unknown: &[UnknownOrder],
+) -> Result<StoredOrders, String> {
+    let scrub = |e: sqlx::Error| crate::redact::message(&e.to_string(), &b.raw_url);
+    let rows = sqlx::query(&b.sql.stored_units)
+        .fetch_all(&b.admin)
+        .await
+        .map_err(scrub)?;
+    let int = |row: &MySqlRow, i: usize| row.try_get::<i64, _>(i).map_err(|e| e.to_string());
+    let units = tally(
+        rows.iter().map(|row| Ok((int(row, 0)?, int(row, 1)?))),
+        b.sku_ids.len(),
+    )?;
+    let ids: Vec<u64> = unknown.iter().map(|o| o.id).collect();
+    let mut found = Vec::new();
+    for chunk in ids.chunks(1000) {
+        let statement = b.sql.stored_found(chunk);
+        let stored: Vec<i64> = sqlx::query_scalar(&statement)
+            .fetch_all(&b.admin)
+            .await
+            .map_err(scrub)?;
+        found.extend(stored.into_iter().map(|id| id as u64));
+    }
+    Ok(StoredOrders { units, found })
+}
+
 pub(super) async fn snapshot(b: &Mysql) -> Result<Vec<u64>, String> {
     let scrub = |e: sqlx::Error| crate::redact::message(&e.to_string(), &b.raw_url);
     let statement: &str = match &b.strategy {

@@ -27,7 +27,9 @@ use super::sql::checkout::Checkout;
 use super::sql::custom::CustomStatements;
 use super::sql::orders::{self as decide, Call};
 use super::sql::session::{self, SessionIds};
-use super::{Backend, BackendError, Hooks, OpenContext, Reply, SentFlag};
+use super::{
+    Backend, BackendError, Hooks, OpenContext, Reply, SentFlag, StoredOrders, UnknownOrder,
+};
 use crate::scenario::{AfterExpiry, BackendSpec, Isolation, Sku, SkuIdx};
 use sqlx::postgres::PgPool;
 use std::sync::atomic::AtomicU64;
@@ -51,6 +53,18 @@ pub enum Strategy {
     Batch,
 }
 
+impl Strategy {
+    /// Strategies whose reservation can store the order's id in the same
+    /// statement or transaction as its stock change. The naive one writes
+    /// outside any transaction; sharded, batch and custom are left to bounds.
+    fn can_store_ids(&self) -> bool {
+        matches!(
+            self,
+            Strategy::Atomic | Strategy::ForUpdate | Strategy::Advisory | Strategy::Tx(_)
+        )
+    }
+}
+
 pub struct Postgres {
     name: String,
     /// Redacted, for messages.
@@ -58,6 +72,9 @@ pub struct Postgres {
     /// The raw URL, only to scrub its password out of driver messages.
     raw_url: String,
     strategy: Strategy,
+    /// Each grant stores its order id (`Strategy::can_store_ids` and the
+    /// backend's `order_ids`).
+    stores_ids: bool,
     pool: PgPool,
     admin: PgPool,
     sessions: SessionIds,
@@ -130,7 +147,7 @@ impl Backend for Postgres {
             .map_err(|e| self.fail("cannot reset stock", &e))
     }
 
-    async fn reserve(&self, sku: SkuIdx, qty: u64, sent: &SentFlag) -> Reply {
+    async fn reserve(&self, order: u64, sku: SkuIdx, qty: u64, sent: &SentFlag) -> Reply {
         if let Some((queue, _)) = &self.batch {
             return queue.reserve(sku, qty, sent).await;
         }
@@ -138,7 +155,7 @@ impl Backend for Postgres {
             return Reply::Error;
         };
         sent.mark();
-        let attempt = strategies::reserve(self, checkout.conn(), sku, qty).await;
+        let attempt = strategies::reserve(self, checkout.conn(), order, sku, qty).await;
         checkout.settle(attempt, classify, &self.first_error)
     }
 
@@ -181,6 +198,21 @@ impl Backend for Postgres {
         strategies::snapshot(self)
             .await
             .map_err(|e| BackendError::new(&self.name, format!("cannot read final stock: {e}")))
+    }
+
+    async fn stored_orders(
+        &self,
+        unknown: &[UnknownOrder],
+    ) -> Result<Option<StoredOrders>, BackendError> {
+        if !self.stores_ids {
+            return Ok(None);
+        }
+        strategies::stored_orders(self, unknown)
+            .await
+            .map(Some)
+            .map_err(|e| {
+                BackendError::new(&self.name, format!("cannot read stored order ids: {e}"))
+            })
     }
 
     async fn close(&self) {

@@ -80,12 +80,20 @@ pub(super) async fn open(
         admin: admin.clone(),
         run_id: run_id.clone(),
     });
-    create_namespace(&admin, &run_id, &spec.name, &strategy, custom.as_ref())
-        .await
-        .map_err(|e| {
-            let error = fail("cannot create tables on", &e);
-            custom::blame_refusal(error, &e, spec, |sql| &sql.schema)
-        })?;
+    let stores_ids = strategy.can_store_ids() && spec.options.order_ids;
+    create_namespace(
+        &admin,
+        &run_id,
+        &spec.name,
+        &strategy,
+        custom.as_ref(),
+        stores_ids,
+    )
+    .await
+    .map_err(|e| {
+        let error = fail("cannot create tables on", &e);
+        custom::blame_refusal(error, &e, spec, |sql| &sql.schema)
+    })?;
 
     let timeout = server_timeout(ctx.timeout);
     let timeout_ms = format!("{}ms", timeout.as_millis().max(1));
@@ -161,6 +169,7 @@ pub(super) async fn open(
         url,
         raw_url: raw_url.clone(),
         strategy,
+        stores_ids,
         pool,
         admin,
         sessions,
@@ -208,6 +217,7 @@ async fn create_namespace(
     backend: &str,
     strategy: &Strategy,
     custom: Option<&CustomStatements>,
+    stores_ids: bool,
 ) -> Result<(), sqlx::Error> {
     // Two runs creating atpsim_meta at once can race in the catalogue; the
     // loser's IF NOT EXISTS fails with a unique violation, so try again.
@@ -222,7 +232,7 @@ async fn create_namespace(
         .execute(admin)
         .await?;
     let statements = sql::Statements::render(run_id);
-    let schema: Vec<String> = match strategy {
+    let mut schema: Vec<String> = match strategy {
         Strategy::Sharded { .. } => vec![statements.bucket_schema],
         Strategy::Custom => custom
             .expect("custom SQL rendered")
@@ -236,6 +246,9 @@ async fn create_namespace(
         }
         _ => vec![statements.schema],
     };
+    if stores_ids {
+        schema.push(statements.reservations_schema);
+    }
     for statement in schema {
         admin.execute(statement.as_str()).await?;
     }
@@ -277,6 +290,9 @@ pub(super) async fn load_stock(b: &Postgres, skus: &[Sku]) -> Result<(), sqlx::E
             tx.execute(b.sql.reset.as_str()).await?;
             if b.has_orders() {
                 tx.execute(b.orders.reset.as_str()).await?;
+            }
+            if b.stores_ids {
+                tx.execute(b.sql.reservations_reset.as_str()).await?;
             }
             let sku: Vec<i64> = (0..skus.len() as i64).collect();
             let on_hand: Vec<i64> = skus.iter().map(|s| s.stock as i64).collect();

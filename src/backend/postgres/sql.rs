@@ -37,6 +37,12 @@ pub struct Statements {
     pub bucket_snapshot: String,
     pub batch_reserve: String,
     pub batch_take: String,
+    pub reservations_schema: String,
+    pub reservations_reset: String,
+    pub atomic_with_id: String,
+    pub record_reservation: String,
+    pub stored_units: String,
+    pub stored_found: String,
 }
 
 impl Statements {
@@ -58,6 +64,12 @@ impl Statements {
             bucket_snapshot: r(file!("bucket_snapshot")),
             batch_reserve: r(file!("batch_reserve")),
             batch_take: r(file!("batch_take")),
+            reservations_schema: r(file!("reservations_schema")),
+            reservations_reset: r(file!("reservations_reset")),
+            atomic_with_id: r(file!("atomic_with_id")),
+            record_reservation: r(file!("record_reservation")),
+            stored_units: r(file!("stored_units")),
+            stored_found: r(file!("stored_found")),
         }
     }
 }

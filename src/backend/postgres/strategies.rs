@@ -7,7 +7,7 @@
 use super::{Postgres, Strategy};
 use crate::backend::sql::attempt::{finish, tally, Attempt, Failure};
 use crate::backend::sql::custom;
-use crate::backend::Reply;
+use crate::backend::{Reply, StoredOrders, UnknownOrder};
 use crate::scenario::{Isolation, SkuIdx};
 use sqlx::postgres::PgRow;
 use sqlx::{Executor, PgConnection, Row};
@@ -16,20 +16,29 @@ use std::sync::atomic::Ordering;
 pub(super) async fn reserve(
     b: &Postgres,
     conn: &mut PgConnection,
+    order: u64,
     sku: SkuIdx,
     qty: u64,
 ) -> Attempt {
+    let one = One { order, sku, qty };
     match &b.strategy {
         Strategy::Naive => naive(b, conn, sku, qty, true)
             .await
             .map_err(Failure::autocommit),
+        Strategy::Atomic if b.stores_ids => atomic(
+            &b.sql.atomic_with_id,
+            conn,
+            &[qty as i64, sku as i64, order as i64],
+        )
+        .await
+        .map_err(Failure::autocommit),
         Strategy::Atomic => atomic(&b.sql.atomic, conn, &[qty as i64, sku as i64])
             .await
             .map_err(Failure::autocommit),
-        Strategy::ForUpdate => transaction(b, conn, "BEGIN", Body::ForUpdate, sku, qty).await,
-        Strategy::Advisory => transaction(b, conn, "BEGIN", Body::Advisory, sku, qty).await,
+        Strategy::ForUpdate => transaction(b, conn, "BEGIN", Body::ForUpdate, one).await,
+        Strategy::Advisory => transaction(b, conn, "BEGIN", Body::Advisory, one).await,
         Strategy::Tx(isolation) => {
-            transaction(b, conn, begin_at(*isolation), Body::Naive, sku, qty).await
+            transaction(b, conn, begin_at(*isolation), Body::Naive, one).await
         }
         Strategy::Sharded { .. } => sharded(b, conn, sku, qty)
             .await
@@ -124,16 +133,24 @@ enum Body {
     Advisory,
 }
 
+/// The reservation a transaction makes.
+#[derive(Clone, Copy)]
+struct One {
+    order: u64,
+    sku: SkuIdx,
+    qty: u64,
+}
+
 /// Run `body` in a transaction: COMMIT a grant, ROLLBACK anything else. On
 /// a server error the transaction is rolled back before the connection may
-/// be reused (a retry then starts clean).
+/// be reused (a retry then starts clean). A grant stores the order's id in
+/// the same transaction, where the backend stores ids.
 async fn transaction(
     b: &Postgres,
     conn: &mut PgConnection,
     begin: &str,
     body: Body,
-    sku: SkuIdx,
-    qty: u64,
+    One { order, sku, qty }: One,
 ) -> Attempt {
     conn.execute(begin).await.map_err(Failure::autocommit)?;
     let result = match body {
@@ -153,6 +170,16 @@ async fn transaction(
                 Err(e) => Err(e),
             }
         }
+    };
+    let result = match result {
+        Ok(Reply::Granted) if b.stores_ids => sqlx::query(&b.sql.record_reservation)
+            .bind(order as i64)
+            .bind(sku as i64)
+            .bind(qty as i64)
+            .execute(&mut *conn)
+            .await
+            .map(|_| Reply::Granted),
+        other => other,
     };
     finish::<sqlx::Postgres>(conn, result).await
 }
@@ -211,6 +238,38 @@ fn decide_row(row: &PgRow) -> Result<Reply, sqlx::Error> {
         .or_else(|_| row.try_get::<bool, _>(0).map(i64::from))
         .map_err(|e| e.to_string());
     custom::decide(value)
+}
+
+/// The stored order ids, read on the admin connection: units per SKU, and
+/// which of `unknown` are there.
+pub(super) async fn stored_orders(
+    b: &Postgres,
+    unknown: &[UnknownOrder],
+) -> Result<StoredOrders, String> {
+    let scrub = |e: sqlx::Error| crate::redact::message(&e.to_string(), &b.raw_url);
+    let rows = sqlx::query(&b.sql.stored_units)
+        .fetch_all(&b.admin)
+        .await
+        .map_err(scrub)?;
+    let units = tally(
+        rows.iter().map(|row| {
+            Ok((
+                row.try_get(0).map_err(|e| e.to_string())?,
+                row.try_get(1).map_err(|e| e.to_string())?,
+            ))
+        }),
+        b.sku_ids.len(),
+    )?;
+    let ids: Vec<i64> = unknown.iter().map(|o| o.id as i64).collect();
+    let found: Vec<i64> = sqlx::query_scalar(&b.sql.stored_found)
+        .bind(ids)
+        .fetch_all(&b.admin)
+        .await
+        .map_err(scrub)?;
+    Ok(StoredOrders {
+        units,
+        found: found.into_iter().map(|id| id as u64).collect(),
+    })
 }
 
 /// `R` per SKU, read on the admin connection.

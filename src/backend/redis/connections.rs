@@ -67,6 +67,7 @@ impl Redis {
             keys,
             run_id,
             script: redis::Script::new(RESERVE_LUA),
+            stores_ids: strategy.can_store_ids() && spec.options.order_ids,
             custom: spec
                 .options
                 .custom_lua

@@ -36,6 +36,11 @@ impl Keys {
         format!("{}sku:{index}", self.prefix)
     }
 
+    /// The order ids stored with one SKU's reservations: a hash of id → quantity.
+    pub fn ids(&self, index: u32) -> String {
+        format!("{}ids:{index}", self.prefix)
+    }
+
     /// `redis-decr`'s counter of one SKU: `on_hand + buffer` less what was taken.
     pub fn avail(&self, index: u32) -> String {
         format!("{}avail:{index}", self.prefix)
@@ -108,6 +113,11 @@ impl Keys {
         self.remove_matching(conn, "co:order:*").await
     }
 
+    /// Remove every stored order id, so a reset run starts with none.
+    pub async fn remove_ids(&self, conn: &mut MultiplexedConnection) -> RedisResult<()> {
+        self.remove_matching(conn, "ids:*").await
+    }
+
     async fn remove_matching(
         &self,
         conn: &mut MultiplexedConnection,
@@ -136,6 +146,7 @@ mod tests {
             k.stock(7),
             k.holds(7),
             k.order(9),
+            k.ids(7),
         ] {
             assert!(key.starts_with(k.prefix()), "{key}");
         }

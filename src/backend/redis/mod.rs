@@ -24,7 +24,9 @@ mod strategies;
 use super::checkout::{Confirmed, OrderRef, Released, StockState, Take};
 use super::sql::namespace::new_run_id;
 use super::sql::session;
-use super::{Backend, BackendError, Hooks, OpenContext, Reply, SentFlag};
+use super::{
+    Backend, BackendError, Hooks, OpenContext, Reply, SentFlag, StoredOrders, UnknownOrder,
+};
 use crate::scenario::{AfterExpiry, BackendSpec, ConnectionMode, Sku, SkuIdx};
 use keys::Keys;
 use redis::aio::MultiplexedConnection;
@@ -36,6 +38,8 @@ use std::time::Duration;
 
 /// The check-and-reserve script of `redis-lua`.
 const RESERVE_LUA: &str = include_str!("../../../backends/redis/reserve.lua");
+/// The sums of the stored order ids per SKU, read when quiet.
+const STORED_UNITS_LUA: &str = include_str!("../../../backends/redis/stored_units.lua");
 
 /// Which pattern a `Redis` backend runs.
 #[derive(Debug, Clone, Copy)]
@@ -48,6 +52,14 @@ pub enum Strategy {
     Custom,
 }
 
+impl Strategy {
+    /// Strategies whose reservation can store the order's id in the same
+    /// atomic step as its stock change: the script, and MULTI/EXEC.
+    fn can_store_ids(self) -> bool {
+        matches!(self, Strategy::Lua | Strategy::Watch)
+    }
+}
+
 pub struct Redis {
     name: String,
     /// Redacted, for messages.
@@ -55,6 +67,9 @@ pub struct Redis {
     /// The raw URL, only to scrub its password out of driver messages.
     raw_url: String,
     strategy: Strategy,
+    /// Each grant stores its order id (`Strategy::can_store_ids` and the
+    /// backend's `order_ids`).
+    stores_ids: bool,
     mode: ConnectionMode,
     client: redis::Client,
     config: AsyncConnectionConfig,
@@ -151,6 +166,18 @@ impl Backend for Redis {
                 )
             })?;
         }
+        if self.stores_ids {
+            self.keys.remove_ids(&mut admin).await.map_err(|e| {
+                BackendError::new(
+                    &self.name,
+                    format!(
+                        "cannot remove stored order ids on {}: {}",
+                        self.url,
+                        self.scrub(&e)
+                    ),
+                )
+            })?;
+        }
         if self.checkout.is_some() {
             // No key of an earlier run may count as seen.
             self.keys.remove_orders(&mut admin).await.map_err(|e| {
@@ -167,7 +194,7 @@ impl Backend for Redis {
         Ok(())
     }
 
-    async fn reserve(&self, sku: SkuIdx, qty: u64, sent: &SentFlag) -> Reply {
+    async fn reserve(&self, order: u64, sku: SkuIdx, qty: u64, sent: &SentFlag) -> Reply {
         let mut conn = match self.lease().await {
             Ok(conn) => conn,
             Err(e) => {
@@ -176,7 +203,7 @@ impl Backend for Redis {
             }
         };
         sent.mark();
-        match strategies::reserve(self, &mut conn, sku, qty).await {
+        match strategies::reserve(self, &mut conn, order, sku, qty).await {
             Ok(reply) => {
                 self.give_back(conn, true);
                 reply
@@ -253,6 +280,24 @@ impl Backend for Redis {
                         BackendError::new(&self.name, format!("cannot read final stock: {message}"))
                     }
                 }
+            })
+    }
+
+    async fn stored_orders(
+        &self,
+        unknown: &[UnknownOrder],
+    ) -> Result<Option<StoredOrders>, BackendError> {
+        if !self.stores_ids {
+            return Ok(None);
+        }
+        strategies::stored_orders(self, &mut self.admin.clone(), unknown)
+            .await
+            .map(Some)
+            .map_err(|e| {
+                BackendError::new(
+                    &self.name,
+                    format!("cannot read stored order ids: {}", self.scrub(&e)),
+                )
             })
     }
 

@@ -7,7 +7,7 @@
 //! write only if no other client changed the hash since the read.
 
 use super::{custom, Redis, Strategy};
-use crate::backend::Reply;
+use crate::backend::{Reply, StoredOrders, UnknownOrder};
 use crate::scenario::SkuIdx;
 use redis::aio::MultiplexedConnection;
 use redis::{RedisResult, Value};
@@ -15,13 +15,14 @@ use redis::{RedisResult, Value};
 pub(super) async fn reserve(
     b: &Redis,
     conn: &mut MultiplexedConnection,
+    order: u64,
     sku: SkuIdx,
     qty: u64,
 ) -> RedisResult<Reply> {
     match b.strategy {
         Strategy::Naive => naive(b, conn, sku, qty).await,
-        Strategy::Watch => watch(b, conn, sku, qty).await,
-        Strategy::Lua => lua(b, conn, sku, qty).await,
+        Strategy::Watch => watch(b, conn, order, sku, qty).await,
+        Strategy::Lua => lua(b, conn, order, sku, qty).await,
         Strategy::Decr => decr(b, conn, sku, qty).await,
         Strategy::Custom => custom(b, conn, sku, qty).await,
     }
@@ -73,6 +74,7 @@ async fn naive(
 async fn watch(
     b: &Redis,
     conn: &mut MultiplexedConnection,
+    order: u64,
     sku: SkuIdx,
     qty: u64,
 ) -> RedisResult<Reply> {
@@ -87,14 +89,17 @@ async fn watch(
         redis::cmd("UNWATCH").query_async::<()>(conn).await?;
         return Ok(Reply::SoldOut);
     }
-    let done: Option<Vec<Value>> = redis::pipe()
-        .atomic()
+    let mut exec = redis::pipe();
+    exec.atomic()
         .cmd("HSET")
         .arg(&key)
         .arg("reserved")
-        .arg(reserved + qty as i64)
-        .query_async(conn)
-        .await?;
+        .arg(reserved + qty as i64);
+    if b.stores_ids {
+        // Inside MULTI/EXEC: the id lands exactly when the stock does.
+        exec.cmd("HSET").arg(b.keys.ids(sku)).arg(order).arg(qty);
+    }
+    let done: Option<Vec<Value>> = exec.query_async(conn).await?;
     Ok(match done {
         Some(_) => Reply::Granted,
         None => Reply::Conflict,
@@ -105,15 +110,16 @@ async fn watch(
 async fn lua(
     b: &Redis,
     conn: &mut MultiplexedConnection,
+    order: u64,
     sku: SkuIdx,
     qty: u64,
 ) -> RedisResult<Reply> {
-    let granted: i64 = b
-        .script
-        .key(b.keys.sku(sku))
-        .arg(qty)
-        .invoke_async(conn)
-        .await?;
+    let mut call = b.script.key(b.keys.sku(sku));
+    call.arg(qty);
+    if b.stores_ids {
+        call.key(b.keys.ids(sku)).arg(order);
+    }
+    let granted: i64 = call.invoke_async(conn).await?;
     Ok(if granted == 1 {
         Reply::Granted
     } else {
@@ -168,6 +174,46 @@ async fn decr(
             Ok(Reply::Unknown)
         }
     }
+}
+
+/// The stored order ids, read when quiet: per SKU the sum of its hash of
+/// id → quantity (by script, a thousand SKUs a call), and which of
+/// `unknown` are in their SKU's hash (`HEXISTS`, pipelined).
+pub(super) async fn stored_orders(
+    b: &Redis,
+    conn: &mut MultiplexedConnection,
+    unknown: &[UnknownOrder],
+) -> RedisResult<StoredOrders> {
+    const CHUNK: u32 = 1000;
+    let script = redis::Script::new(super::STORED_UNITS_LUA);
+    let mut units = Vec::with_capacity(b.skus as usize);
+    let mut start = 0u32;
+    while start < b.skus {
+        let end = (start + CHUNK).min(b.skus);
+        let mut call = script.prepare_invoke();
+        for i in start..end {
+            call.key(b.keys.ids(i));
+        }
+        let sums: Vec<i64> = call.invoke_async(conn).await?;
+        units.extend(sums.into_iter().map(|s| s.max(0) as u64));
+        start = end;
+    }
+    let mut found = Vec::new();
+    for chunk in unknown.chunks(CHUNK as usize) {
+        let mut pipe = redis::pipe();
+        for order in chunk {
+            pipe.cmd("HEXISTS").arg(b.keys.ids(order.sku)).arg(order.id);
+        }
+        let stored: Vec<bool> = pipe.query_async(conn).await?;
+        found.extend(
+            chunk
+                .iter()
+                .zip(stored)
+                .filter(|(_, s)| *s)
+                .map(|(o, _)| o.id),
+        );
+    }
+    Ok(StoredOrders { units, found })
 }
 
 /// Why the final state could not be read.

@@ -13,7 +13,7 @@ mod shop;
 use super::summarize::{self, Measured};
 use super::worker::closed_loop_phases;
 use super::{BackendRun, RunOptions, LEAD};
-use crate::audit::audit;
+use crate::audit::{audit, Resolution};
 use crate::backend::{Backend, BackendError};
 use crate::ledger::checkout::{CheckoutLedger, CheckoutTotals};
 use crate::metrics::Recorders;
@@ -171,7 +171,9 @@ fn summarize<B: Backend>(
             Some(format!("final state unreadable: {}", e.message)),
         ),
     };
-    let audit = audit(&totals.skus, &books.reserved);
+    // Checkout takes are looked up by key for duplicates only; their
+    // unknowns stay bounds (a hold that took effect may have lapsed since).
+    let audit = audit(&totals.skus, &books.reserved, &Resolution::NotStored);
     let recorder = shop.recorders.merged();
     let samples = shop.ledger.samples();
     let mut summary = summarize::backend_summary(&Measured {

@@ -78,6 +78,7 @@ impl Validator<'_> {
                 ("snapshot", r.snapshot.as_ref().map(|v| v.span().start)),
                 ("connection", r.connection.as_ref().map(|v| v.span().start)),
                 ("keys", r.keys.as_ref().map(|v| v.span().start)),
+                ("order_ids", r.order_ids.as_ref().map(|v| v.span().start)),
             ];
             for (option, at) in options {
                 if let (Some(at), false) = (at, supported.contains(&option)) {

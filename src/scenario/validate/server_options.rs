@@ -42,6 +42,9 @@ impl Validator<'_> {
                 )
             })?;
         }
+        if let Some(ids) = &r.order_ids {
+            opts.order_ids = *ids.get_ref();
+        }
         if let Some(b) = &r.buckets {
             opts.buckets = self.int(b, &format!("{key}.buckets"), 1, 1024, " bucket rows")? as u32;
         }

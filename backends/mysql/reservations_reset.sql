@@ -1,0 +1,2 @@
+-- No binds: empties the namespace's stored order ids before a load.
+DELETE FROM {{reservations}}
