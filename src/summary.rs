@@ -167,18 +167,25 @@ pub struct Units {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct Unknowns {
-    /// `exact`, `disagree` or `not_stored` (results/README.md).
+    /// `exact`, `disagree` or `not_stored` (results/README.md). Files
+    /// written before order ids were stored lack both: they stored none.
+    #[serde(default = "not_stored")]
     pub order_ids: String,
+    #[serde(default)]
     pub id_mismatch_skus: u64,
     pub resolved_granted: u64,
     pub resolved_not: u64,
     pub unresolved: u64,
 }
 
+fn not_stored() -> String {
+    "not_stored".to_string()
+}
+
 impl Default for Unknowns {
     fn default() -> Self {
         Unknowns {
-            order_ids: "not_stored".to_string(),
+            order_ids: not_stored(),
             id_mismatch_skus: 0,
             resolved_granted: 0,
             resolved_not: 0,

@@ -143,14 +143,16 @@ fn limit(
     connections: u32,
 ) -> Result<Limit, Stopped> {
     let broken = Stopped::Broken;
-    let text = pgbench_script(&table.statements, &table.run_id, &table.name, k).map_err(broken)?;
+    let text = pgbench_script(table, k, false).map_err(broken)?;
     let script = script_file(&text).map_err(broken)?;
     let env = libpq_env(url, &format!("atpsim-pgbench-{}", table.run_id)).map_err(broken)?;
     let pgbench = Pgbench {
         script: script.path(),
         env: &env,
+        qty: k,
+        ids: false,
     };
-    let sample = run_pgbench(runtime, admin, table, &pgbench, connections, args.secs, k)?;
+    let sample = run_pgbench(runtime, admin, table, &pgbench, connections, args.secs)?;
     Ok(Limit {
         sample,
         k,

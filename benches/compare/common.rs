@@ -42,6 +42,9 @@ pub(crate) struct Args {
     pub(crate) rounds: usize,
     pub(crate) secs: u64,
     pub(crate) timeout_secs: u64,
+    /// Both sides store each order's id with the reservation (the default),
+    /// as the backends do; `--without-order-ids` measures them without.
+    pub(crate) order_ids: bool,
 }
 
 fn usage(d: &Defaults) -> String {
@@ -57,7 +60,8 @@ fn usage(d: &Defaults) -> String {
   --quick         smoke mode: clients {quick}, 1 round, {QUICK_SECS} s each side
   --rounds R      rounds per client count; the median is reported (default {FULL_ROUNDS}, or {QUICK_ROUNDS} with --quick)
   --secs S        seconds of each measurement, both sides (default {}, or {QUICK_SECS} with --quick){}
-  --clients LIST  client counts, comma-separated, 1 to 64 (default {full}, or {quick} with --quick)",
+  --clients LIST  client counts, comma-separated, 1 to 64 (default {full}, or {quick} with --quick)
+  --without-order-ids  neither side stores the order id with the reservation (pgbench_compare, redis_compare)",
         d.name, d.full_secs, d.secs_note
     )
 }
@@ -68,6 +72,7 @@ fn parse_args(d: &Defaults) -> Result<Args, String> {
     let mut clients = None;
     let mut rounds = None;
     let mut secs = None;
+    let mut order_ids = true;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         let (flag, inline) = match arg.split_once('=') {
@@ -82,6 +87,7 @@ fn parse_args(d: &Defaults) -> Result<Args, String> {
         };
         match flag.as_str() {
             "--quick" => quick = true,
+            "--without-order-ids" => order_ids = false,
             "--rounds" => rounds = Some(whole("--rounds", &text("--rounds")?, 1, 100)? as usize),
             "--secs" => secs = Some(whole("--secs", &text("--secs")?, 1, 3600)?),
             "--clients" => {
@@ -119,6 +125,7 @@ fn parse_args(d: &Defaults) -> Result<Args, String> {
         } else {
             FULL_TIMEOUT_SECS
         },
+        order_ids,
     })
 }
 

@@ -27,8 +27,15 @@ pub(crate) fn bench(args: &Args) -> Result<Vec<Level>, Stopped> {
         .join(", ");
     let header = format!(
         "pgbench_compare ({mode}): postgres-atomic vs pgbench, clients {clients_list}, \
-         {} round(s) of {} s each side, atpsim timeout {} s",
-        args.rounds, args.secs, args.timeout_secs
+         {} round(s) of {} s each side, atpsim timeout {} s, order ids {}",
+        args.rounds,
+        args.secs,
+        args.timeout_secs,
+        if args.order_ids {
+            "stored"
+        } else {
+            "not stored"
+        }
     );
     with_pgbench_table(&header, args.smoke, |runtime, admin, table, url| {
         measure(args, runtime, admin, table, url)
@@ -43,13 +50,14 @@ fn measure(
     url: &str,
 ) -> Result<Vec<Level>, Stopped> {
     let broken = Stopped::Broken;
-    let script_text =
-        pgbench_script(&table.statements, &table.run_id, &table.name, 1).map_err(broken)?;
+    let script_text = pgbench_script(table, 1, args.order_ids).map_err(broken)?;
     let script = script_file(&script_text).map_err(broken)?;
     let env = libpq_env(url, &format!("atpsim-pgbench-{}", table.run_id)).map_err(broken)?;
     let pgbench = Pgbench {
         script: script.path(),
         env: &env,
+        qty: 1,
+        ids: args.order_ids,
     };
     println!(
         "pgbench script ({}):\n  {}",
@@ -64,7 +72,11 @@ fn measure(
         let scenario = closed_scenario(
             "pgbench-compare",
             atpsim::scenario::MAX_UNITS,
-            &format!("kind = \"postgres-atomic\"\nurl = {}", toml_string(url)),
+            &format!(
+                "kind = \"postgres-atomic\"\nurl = {}\norder_ids = {}",
+                toml_string(url),
+                args.order_ids
+            ),
             clients,
             args.secs,
             args.timeout_secs,
@@ -92,7 +104,7 @@ fn measure(
                     level.atpsim.push(s);
                     line
                 } else {
-                    let s = run_pgbench(runtime, admin, table, &pgbench, clients, args.secs, 1)?;
+                    let s = run_pgbench(runtime, admin, table, &pgbench, clients, args.secs)?;
                     let line = format!(
                         "pgbench {} tps ({} transactions)",
                         thousands(s.tps),

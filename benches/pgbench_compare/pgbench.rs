@@ -1,11 +1,12 @@
-//! pgbench's side: the bench's own one-row table, the script (the UPDATE of
-//! `atomic.sql` with pgbench variables), libpq's environment for the server,
-//! running pgbench and reading its output.
+//! pgbench's side: the bench's own one-row table and order-id table, the
+//! script (`atomic_with_id.sql`, or the plain UPDATE of `atomic.sql`, with
+//! pgbench variables), libpq's environment for the server, running pgbench
+//! and reading its output.
 //!
-//! Invariant: every run starts from a freshly loaded row and is checked
-//! against it afterwards: the row's `reserved` must equal the transactions
-//! pgbench counts, since pgbench counts an UPDATE that matched no row as a
-//! success.
+//! Invariant: every run starts from a freshly loaded row and no stored id,
+//! and is checked against them afterwards: the row's `reserved` (and, with
+//! ids, the ids stored) must equal the transactions pgbench counts, since
+//! pgbench counts an UPDATE that matched no row as a success.
 
 use crate::services::Stopped;
 use crate::WORKER_THREADS;
@@ -25,6 +26,8 @@ const SKU: i64 = 0;
 pub(crate) struct PgbenchTable {
     pub(crate) run_id: String,
     pub(crate) name: String,
+    /// The table of stored order ids, as the backend's `{{reservations}}`.
+    pub(crate) ids_name: String,
     pub(crate) statements: Statements,
 }
 
@@ -46,28 +49,36 @@ impl PgbenchTable {
             .await?;
         let table = PgbenchTable {
             name,
+            ids_name: format!("atpsim_pgbench_ids_{run_id}"),
             statements,
             run_id,
         };
-        let created = admin
-            .execute(table.sql(&table.statements.schema).as_str())
-            .await;
-        if let Err(e) = created {
-            let _ = table.drop_table(admin).await;
-            return Err(e);
+        for schema in [
+            &table.statements.schema,
+            &table.statements.reservations_schema,
+        ] {
+            if let Err(e) = admin.execute(table.sql(schema).as_str()).await {
+                let _ = table.drop_table(admin).await;
+                return Err(e);
+            }
         }
         Ok(table)
     }
 
-    /// A statement of the stock table, on this table.
+    /// A statement of the backend's tables, on this bench's tables.
     fn sql(&self, statement: &str) -> String {
-        statement.replace(&format!("atpsim_stock_{}", self.run_id), &self.name)
+        statement
+            .replace(&format!("atpsim_stock_{}", self.run_id), &self.name)
+            .replace(
+                &format!("atpsim_reservations_{}", self.run_id),
+                &self.ids_name,
+            )
     }
 
     /// Fresh storage with the one row, as a backend's run starts from.
     async fn reset(&self, admin: &PgPool) -> Result<(), sqlx::Error> {
         admin
-            .execute(format!("TRUNCATE \"{}\"", self.name).as_str())
+            .execute(format!("TRUNCATE \"{}\", \"{}\"", self.name, self.ids_name).as_str())
             .await?;
         sqlx::query(&self.sql(&self.statements.load))
             .bind(vec![SKU])
@@ -85,10 +96,18 @@ impl PgbenchTable {
         row.try_get(1)
     }
 
+    async fn stored_ids(&self, admin: &PgPool) -> Result<i64, sqlx::Error> {
+        sqlx::query_scalar(&format!("SELECT count(*) FROM \"{}\"", self.ids_name))
+            .fetch_one(admin)
+            .await
+    }
+
     pub(crate) async fn drop_table(&self, admin: &PgPool) -> Result<(), sqlx::Error> {
-        admin
-            .execute(format!("DROP TABLE IF EXISTS \"{}\"", self.name).as_str())
-            .await?;
+        for name in [&self.name, &self.ids_name] {
+            admin
+                .execute(format!("DROP TABLE IF EXISTS \"{name}\"").as_str())
+                .await?;
+        }
         sqlx::query(pg_sql::UNMARK)
             .bind(&self.run_id)
             .execute(admin)
@@ -97,33 +116,40 @@ impl PgbenchTable {
     }
 }
 
-/// The pgbench script: `atomic.sql` on the bench's table, its `$1` (the
-/// quantity, `qty` units per transaction) and `$2` (the SKU) as pgbench
-/// variables.
-pub(crate) fn pgbench_script(
-    statements: &Statements,
-    run_id: &str,
-    table: &str,
-    qty: u64,
-) -> Result<String, String> {
-    let body: Vec<&str> = statements
-        .atomic
+/// The pgbench script: with `ids`, `atomic_with_id.sql` on the bench's
+/// tables, else `atomic.sql`; `$1` (the quantity, `qty` units per
+/// transaction), `$2` (the SKU) and `$3` (the order id) as pgbench
+/// variables. pgbench keeps no counter, so each transaction's id is drawn
+/// from 63 bits: a repeat among a few million is about as likely as one in
+/// 10^6 runs, and would show as a failed transaction, not a figure.
+pub(crate) fn pgbench_script(table: &PgbenchTable, qty: u64, ids: bool) -> Result<String, String> {
+    let (file, statement) = if ids {
+        ("atomic_with_id.sql", &table.statements.atomic_with_id)
+    } else {
+        ("atomic.sql", &table.statements.atomic)
+    };
+    let body: Vec<&str> = statement
         .lines()
         .map(|l| l.split("--").next().unwrap_or("").trim())
         .filter(|l| !l.is_empty())
         .collect();
-    let update = body
-        .join(" ")
-        .replace(&format!("atpsim_stock_{run_id}"), table)
+    let update = table
+        .sql(&body.join(" "))
         .replace("$1", ":qty")
-        .replace("$2", ":sku");
-    if update.contains('$') || update.contains('\'') || !update.contains(table) {
+        .replace("$2", ":sku")
+        .replace("$3", ":id");
+    if update.contains('$') || update.contains('\'') || !update.contains(&table.name) {
         return Err(format!(
-            "atomic.sql no longer has the shape this bench expects \
-             (one table, parameters $1 quantity and $2 sku): {update}"
+            "{file} no longer has the shape this bench expects \
+             (the stock table, parameters $1 quantity, $2 sku, $3 order id): {update}"
         ));
     }
-    Ok(format!("\\set qty {qty}\n\\set sku {SKU}\n{update};\n"))
+    let id = if ids {
+        "\\set id random(1, 9223372036854775806)\n"
+    } else {
+        ""
+    };
+    Ok(format!("\\set qty {qty}\n\\set sku {SKU}\n{id}{update};\n"))
 }
 
 /// `text` in a temporary `.sql` file for `pgbench -f`, removed when dropped.
@@ -220,6 +246,10 @@ fn field(output: &str, prefix: &str) -> Option<f64> {
 pub(crate) struct Pgbench<'a> {
     pub(crate) script: &'a Path,
     pub(crate) env: &'a [(&'static str, String)],
+    /// Units each transaction of the script reserves.
+    pub(crate) qty: u64,
+    /// Whether the script stores an order id per transaction.
+    pub(crate) ids: bool,
 }
 
 impl Pgbench<'_> {
@@ -277,7 +307,8 @@ impl Pgbench<'_> {
 }
 
 /// One pgbench run on a freshly reset table, checked against the row: every
-/// transaction it counts must have reserved `qty` units (the script's).
+/// transaction it counts must have reserved `qty` units (the script's), and
+/// with `ids` stored one order id.
 pub(crate) fn run_pgbench(
     runtime: &Runtime,
     admin: &PgPool,
@@ -285,8 +316,8 @@ pub(crate) fn run_pgbench(
     pgbench: &Pgbench,
     clients: u32,
     secs: u64,
-    qty: u64,
 ) -> Result<PgbenchSample, Stopped> {
+    let (qty, ids) = (pgbench.qty, pgbench.ids);
     let db = |e: sqlx::Error| Stopped::Broken(format!("pgbench table {}: {e}", table.name));
     runtime.block_on(table.reset(admin)).map_err(db)?;
     let sample = pgbench.run(clients, secs).map_err(Stopped::Broken)?;
@@ -295,6 +326,15 @@ pub(crate) fn run_pgbench(
         return Err(Stopped::Broken(format!(
             "pgbench -c {clients} reports {} transactions of {qty} units but the row's \
              reserved is {reserved}: the script did not update the row once per transaction",
+            sample.processed
+        )));
+    }
+    let stored = runtime.block_on(table.stored_ids(admin)).map_err(db)?;
+    let expected = if ids { sample.processed as i64 } else { 0 };
+    if stored != expected {
+        return Err(Stopped::Broken(format!(
+            "pgbench -c {clients} reports {} transactions but {stored} order ids are stored \
+             (expected {expected})",
             sample.processed
         )));
     }

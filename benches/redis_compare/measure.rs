@@ -29,8 +29,15 @@ pub(crate) fn bench(args: &Args) -> Result<Vec<Level>, Stopped> {
         .join(", ");
     println!(
         "redis_compare ({mode}): redis-lua vs redis-benchmark EVALSHA, clients {clients_list}, \
-         {} round(s) of ~{} s each side, atpsim timeout {} s",
-        args.rounds, args.secs, args.timeout_secs
+         {} round(s) of ~{} s each side, atpsim timeout {} s, order ids {}",
+        args.rounds,
+        args.secs,
+        args.timeout_secs,
+        if args.order_ids {
+            "stored"
+        } else {
+            "not stored"
+        }
     );
     if args.smoke {
         println!(
@@ -92,8 +99,9 @@ fn measure(
     for &clients in &args.clients {
         let scenario = |connection: &str| {
             let backend = format!(
-                "kind = \"redis-lua\"\nurl = {}\nconnection = \"{connection}\"",
-                toml_string(url)
+                "kind = \"redis-lua\"\nurl = {}\nconnection = \"{connection}\"\norder_ids = {}",
+                toml_string(url),
+                args.order_ids
             );
             closed_scenario(
                 "redis-compare",
@@ -112,7 +120,7 @@ fn measure(
         // redis-benchmark runs a number of requests, not a time: size it from
         // a short calibration run to last about as long as atpsim's side.
         let calibration = if args.quick { 2_000 } else { 20_000 };
-        let probe = run_rbench(conn, keys, url, clients, calibration)?;
+        let probe = run_rbench(conn, keys, url, clients, calibration, args.order_ids)?;
         let requests = ((probe.rps * args.secs as f64).round() as u64).max(1_000);
         eprintln!(
             "  C={clients} calibration: {} rps over {calibration} requests; -n {requests}",
@@ -153,7 +161,7 @@ fn measure(
                         line
                     }
                     _ => {
-                        let s = run_rbench(conn, keys, url, clients, requests)?;
+                        let s = run_rbench(conn, keys, url, clients, requests, args.order_ids)?;
                         let line = format!(
                             "redis-benchmark {} rps ({} requests, reserved checked)",
                             thousands(s.rps),

@@ -1,10 +1,12 @@
 //! redis-benchmark's side: the bench's own stock hash under `atpsim:<id>:`
 //! with a marker, the script loaded by `SCRIPT LOAD`, running
-//! `redis-benchmark … EVALSHA <sha> 1 <key> 1` and reading its `--csv` output.
+//! `redis-benchmark … EVALSHA <sha> 2 <key> <ids> 1 __rand_int__` (without
+//! order ids, `EVALSHA <sha> 1 <key> 1`) and reading its `--csv` output.
 //!
 //! Invariant: every run is checked against the hash afterwards: its
 //! `reserved` must have grown by exactly the requests redis-benchmark sent,
-//! since redis-benchmark counts an error reply as a request like any other.
+//! since redis-benchmark counts an error reply as a request like any other,
+//! and with ids the ids hash must have grown.
 
 use crate::services::Stopped;
 use crate::STOCK;
@@ -22,6 +24,8 @@ pub(crate) struct BenchKeys {
     pub(crate) run_id: String,
     pub(crate) meta: String,
     pub(crate) sku: String,
+    /// The SKU's hash of order id → quantity, as `keys.rs` names it.
+    pub(crate) ids: String,
     pub(crate) sha: String,
 }
 
@@ -36,6 +40,7 @@ impl BenchKeys {
         let keys = BenchKeys {
             meta: format!("{prefix}meta"),
             sku: format!("{prefix}sku:0"),
+            ids: format!("{prefix}ids:0"),
             run_id,
             sha: String::new(),
         };
@@ -59,6 +64,10 @@ impl BenchKeys {
 
     /// The stock hash afresh, and the script (again) in the script cache.
     fn load(&mut self, conn: &mut redis::Connection) -> Result<(), Stopped> {
+        redis::cmd("DEL")
+            .arg(&self.ids)
+            .query::<()>(conn)
+            .map_err(db)?;
         redis::cmd("HSET")
             .arg(&self.sku)
             .arg("on_hand")
@@ -90,6 +99,7 @@ impl BenchKeys {
     pub(crate) fn remove(&self, conn: &mut redis::Connection) {
         if let Err(e) = redis::cmd("DEL")
             .arg(&self.sku)
+            .arg(&self.ids)
             .arg(&self.meta)
             .query::<()>(conn)
         {
@@ -136,22 +146,40 @@ pub(crate) fn parse_csv(text: &str) -> Result<RbenchSample, String> {
     })
 }
 
-/// `redis-benchmark -u URL -c C -n N -q --csv EVALSHA sha 1 key 1`,
-/// checked against the hash.
+/// `redis-benchmark -u URL -c C -n N -q --csv EVALSHA sha 2 key ids 1
+/// __rand_int__` with order ids (`EVALSHA sha 1 key 1` without), checked
+/// against the hash. redis-benchmark keeps no counter: the ids are its
+/// random 12-digit numbers (`-r 10^12`), so now and then one repeats and
+/// overwrites its field, the same work as a fresh one.
 pub(crate) fn run_rbench(
     conn: &mut redis::Connection,
     keys: &mut BenchKeys,
     url: &str,
     clients: u32,
     requests: u64,
+    ids: bool,
 ) -> Result<RbenchSample, Stopped> {
     keys.load(conn)?;
     let before = keys.reserved(conn)?;
+    let call: Vec<&str> = if ids {
+        vec![
+            "EVALSHA",
+            &keys.sha,
+            "2",
+            &keys.sku,
+            &keys.ids,
+            "1",
+            "__rand_int__",
+        ]
+    } else {
+        vec!["EVALSHA", &keys.sha, "1", &keys.sku, "1"]
+    };
     let out = Command::new("redis-benchmark")
         .arg("-u")
         .arg(url)
         .args(["-c", &clients.to_string(), "-n", &requests.to_string()])
-        .args(["-q", "--csv", "EVALSHA", &keys.sha, "1", &keys.sku, "1"])
+        .args(["-r", "1000000000000", "-q", "--csv"])
+        .args(&call)
         .output()
         .map_err(|e| Stopped::Broken(format!("cannot run redis-benchmark: {e}")))?;
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -171,6 +199,14 @@ pub(crate) fn run_rbench(
         return Err(Stopped::Broken(format!(
             "redis-benchmark -c {clients} -n {requests}: `reserved` went from {before} \
              to {after}; the script did not reserve once per request"
+        )));
+    }
+    let stored: u64 = redis::cmd("HLEN").arg(&keys.ids).query(conn).map_err(db)?;
+    if ids != (stored > 0) || stored > requests {
+        return Err(Stopped::Broken(format!(
+            "redis-benchmark -c {clients} -n {requests}: {stored} order ids stored \
+             (order ids {})",
+            if ids { "on" } else { "off" }
         )));
     }
     sample.requests = requests;

@@ -28,12 +28,15 @@ pub struct RawScenario {
     pub min_window_orders: Option<Spanned<i64>>,
     pub saturation_limit: Option<RawDuration>,
     pub oversell_buffer: Option<Spanned<i64>>,
-    pub catalogue: Option<Spanned<RawCatalogue>>,
+    // Not `Spanned`: a table only implied by `[catalogue.hot]` has no span,
+    // and toml then cannot fill one in.
+    pub catalogue: Option<RawCatalogue>,
     pub sku: Option<Vec<Spanned<RawSku>>>,
     pub phase: Option<Vec<Spanned<RawPhase>>>,
     pub backend: Option<Vec<Spanned<RawBackend>>>,
     pub threshold: Option<Vec<Spanned<RawThreshold>>>,
-    pub checkout: Option<Spanned<RawCheckout>>,
+    /// Not `Spanned`, as `catalogue`: `[checkout.pay_delay]` alone implies it.
+    pub checkout: Option<RawCheckout>,
     pub event: Option<Vec<Spanned<RawEvent>>>,
 }
 

@@ -180,7 +180,6 @@ impl Validator<'_> {
         cat: &mut Catalogue,
     ) -> Result<()> {
         if let Some(catalogue) = &raw.catalogue {
-            let catalogue = catalogue.get_ref();
             if let Some(hot) = &catalogue.hot {
                 let at = hot.span().start;
                 let h = hot.get_ref();

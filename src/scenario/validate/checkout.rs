@@ -35,7 +35,10 @@ impl Validator<'_> {
         };
         checkout.events = self.events(events, skus)?;
         let (what, at) = match (&raw.checkout, events.first()) {
-            (Some(c), _) => ("the `[checkout]` table", c.span().start),
+            (Some(_), _) => (
+                "the `[checkout]` table",
+                table_start(self.loc.text, "checkout"),
+            ),
             (None, Some(e)) => ("the `[[event]]`", e.span().start),
             (None, None) => unreachable!("returned above"),
         };
@@ -43,8 +46,7 @@ impl Validator<'_> {
         Ok(Some(checkout))
     }
 
-    fn checkout_table(&self, raw: &Spanned<RawCheckout>) -> Result<Checkout> {
-        let c = raw.get_ref();
+    fn checkout_table(&self, c: &RawCheckout) -> Result<Checkout> {
         let mut out = Checkout::default();
         if let Some(ttl) = &c.hold_ttl {
             out.hold_ttl = Some(self.positive_duration(
@@ -102,7 +104,12 @@ impl Validator<'_> {
         }
         if out.cancel > 0.0 {
             if let Some(ttl) = out.hold_ttl {
-                self.cancels_can_find_their_hold(c, out.cancel_delay, ttl, raw.span().start)?;
+                self.cancels_can_find_their_hold(
+                    c,
+                    out.cancel_delay,
+                    ttl,
+                    table_start(self.loc.text, "checkout"),
+                )?;
             }
         }
         if let Some(e) = &c.after_expiry {
@@ -284,5 +291,48 @@ impl Validator<'_> {
                 quoted_list(&able)
             ),
         ))
+    }
+}
+
+/// Where the top-level table `name` starts: its first header (`[name]`,
+/// `[name.x]`) or top-level key (`name = {…}`, `name.x = …`); 0 if none.
+/// Dotted headers alone imply a table without a span of its own.
+fn table_start(text: &str, name: &str) -> usize {
+    let mut offset = 0;
+    let mut in_root = true;
+    for line in text.split_inclusive('\n') {
+        let t = line.trim_start();
+        if let Some(header) = t.strip_prefix('[') {
+            let header = header.trim_start_matches('[').trim_start();
+            if header.starts_with(name) && header[name.len()..].trim_start().starts_with(['.', ']'])
+            {
+                return offset;
+            }
+            in_root = false;
+        } else if in_root
+            && t.starts_with(name)
+            && t[name.len()..].trim_start().starts_with(['.', '='])
+        {
+            return offset;
+        }
+        offset += line.len();
+    }
+    0
+}
+
+#[cfg(test)]
+mod table_start_tests {
+    use super::table_start;
+
+    #[test]
+    fn finds_the_header_or_key_that_opens_the_table() {
+        assert_eq!(table_start("a = 1\n[checkout]\n", "checkout"), 6);
+        assert_eq!(table_start("a = 1\n[checkout.pay_delay]\n", "checkout"), 6);
+        assert_eq!(table_start("checkout = { abandon = 0.1 }\n", "checkout"), 0);
+        assert_eq!(
+            table_start("[x]\ncheckout = 1\n[checkout]\n", "checkout"),
+            17
+        );
+        assert_eq!(table_start("[checkouts]\n", "checkout"), 0);
     }
 }

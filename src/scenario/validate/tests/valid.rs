@@ -188,3 +188,36 @@ fn expected_orders_per_shape() {
         None
     );
 }
+
+#[test]
+fn tables_opened_by_a_dotted_header_alone_validate() {
+    // `[catalogue.hot]` and `[checkout.pay_delay]` imply their parent table
+    // without a header of its own.
+    let s = parse(
+        r#"
+name = "dotted"
+seed = 1
+[catalogue.hot]
+id = "HOT"
+stock = 5
+[catalogue.long_tail]
+count = 2
+stock = 1
+[checkout]
+hold_ttl = "1s"
+[checkout.pay_delay]
+fixed = "10ms"
+[[phase]]
+kind = "instant"
+orders = 3
+skus = { pick = "one", sku = "HOT" }
+[[backend]]
+kind = "memory-atomic"
+"#,
+        Path::new("dotted.toml"),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(s.skus.len(), 3);
+    assert_eq!(s.skus[0].stock, 5);
+    assert!(s.checkout.is_some());
+}
