@@ -71,8 +71,10 @@ pub(crate) fn bench(args: &Args) -> Result<Vec<Level>, Stopped> {
         .map_err(|e| Stopped::Broken(format!("cannot build the tokio runtime: {e}")))?;
     let mut keys = BenchKeys::create(&mut conn)?;
     println!(
-        "redis-benchmark: EVALSHA {} 1 {} 1 (run {}, marker {})",
-        keys.sha, keys.sku, keys.run_id, keys.meta
+        "redis-benchmark: {} (run {}, marker {})",
+        keys.call(args.order_ids).join(" "),
+        keys.run_id,
+        keys.meta
     );
     println!();
     // Measure, then delete the keys whatever happened (a panic included).

@@ -86,6 +86,24 @@ impl BenchKeys {
         Ok(())
     }
 
+    /// The command redis-benchmark repeats: the backend's own call, with
+    /// redis-benchmark's random number standing in for the order id.
+    pub(crate) fn call(&self, ids: bool) -> Vec<&str> {
+        if ids {
+            vec![
+                "EVALSHA",
+                &self.sha,
+                "2",
+                &self.sku,
+                &self.ids,
+                "1",
+                "__rand_int__",
+            ]
+        } else {
+            vec!["EVALSHA", &self.sha, "1", &self.sku, "1"]
+        }
+    }
+
     pub(crate) fn reserved(&self, conn: &mut redis::Connection) -> Result<u64, Stopped> {
         let v: Option<u64> = redis::cmd("HGET")
             .arg(&self.sku)
@@ -161,19 +179,7 @@ pub(crate) fn run_rbench(
 ) -> Result<RbenchSample, Stopped> {
     keys.load(conn)?;
     let before = keys.reserved(conn)?;
-    let call: Vec<&str> = if ids {
-        vec![
-            "EVALSHA",
-            &keys.sha,
-            "2",
-            &keys.sku,
-            &keys.ids,
-            "1",
-            "__rand_int__",
-        ]
-    } else {
-        vec!["EVALSHA", &keys.sha, "1", &keys.sku, "1"]
-    };
+    let call = keys.call(ids);
     let out = Command::new("redis-benchmark")
         .arg("-u")
         .arg(url)
