@@ -34,6 +34,8 @@ pub enum IdCheck {
     /// The backend stores no order ids: every unknown stays a bound.
     #[default]
     NotStored,
+    /// It lost them with the rest of its data: every unknown stays a bound.
+    Lost,
     /// Every SKU's stored ids add up to its `R`: each unknown was looked up.
     Exact,
     /// On this many SKUs the stored ids do not add up to `R`: their
@@ -121,6 +123,7 @@ pub fn audit(totals: &[SkuTotals], reserved: &[u64], ids: &Resolution) -> Audit 
     }
     let ids = match ids {
         Resolution::NotStored => IdCheck::NotStored,
+        Resolution::Lost => IdCheck::Lost,
         Resolution::Stored(per_sku) => {
             let reserved = reserved.iter().copied().chain(std::iter::repeat(0));
             match per_sku

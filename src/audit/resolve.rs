@@ -5,7 +5,7 @@
 //! an id the backend returns that the harness never asked about changes
 //! nothing here (its units still show in the stored total checked against `R`).
 
-use crate::backend::{StoredOrders, UnknownOrder};
+use crate::backend::{StoredIds, UnknownOrder};
 use std::collections::HashSet;
 
 /// One SKU's stored ids against its unknowns.
@@ -23,26 +23,26 @@ pub struct SkuResolution {
 pub enum Resolution {
     /// The backend stores no order ids: the bounds on unknowns stand.
     NotStored,
+    /// It lost the ids it stored (and the rest of its data): the bounds stand.
+    Lost,
     Stored(Vec<SkuResolution>),
 }
 
 impl Resolution {
     pub fn sku(&self, index: usize) -> Option<&SkuResolution> {
         match self {
-            Resolution::NotStored => None,
+            Resolution::NotStored | Resolution::Lost => None,
             Resolution::Stored(skus) => skus.get(index),
         }
     }
 }
 
 /// Match the unknown orders against what the backend stored.
-pub fn resolutions(
-    skus: usize,
-    unknown: &[UnknownOrder],
-    stored: Option<&StoredOrders>,
-) -> Resolution {
-    let Some(stored) = stored else {
-        return Resolution::NotStored;
+pub fn resolutions(skus: usize, unknown: &[UnknownOrder], stored: &StoredIds) -> Resolution {
+    let stored = match stored {
+        StoredIds::NotStored => return Resolution::NotStored,
+        StoredIds::Lost => return Resolution::Lost,
+        StoredIds::Stored(stored) => stored,
     };
     let mut per_sku: Vec<SkuResolution> = (0..skus)
         .map(|i| SkuResolution {

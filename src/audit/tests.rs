@@ -106,7 +106,7 @@ fn ids_that_disagree_with_r_are_counted_per_sku() {
 
 #[test]
 fn resolutions_count_only_the_unknowns_the_ledger_recorded() {
-    use crate::backend::{StoredOrders, UnknownOrder};
+    use crate::backend::{StoredIds, StoredOrders, UnknownOrder};
     let unknown = [
         UnknownOrder {
             id: 7,
@@ -129,11 +129,14 @@ fn resolutions_count_only_the_unknowns_the_ledger_recorded() {
         // 99 was never unknown: it changes no resolution.
         found: vec![9, 99, 7],
     };
-    let Resolution::Stored(skus) = resolutions(2, &unknown, Some(&from_backend)) else {
+    let Resolution::Stored(skus) = resolutions(2, &unknown, &StoredIds::Stored(from_backend))
+    else {
         panic!("ids were stored");
     };
     assert_eq!(skus, vec![stored(12, 1, 2), stored(4, 1, 4)]);
-    assert_eq!(resolutions(2, &unknown, None), Resolution::NotStored);
+    let not = resolutions(2, &unknown, &StoredIds::NotStored);
+    assert_eq!(not, Resolution::NotStored);
+    assert_eq!(resolutions(2, &unknown, &StoredIds::Lost), Resolution::Lost);
 }
 
 #[test]

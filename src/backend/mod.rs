@@ -86,6 +86,17 @@ pub struct UnknownOrder {
     pub qty: u64,
 }
 
+/// Whether a backend stored order ids, and what they show.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoredIds {
+    /// The backend stores none: unknowns stay bounds.
+    NotStored,
+    /// It stored them, and lost them with the rest of its data (a server
+    /// restarted without persistence): unknowns stay bounds.
+    Lost,
+    Stored(StoredOrders),
+}
+
 /// What a backend's stored order ids show (see `Backend::stored_orders`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct StoredOrders {
@@ -152,13 +163,39 @@ pub trait Backend: Send + Sync + 'static {
 
     /// The order ids the backend stored with its reservations, read when
     /// quiet: per SKU the units they add up to, and which of `unknown` are
-    /// among them. `None` from a backend that stores no ids.
+    /// among them.
     fn stored_orders(
         &self,
         unknown: &[UnknownOrder],
-    ) -> impl Future<Output = Result<Option<StoredOrders>, BackendError>> + Send {
+    ) -> impl Future<Output = Result<StoredIds, BackendError>> + Send {
         let _ = unknown;
-        async { Ok(None) }
+        async { Ok(StoredIds::NotStored) }
+    }
+
+    /// Restart the server, the way a crash does (a private `redis-server`
+    /// only: atpsim never restarts a server it did not start).
+    fn restart_server(&self) -> impl Future<Output = Result<(), BackendError>> + Send {
+        async {
+            Err(BackendError::new(
+                "",
+                "this backend cannot restart its server",
+            ))
+        }
+    }
+
+    /// Hold every write on the server for `pause` (a private `redis-server`
+    /// only: `CLIENT PAUSE … WRITE`).
+    fn pause_writes(
+        &self,
+        pause: Duration,
+    ) -> impl Future<Output = Result<(), BackendError>> + Send {
+        let _ = pause;
+        async {
+            Err(BackendError::new(
+                "",
+                "this backend cannot pause its server",
+            ))
+        }
     }
 
     /// Close every connection and remove what the backend created (unless kept).

@@ -3,7 +3,7 @@
 //! after, and keeps (or, to test the check, misreports) the ids it stored.
 
 use super::*;
-use crate::backend::{Reply, SentFlag};
+use crate::backend::{Reply, SentFlag, StoredIds, StoredOrders};
 use crate::scenario::{parse, Sku, SkuIdx};
 use std::collections::HashMap;
 use std::path::Path;
@@ -80,12 +80,9 @@ impl Backend for LossyStore {
         Ok(self.state.lock().unwrap().1.clone())
     }
 
-    async fn stored_orders(
-        &self,
-        unknown: &[UnknownOrder],
-    ) -> Result<Option<StoredOrders>, BackendError> {
+    async fn stored_orders(&self, unknown: &[UnknownOrder]) -> Result<StoredIds, BackendError> {
         if self.ids == Ids::NotStored {
-            return Ok(None);
+            return Ok(StoredIds::NotStored);
         }
         let (_, reserved, ids) = &*self.state.lock().unwrap();
         let mut units = vec![0; reserved.len()];
@@ -100,7 +97,7 @@ impl Backend for LossyStore {
             .filter(|o| ids.contains_key(&o.id))
             .map(|o| o.id)
             .collect();
-        Ok(Some(StoredOrders { units, found }))
+        Ok(StoredIds::Stored(StoredOrders { units, found }))
     }
 
     async fn close(&self) {}

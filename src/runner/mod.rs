@@ -14,7 +14,7 @@ pub mod worker;
 
 use crate::audit::{audit, resolutions, Resolution};
 use crate::backend::{
-    with_backend, AsyncBackendFn, Backend, BackendError, Hooks, OpenContext, StoredOrders,
+    with_backend, AsyncBackendFn, Backend, BackendError, Hooks, OpenContext, StoredIds,
     UnknownOrder,
 };
 use crate::ledger::Ledger;
@@ -189,11 +189,11 @@ impl AsyncBackendFn<Result<BackendRun, BackendError>> for RunOne<'_> {
             Err(e) => (
                 // Without the final state, lost updates and phantoms are unmeasured.
                 totals.iter().map(|t| t.committed).collect(),
-                None,
+                StoredIds::NotStored,
                 Some(format!("final state unreadable: {}", e.message)),
             ),
         };
-        let ids = resolutions(totals.len(), &unknown, stored.as_ref());
+        let ids = resolutions(totals.len(), &unknown, &stored);
         let audit = audit(&totals, &reserved, &ids);
         let recorder = shared.recorders.merged();
         let samples = shared.ledger.samples();
@@ -221,7 +221,7 @@ impl AsyncBackendFn<Result<BackendRun, BackendError>> for RunOne<'_> {
 async fn read_final_state<B: Backend>(
     backend: &B,
     unknown: &[UnknownOrder],
-) -> Result<(Vec<u64>, Option<StoredOrders>), BackendError> {
+) -> Result<(Vec<u64>, StoredIds), BackendError> {
     backend.quiesce().await?;
     let reserved = backend.snapshot().await?;
     let stored = backend.stored_orders(unknown).await?;

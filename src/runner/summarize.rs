@@ -79,6 +79,7 @@ pub fn backend_summary(m: &Measured) -> BackendSummary {
                 IdCheck::Exact => "exact",
                 IdCheck::Disagree(_) => "disagree",
                 IdCheck::NotStored => "not_stored",
+                IdCheck::Lost => "lost",
             }
             .to_string(),
             id_mismatch_skus: match audit.ids {

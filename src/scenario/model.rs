@@ -213,6 +213,8 @@ impl BackendSpec {
                     "late_reply" => ms(self.options.late_reply),
                     "pool" => serde_json::Value::from(self.options.pool),
                     "busy_timeout" => ms(self.options.busy_timeout),
+                    // A private server's socket is made at run time (see `environment`).
+                    "url" if self.options.private_redis.is_some() => serde_json::Value::Null,
                     "url" => serde_json::Value::from(self.options.redacted_url()),
                     "isolation" => serde_json::Value::from(self.options.isolation.as_str()),
                     "buckets" => serde_json::Value::from(self.options.buckets),
@@ -220,6 +222,14 @@ impl BackendSpec {
                     "batch_wait" => ms(self.options.batch_wait),
                     "connection" => serde_json::Value::from(self.options.connection.as_str()),
                     "order_ids" => serde_json::Value::from(self.options.order_ids),
+                    "server" => serde_json::Value::from(match self.options.private_redis {
+                        Some(_) => "private",
+                        None => "shared",
+                    }),
+                    "persistence" => match self.options.private_redis {
+                        Some(p) => serde_json::Value::from(p.as_str()),
+                        None => serde_json::Value::Null,
+                    },
                     "schema" | "reset" | "reserve" | "snapshot" => match self.custom_file(key) {
                         Some(file) => serde_json::Value::from(file.path.display().to_string()),
                         // A built-in script stands in.
@@ -474,9 +484,18 @@ impl BackendKind {
             PostgresSharded => &["url", "buckets"],
             PostgresBatch => &["url", "batch_size", "batch_wait"],
             PostgresCustom | MysqlCustom => &["url", "schema", "reset", "reserve", "snapshot"],
-            RedisNaive | RedisDecr => &["url", "connection"],
-            RedisWatch | RedisLua => &["url", "connection", "order_ids"],
-            RedisCustom => &["url", "connection", "keys", "reset", "reserve", "snapshot"],
+            RedisNaive | RedisDecr => &["url", "server", "persistence", "connection"],
+            RedisWatch | RedisLua => &["url", "server", "persistence", "connection", "order_ids"],
+            RedisCustom => &[
+                "url",
+                "server",
+                "persistence",
+                "connection",
+                "keys",
+                "reset",
+                "reserve",
+                "snapshot",
+            ],
         }
     }
 }
@@ -526,6 +545,32 @@ impl Isolation {
             // Not a transactional store: a script or MULTI/EXEC runs alone.
             Server::Redis => Isolation::Serializable,
         }
+    }
+}
+
+/// What a private `redis-server` keeps across a restart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Persistence {
+    /// `appendonly yes`, `appendfsync always`: every acknowledged write
+    /// survives a crash.
+    AofAlways,
+    /// No AOF and no snapshots: a restart comes back empty.
+    None,
+}
+
+impl Persistence {
+    pub const ALL: [Persistence; 2] = [Persistence::AofAlways, Persistence::None];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Persistence::AofAlways => "aof-always",
+            Persistence::None => "none",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Persistence> {
+        Self::ALL.into_iter().find(|p| p.as_str() == s)
     }
 }
 
@@ -612,6 +657,9 @@ pub struct BackendOptions {
     pub connection: ConnectionMode,
     /// The scripts of `redis-custom`.
     pub custom_lua: Option<CustomLua>,
+    /// A Redis kind on a `redis-server` of its own, started for the run
+    /// with this persistence (`server = "private"`), instead of `url`.
+    pub private_redis: Option<Persistence>,
     /// Store each reservation's order id with it, so the audit can settle
     /// unknowns (the kinds that list `order_ids`; off to measure its cost).
     pub order_ids: bool,
@@ -637,6 +685,7 @@ impl Default for BackendOptions {
             connection: ConnectionMode::Dedicated,
             custom_lua: None,
             order_ids: true,
+            private_redis: None,
             batch_size: DEFAULT_BATCH_SIZE,
             batch_wait: Duration::ZERO,
         }

@@ -198,6 +198,8 @@ pub struct RawBackend {
     pub connection: Option<Spanned<String>>,
     pub keys: Option<Spanned<Vec<Spanned<String>>>>,
     pub order_ids: Option<Spanned<bool>>,
+    pub server: Option<Spanned<String>>,
+    pub persistence: Option<Spanned<String>>,
 }
 
 /// A table read as key/value pairs in the order they are written, each key

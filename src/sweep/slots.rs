@@ -66,6 +66,10 @@ pub async fn read(spec: &BackendSpec) -> Result<Option<Slots>, BackendError> {
     let Some(server) = spec.kind.server() else {
         return Ok(None);
     };
+    // A private server is started for each run: nobody else uses its slots.
+    if spec.options.private_redis.is_some() {
+        return Ok(None);
+    }
     let raw_url = spec.options.url.clone();
     let fail = |e: &dyn std::fmt::Display| {
         let message = crate::redact::message(&e.to_string(), &raw_url);

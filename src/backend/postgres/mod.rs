@@ -27,9 +27,7 @@ use super::sql::checkout::Checkout;
 use super::sql::custom::CustomStatements;
 use super::sql::orders::{self as decide, Call};
 use super::sql::session::{self, SessionIds};
-use super::{
-    Backend, BackendError, Hooks, OpenContext, Reply, SentFlag, StoredOrders, UnknownOrder,
-};
+use super::{Backend, BackendError, Hooks, OpenContext, Reply, SentFlag, StoredIds, UnknownOrder};
 use crate::scenario::{AfterExpiry, BackendSpec, Isolation, Sku, SkuIdx};
 use sqlx::postgres::PgPool;
 use std::sync::atomic::AtomicU64;
@@ -200,16 +198,13 @@ impl Backend for Postgres {
             .map_err(|e| BackendError::new(&self.name, format!("cannot read final stock: {e}")))
     }
 
-    async fn stored_orders(
-        &self,
-        unknown: &[UnknownOrder],
-    ) -> Result<Option<StoredOrders>, BackendError> {
+    async fn stored_orders(&self, unknown: &[UnknownOrder]) -> Result<StoredIds, BackendError> {
         if !self.stores_ids {
-            return Ok(None);
+            return Ok(StoredIds::NotStored);
         }
         strategies::stored_orders(self, unknown)
             .await
-            .map(Some)
+            .map(StoredIds::Stored)
             .map_err(|e| {
                 BackendError::new(&self.name, format!("cannot read stored order ids: {e}"))
             })

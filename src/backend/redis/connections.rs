@@ -15,8 +15,19 @@ impl Redis {
         strategy: Strategy,
         ctx: &OpenContext,
     ) -> Result<Self, BackendError> {
-        let raw_url = spec.options.url.clone();
-        let url = spec.options.redacted_url();
+        let private = match spec.options.private_redis {
+            Some(persistence) => Some(
+                private::PrivateServer::start(persistence)
+                    .await
+                    .map_err(|e| BackendError::new(&spec.name, e))?,
+            ),
+            None => None,
+        };
+        let raw_url = match &private {
+            Some(server) => server.url(),
+            None => spec.options.url.clone(),
+        };
+        let url = crate::redact::url(&raw_url);
         let fail = |what: &str, e: &dyn std::fmt::Display| {
             let message = crate::redact::message(&e.to_string(), &raw_url);
             BackendError::new(&spec.name, format!("{what} {url}: {message}"))
@@ -60,7 +71,9 @@ impl Redis {
             client,
             config,
             client_name: format!("atpsim-{run_id}"),
-            admin,
+            admin: Mutex::new(admin),
+            private,
+            lost_data: AtomicBool::new(false),
             free: Mutex::new(Vec::new()),
             shared: Mutex::new(None),
             closed: AtomicBool::new(false),
@@ -92,9 +105,7 @@ impl Redis {
         }
         if let Some(custom) = &backend.custom {
             let loaded = custom
-                .load(&mut backend.admin.clone(), &backend.name, |e| {
-                    backend.scrub(e)
-                })
+                .load(&mut backend.admin(), &backend.name, |e| backend.scrub(e))
                 .await;
             if let Err(e) = loaded {
                 backend.drop_clients();
@@ -123,11 +134,11 @@ impl Redis {
             // Load it now; EVALSHA finds it (and falls back to EVAL if not).
             self.script
                 .prepare_invoke()
-                .load_async(&mut self.admin.clone())
+                .load_async(&mut self.admin())
                 .await?;
         }
         if let Some(checkout) = &self.checkout {
-            checkout.load(&mut self.admin.clone()).await?;
+            checkout.load(&mut self.admin()).await?;
         }
         self.read_environment(clients).await
     }
@@ -198,11 +209,30 @@ impl Redis {
     /// error text that is not UTF-8) leaves the admin connection unusable,
     /// so after a failure a fresh connection tries once more.
     pub(super) async fn remove_keys(&self) -> RedisResult<()> {
-        if self.keys.remove_all(&mut self.admin.clone()).await.is_ok() {
+        if self.keys.remove_all(&mut self.admin()).await.is_ok() {
             return Ok(());
         }
         let mut fresh = self.client.get_multiplexed_async_connection().await?;
         self.keys.remove_all(&mut fresh).await
+    }
+
+    /// A clone of the admin connection (multiplexed: clones share it).
+    pub(super) fn admin(&self) -> MultiplexedConnection {
+        self.admin.lock().expect("admin connection").clone()
+    }
+
+    /// Whether the run's marker key is still on the server.
+    pub(super) async fn marker_exists(&self) -> Result<bool, BackendError> {
+        redis::cmd("EXISTS")
+            .arg(self.keys.meta())
+            .query_async::<bool>(&mut self.admin())
+            .await
+            .map_err(|e| {
+                BackendError::new(
+                    &self.name,
+                    format!("cannot read final stock: {}", self.scrub(&e)),
+                )
+            })
     }
 
     pub(super) fn scrub(&self, e: &RedisError) -> String {
@@ -210,7 +240,7 @@ impl Redis {
     }
 
     pub(super) async fn read_environment(&self, clients: u32) -> RedisResult<serde_json::Value> {
-        let mut admin = self.admin.clone();
+        let mut admin = self.admin();
         let info: String = redis::cmd("INFO")
             .arg("server")
             .query_async(&mut admin)
@@ -226,7 +256,7 @@ impl Redis {
         };
         // CONFIG may be renamed away on a managed server: then say so.
         let config = |name: &'static str| {
-            let mut admin = self.admin.clone();
+            let mut admin = self.admin();
             async move {
                 redis::cmd("CONFIG")
                     .arg("GET")
@@ -265,7 +295,7 @@ impl Redis {
     pub(super) async fn run_clients(&self) -> RedisResult<Vec<String>> {
         let list: String = redis::cmd("CLIENT")
             .arg("LIST")
-            .query_async(&mut self.admin.clone())
+            .query_async(&mut self.admin())
             .await?;
         Ok(clients_named(&list, &self.client_name))
     }

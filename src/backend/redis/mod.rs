@@ -18,15 +18,14 @@ mod checkout;
 mod connections;
 pub mod custom;
 mod keys;
+mod private;
 mod scripts;
 mod strategies;
 
 use super::checkout::{Confirmed, OrderRef, Released, StockState, Take};
 use super::sql::namespace::new_run_id;
 use super::sql::session;
-use super::{
-    Backend, BackendError, Hooks, OpenContext, Reply, SentFlag, StoredOrders, UnknownOrder,
-};
+use super::{Backend, BackendError, Hooks, OpenContext, Reply, SentFlag, StoredIds, UnknownOrder};
 use crate::scenario::{AfterExpiry, BackendSpec, ConnectionMode, Sku, SkuIdx};
 use keys::Keys;
 use redis::aio::MultiplexedConnection;
@@ -75,7 +74,13 @@ pub struct Redis {
     config: AsyncConnectionConfig,
     /// `atpsim-<run id>`, set on every client connection.
     client_name: String,
-    admin: MultiplexedConnection,
+    /// Behind a lock only so a restart of a private server can replace it.
+    admin: Mutex<MultiplexedConnection>,
+    /// The server the backend started for itself (`server = "private"`).
+    private: Option<private::PrivateServer>,
+    /// The run's marker key was gone when the final state was read: the
+    /// server lost its data (a restart without persistence).
+    lost_data: AtomicBool,
     /// Dedicated mode: the idle client connections.
     free: Mutex<Vec<MultiplexedConnection>>,
     /// Multiplexed mode: the one connection every client shares.
@@ -119,7 +124,7 @@ fn classify(error: &RedisError) -> Reply {
 
 impl Backend for Redis {
     async fn prepare(&self, skus: &[Sku]) -> Result<(), BackendError> {
-        let mut admin = self.admin.clone();
+        let mut admin = self.admin();
         for (n, chunk) in skus.chunks(1000).enumerate() {
             let mut pipe = redis::pipe();
             for (j, s) in chunk.iter().enumerate() {
@@ -252,7 +257,7 @@ impl Backend for Redis {
                         .arg("KILL")
                         .arg("ID")
                         .arg(&id)
-                        .query_async::<i64>(&mut self.admin.clone())
+                        .query_async::<i64>(&mut self.admin())
                         .await
                         .map_err(scrub)?;
                 }
@@ -263,7 +268,18 @@ impl Backend for Redis {
     }
 
     async fn snapshot(&self) -> Result<Vec<u64>, BackendError> {
-        strategies::snapshot(self, &mut self.admin.clone())
+        // A server that came back without the run's marker lost every key
+        // of the run: what it shows reserved is nothing at all.
+        if !self.marker_exists().await? {
+            self.lost_data.store(true, Ordering::Release);
+            let _ = self.first_error.set(format!(
+                "the server lost the run's keys ({} is gone): it restarted without persistence \
+                 or was flushed",
+                self.keys.meta()
+            ));
+            return Ok(vec![0; self.skus as usize]);
+        }
+        strategies::snapshot(self, &mut self.admin())
             .await
             .map_err(|e| {
                 let message = crate::redact::message(&e.message, &self.raw_url);
@@ -283,22 +299,63 @@ impl Backend for Redis {
             })
     }
 
-    async fn stored_orders(
-        &self,
-        unknown: &[UnknownOrder],
-    ) -> Result<Option<StoredOrders>, BackendError> {
+    async fn stored_orders(&self, unknown: &[UnknownOrder]) -> Result<StoredIds, BackendError> {
         if !self.stores_ids {
-            return Ok(None);
+            return Ok(StoredIds::NotStored);
         }
-        strategies::stored_orders(self, &mut self.admin.clone(), unknown)
+        if self.lost_data.load(Ordering::Acquire) {
+            return Ok(StoredIds::Lost);
+        }
+        strategies::stored_orders(self, &mut self.admin(), unknown)
             .await
-            .map(Some)
+            .map(StoredIds::Stored)
             .map_err(|e| {
                 BackendError::new(
                     &self.name,
                     format!("cannot read stored order ids: {}", self.scrub(&e)),
                 )
             })
+    }
+
+    async fn restart_server(&self) -> Result<(), BackendError> {
+        let Some(server) = &self.private else {
+            return Err(BackendError::new(
+                &self.name,
+                "only a private server (`server = \"private\"`) is restarted",
+            ));
+        };
+        server
+            .restart()
+            .await
+            .map_err(|e| BackendError::new(&self.name, e))?;
+        // The old connections died with the server; clients reconnect as
+        // their attempts fail, the admin connection here.
+        let mut admin = self
+            .client
+            .get_multiplexed_async_connection()
+            .await
+            .map_err(|e| BackendError::new(&self.name, self.scrub(&e)))?;
+        connections::set_name(&mut admin, &format!("{}-admin", self.client_name))
+            .await
+            .map_err(|e| BackendError::new(&self.name, self.scrub(&e)))?;
+        *self.admin.lock().expect("admin connection") = admin;
+        Ok(())
+    }
+
+    async fn pause_writes(&self, pause: Duration) -> Result<(), BackendError> {
+        if self.private.is_none() {
+            return Err(BackendError::new(
+                &self.name,
+                "only a private server (`server = \"private\"`) is paused",
+            ));
+        }
+        redis::cmd("CLIENT")
+            .arg("PAUSE")
+            .arg(pause.as_millis().max(1) as u64)
+            .arg("WRITE")
+            .query_async::<()>(&mut self.admin())
+            .await
+            .map_err(|e| BackendError::new(&self.name, self.scrub(&e)))
     }
 
     async fn close(&self) {

@@ -79,6 +79,11 @@ impl Validator<'_> {
                 ("connection", r.connection.as_ref().map(|v| v.span().start)),
                 ("keys", r.keys.as_ref().map(|v| v.span().start)),
                 ("order_ids", r.order_ids.as_ref().map(|v| v.span().start)),
+                ("server", r.server.as_ref().map(|v| v.span().start)),
+                (
+                    "persistence",
+                    r.persistence.as_ref().map(|v| v.span().start),
+                ),
             ];
             for (option, at) in options {
                 if let (Some(at), false) = (at, supported.contains(&option)) {

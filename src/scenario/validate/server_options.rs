@@ -26,7 +26,10 @@ impl Validator<'_> {
         let Some(server) = kind.server() else {
             return Ok(());
         };
-        opts.url = self.url(server, r.url.as_ref(), key, table_at)?;
+        opts.private_redis = self.private_redis(r, key)?;
+        if opts.private_redis.is_none() {
+            opts.url = self.url(server, r.url.as_ref(), key, table_at)?;
+        }
         opts.isolation = Isolation::server_default(server);
         if let Some(iso) = &r.isolation {
             let levels: Vec<&str> = Isolation::ALL.iter().map(|i| i.as_str()).collect();
@@ -84,6 +87,61 @@ impl Validator<'_> {
             opts.custom_lua = Some(self.custom_lua(r, key, table_at, skus)?);
         }
         Ok(())
+    }
+
+    /// `server = "private"` (with its `persistence`), or `None` for the
+    /// server `url` names.
+    fn private_redis(&self, r: &RawBackend, key: &str) -> Result<Option<Persistence>> {
+        let private = match &r.server {
+            None => false,
+            Some(s) => match s.get_ref().as_str() {
+                "shared" => false,
+                "private" => true,
+                other => {
+                    return Err(self.loc.span(
+                        s.span(),
+                        format!("{key}.server"),
+                        format!(
+                            "unknown server {other:?}; expected \"shared\" (the one `url` names) \
+                             or \"private\" (a redis-server atpsim starts for the run)"
+                        ),
+                    ))
+                }
+            },
+        };
+        if let (true, Some(url)) = (private, &r.url) {
+            return Err(self.loc.span(
+                url.span(),
+                format!("{key}.url"),
+                "`server = \"private\"` starts a redis-server of its own on a Unix socket; \
+                 remove `url`, or `server`",
+            ));
+        }
+        let persistence =
+            match &r.persistence {
+                None => Persistence::AofAlways,
+                Some(p) if !private => return Err(self.loc.span(
+                    p.span(),
+                    format!("{key}.persistence"),
+                    "`persistence` pins a private server's; atpsim does not reconfigure a shared \
+                     one: add `server = \"private\"` or remove `persistence`",
+                )),
+                Some(p) => {
+                    let all: Vec<&str> = Persistence::ALL.iter().map(|p| p.as_str()).collect();
+                    Persistence::parse(p.get_ref()).ok_or_else(|| {
+                        self.loc.span(
+                            p.span(),
+                            format!("{key}.persistence"),
+                            format!(
+                                "unknown persistence {:?}; expected one of {}",
+                                p.get_ref(),
+                                quoted_list(&all)
+                            ),
+                        )
+                    })?
+                }
+            };
+        Ok(private.then_some(persistence))
     }
 
     /// The scenario's `url`, else the server's environment variable, else the local server.

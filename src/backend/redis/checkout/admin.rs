@@ -32,7 +32,7 @@ pub async fn reap(b: &Redis, now_us: u64) -> Result<(), BackendError> {
     let Some(scripts) = &b.checkout else {
         return Ok(());
     };
-    let mut admin = b.admin.clone();
+    let mut admin = b.admin();
     for start in (0..b.skus).step_by(CHUNK as usize) {
         let mut call = scripts.reap.prepare_invoke();
         for i in start..(start + CHUNK).min(b.skus) {
@@ -50,7 +50,7 @@ pub async fn reap(b: &Redis, now_us: u64) -> Result<(), BackendError> {
 pub async fn took_effect(b: &Redis, key: u64) -> Result<bool, BackendError> {
     redis::cmd("EXISTS")
         .arg(b.keys.order(key))
-        .query_async::<bool>(&mut b.admin.clone())
+        .query_async::<bool>(&mut b.admin())
         .await
         .map_err(|e| fail(b, "cannot read an order's record", &e))
 }
@@ -58,7 +58,7 @@ pub async fn took_effect(b: &Redis, key: u64) -> Result<bool, BackendError> {
 /// Per SKU: `on_hand`, `held` and `sold` of its stock hash, and its live
 /// holds (the members of its deadlines; the caller reaps first).
 pub async fn stock_state(b: &Redis) -> Result<Vec<StockState>, BackendError> {
-    let mut admin = b.admin.clone();
+    let mut admin = b.admin();
     let mut out = Vec::with_capacity(b.skus as usize);
     for start in (0..b.skus).step_by(CHUNK as usize) {
         let end = (start + CHUNK).min(b.skus);
