@@ -80,6 +80,29 @@ fn window(grid: WindowGrid, index: usize, rec: Option<&WindowRecord>) -> Window 
     }
 }
 
+/// A fault as the windows see it: its name and the span it affects, in
+/// nanoseconds from `t0`, end excluded.
+pub struct FaultSpan<'a> {
+    pub name: &'a str,
+    pub start_ns: u64,
+    pub end_ns: u64,
+}
+
+/// Name in each window's `faults` every fault whose span overlaps it (a
+/// kill, one nanosecond long, marks the window it happens in).
+pub fn mark_faults(grid: WindowGrid, windows: &mut [Window], faults: &[FaultSpan]) {
+    for f in faults {
+        if f.end_ns <= f.start_ns {
+            continue;
+        }
+        let first = grid.index(f.start_ns);
+        let last = grid.index(f.end_ns - 1);
+        for w in windows.iter_mut().take(last + 1).skip(first) {
+            w.faults.push(f.name.to_string());
+        }
+    }
+}
+
 /// Every window of the grid, empty ones included, so charts keep their time axis.
 pub fn windows(grid: WindowGrid, recs: &[Option<Box<WindowRecord>>]) -> Vec<Window> {
     recs.iter()
