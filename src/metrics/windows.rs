@@ -258,4 +258,31 @@ mod tests {
         assert_eq!(w.oversell.unwrap().index, 1);
         assert!(worst(&all, 1000).latency.is_none());
     }
+
+    #[test]
+    fn a_fault_marks_the_windows_its_span_overlaps() {
+        let (grid, _) = WindowGrid::new(100, 1000);
+        let mut all = windows(grid, &vec![None; grid.count]);
+        let faults = [
+            // A kill at a window's first instant marks that window alone.
+            FaultSpan {
+                name: "kill",
+                start_ns: 300,
+                end_ns: 301,
+            },
+            // [150, 400): windows 1, 2 and 3, not 4.
+            FaultSpan {
+                name: "slow",
+                start_ns: 150,
+                end_ns: 400,
+            },
+        ];
+        mark_faults(grid, &mut all, &faults);
+        let marked: Vec<Vec<String>> = all.iter().map(|w| w.faults.clone()).collect();
+        assert_eq!(marked[0], Vec::<String>::new());
+        assert_eq!(marked[1], ["slow"]);
+        assert_eq!(marked[2], ["slow"]);
+        assert_eq!(marked[3], ["kill", "slow"]);
+        assert!(marked[4..].iter().all(Vec::is_empty));
+    }
 }

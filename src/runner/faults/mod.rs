@@ -161,3 +161,6 @@ async fn stage<B: Backend>(
         knob.set(Duration::ZERO, Duration::ZERO);
     }
 }
+
+#[cfg(test)]
+mod tests;
