@@ -132,3 +132,45 @@ fn a_run_without_faults_has_no_knob() {
     assert!(super::knob(&super::for_backend(&s.faults, "memory-atomic")).is_some());
     assert!(super::knob(&super::for_backend(&s.faults, "another")).is_none());
 }
+
+#[test]
+fn an_interrupt_stops_the_faults_with_the_clients() {
+    // Orders for 10 s, a latency fault from 5 s; the run is interrupted at
+    // 1 s and must end then, not wait for the fault's turn.
+    let text = "name = \"t\"\nseed = 1\n[[sku]]\nid = \"HOT\"\nstock = 1000\n\
+                [[phase]]\nkind = \"constant\"\nrate = 10\nduration = \"10s\"\n\
+                [[backend]]\nkind = \"memory-atomic\"\n\
+                [[fault]]\nkind = \"latency\"\nat = \"5s\"\nduration = \"1h\"\nlatency = \"1s\"\n";
+    let s = parse(text, Path::new("t.toml")).unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .start_paused(true)
+        .build()
+        .unwrap();
+    let (b, elapsed) = runtime.block_on(async {
+        let plan = Plan::measure(&s);
+        let (stop_tx, stop) = watch::channel(Stop::Run);
+        let options = RunOptions {
+            progress: false,
+            hooks: Hooks::default(),
+            trace: None,
+            stop,
+            keep: false,
+        };
+        let start = tokio::time::Instant::now();
+        tokio::spawn(async move {
+            tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+            let _ = stop_tx.send(Stop::Drain);
+            // Keep the sender alive until the run is over.
+            std::future::pending::<()>().await;
+        });
+        let b = run_backend(&s, &plan, &s.backends[0], 0, &options)
+            .await
+            .expect("backend runs")
+            .summary;
+        (b, start.elapsed())
+    });
+    assert!(elapsed < std::time::Duration::from_secs(2), "{elapsed:?}");
+    assert!(b.orders.offered <= 11, "{}", b.orders.offered);
+    assert_eq!(b.orders.unknown, 0);
+}
