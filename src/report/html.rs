@@ -338,12 +338,13 @@ fn faults_section(h: &mut String, set: &SeriesSet) {
         for f in faults {
             let _ = writeln!(
                 h,
-                "<tr><td>{}</td><td>{}</td><td>{}–{} ({} windows)</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                "<tr><td>{}</td><td>{}</td><td>{}–{} ({} window{})</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
                 escape(label),
                 escape(&f.fault),
                 f.from_ms,
                 f.to_ms,
                 f.windows,
+                if f.windows == 1 { "" } else { "s" },
                 f.offered,
                 f.granted,
                 f.error,
