@@ -162,7 +162,7 @@ impl AsyncBackendFn<Result<BackendRun, BackendError>> for RunOne<'_> {
             trace: options.trace.clone(),
             backend_index: index as u16,
             closed_loop_ids: AtomicU64::new(0),
-            latency: faults::knob(&staged),
+            latency: Padded(faults::knob(&staged)),
         });
         let clients = spawn_clients(&shared, scenario, plan, options);
         let fault_task = faults::spawn(&shared, &staged, options.stop.clone());

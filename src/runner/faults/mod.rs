@@ -145,7 +145,7 @@ async fn stage<B: Backend>(
                 } else {
                     (latency, jitter) = (latency.saturating_sub(l), jitter.saturating_sub(j));
                 }
-                if let Some(knob) = &shared.latency {
+                if let Some(knob) = &*shared.latency {
                     knob.set(latency, jitter);
                 }
             }
@@ -157,7 +157,7 @@ async fn stage<B: Backend>(
         }
     }
     // Requests drained after an interrupt are not slowed any further.
-    if let Some(knob) = &shared.latency {
+    if let Some(knob) = &*shared.latency {
         knob.set(Duration::ZERO, Duration::ZERO);
     }
 }
