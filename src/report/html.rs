@@ -354,7 +354,7 @@ fn faults_section(h: &mut String, set: &SeriesSet) {
     }
     h.push_str(
         "</table></div>\n<p class=\"meta\">Each row adds up the windows the fault was active in \
-         (<code>windows[].faults</code> in <code>run.json</code>); the latency chart shades them in red.</p>\n</section>\n",
+         (<code>windows[].faults</code> in <code>run.json</code>); the latency chart shades them, one colour per fault.</p>\n</section>\n",
     );
 }
 

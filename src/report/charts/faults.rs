@@ -1,5 +1,5 @@
 //! Fault bands for the charts over time: each fault's windows as a shaded
-//! span, named in the legend.
+//! span in a colour of its own, named in the legend.
 //!
 //! Invariant: bands come from `windows[].faults` only — a band covers a run
 //! of consecutive windows that name the same fault — so a redrawn report
@@ -45,8 +45,15 @@ pub fn bands(windows: &[crate::summary::Window]) -> Vec<Band> {
     out
 }
 
-/// Red, see-through: the peak window's band is yellow, the lines solid.
-const BAND: RGBColor = RGBColor(200, 30, 30);
+/// Band colours, one per fault name in order of appearance, drawn
+/// see-through: red first, then hues apart from the peak window's yellow
+/// and the lines' blue and orange.
+const BANDS: [RGBColor; 4] = [
+    RGBColor(200, 30, 30),
+    RGBColor(120, 60, 160),
+    RGBColor(90, 90, 90),
+    RGBColor(0, 130, 130),
+];
 
 /// Shade every band from 0 to `max_y`; one legend entry per fault name.
 pub fn draw<'a, DB, X, Y>(
@@ -61,16 +68,18 @@ where
 {
     let mut named: Vec<&str> = Vec::new();
     for band in bands {
+        let seen = named.iter().position(|n| *n == band.name);
+        let colour = BANDS[seen.unwrap_or(named.len()) % BANDS.len()].mix(0.15);
         let drawn = chart.draw_series(std::iter::once(Rectangle::new(
             [(band.from_ms, 0.0), (band.to_ms, max_y)],
-            BAND.mix(0.15).filled(),
+            colour.filled(),
         )))?;
-        if !named.contains(&band.name.as_str()) {
+        if seen.is_none() {
             named.push(&band.name);
             drawn
                 .label(format!("fault: {}", band.name))
-                .legend(|(x, y)| {
-                    Rectangle::new([(x, y - 6), (x + 20, y + 6)], BAND.mix(0.15).filled())
+                .legend(move |(x, y)| {
+                    Rectangle::new([(x, y - 6), (x + 20, y + 6)], colour.filled())
                 });
         }
     }

@@ -74,7 +74,7 @@ impl Chart for Timeline<'_> {
     fn caption(&self) -> String {
         "Latency per window over the run (p50, p99 and the slowest order of each window), \
          one panel per backend; the yellow band is the peak window, the one with the most orders due, \
-         and red bands are the windows a staged fault was active in (named in the legend)."
+         and the other bands are the windows a staged fault was active in, one colour per fault, named in the legend."
             .into()
     }
 
