@@ -135,8 +135,10 @@ impl<B: Backend> Shared<B> {
     }
 
     /// Run one attempt sent at `sent_ns`, bounded by the timeout from then
-    /// (or given up on when the run is abandoned), classified at the boundary.
-    /// Also says whether the answer was ready at the first poll.
+    /// (or given up on when the run is abandoned), classified at the boundary,
+    /// with the delay of the latency faults active at the send added around
+    /// the backend's call. Also says whether the answer was ready at the
+    /// first poll.
     async fn attempt(&self, order: &Order, sent_ns: u64, stop: &mut StopSignal) -> (Reply, bool) {
         let sent = SentFlag::default();
         if let Some(knob) = &*self.latency {
