@@ -382,7 +382,7 @@ fn a_staged_fault_is_marked_in_the_chart_the_page_and_windows_csv() {
     let scenario = dir.path().join("faulty.toml");
     let fault = "\n[[fault]]\nname = \"slow-store\"\nkind = \"latency\"\nat = \"100ms\"\nduration = \"50ms\"\nlatency = \"2ms\"\n";
     std::fs::write(&scenario, format!("{BURST}{fault}")).unwrap();
-    atpsim()
+    let assert = atpsim()
         .arg("run")
         .arg(&scenario)
         .arg("--out")
@@ -390,6 +390,17 @@ fn a_staged_fault_is_marked_in_the_chart_the_page_and_windows_csv() {
         .arg("--quiet")
         .assert()
         .code(0);
+    let stdout = String::from_utf8_lossy(&assert.get_output().stdout).to_string();
+    assert!(
+        stdout.contains("\nfaults (orders due in the windows each was active in)\n"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.lines().any(|l| l.starts_with("memory-atomic")
+            && l.contains("slow-store")
+            && l.contains("100–150 ms")),
+        "{stdout}"
+    );
     let run: Value = serde_json::from_str(&read(&out.join("run.json"))).unwrap();
     // Windows of 50 ms: [100 ms, 150 ms) is window 2 alone.
     for b in run["backends"].as_array().unwrap() {
