@@ -166,7 +166,8 @@ impl Backend for Postgres {
         let (pool, admin) = (&self.pool, &self.admin);
         let application = format!("atpsim-{}", self.run_id);
         let application = &application;
-        let scrub = |e: sqlx::Error| crate::redact::message(&e.to_string(), &self.raw_url);
+        let raw_url = &self.raw_url;
+        let scrub = |e: sqlx::Error| crate::redact::message(&e.to_string(), raw_url);
         session::wait_quiet(
             &self.name,
             session::quiet_deadline(self.client_timeout),
