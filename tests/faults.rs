@@ -89,8 +89,10 @@ fn assert_survived_the_kill(b: &Value, fault: &str) {
         .iter()
         .map(|w| count(w, "granted"))
         .sum();
+    // 360 orders are due after the kill's window; a loaded machine may
+    // time a few out, a pool that never reconnected grants none.
     assert!(
-        granted_after > 300,
+        granted_after > 200,
         "the pool did not reconnect: {granted_after} granted after the kill"
     );
     for figure in ["oversold", "lost_updates", "phantom"] {
