@@ -174,3 +174,25 @@ fn an_interrupt_stops_the_faults_with_the_clients() {
     assert!(b.orders.offered <= 11, "{}", b.orders.offered);
     assert_eq!(b.orders.unknown, 0);
 }
+
+#[test]
+fn a_fault_that_fails_is_recorded_and_the_run_goes_on() {
+    // Validation keeps kills off in-process stores; staged anyway, the
+    // store's refusal stands for a kill the server refused.
+    let mut s = with_latency("1ms", "2s");
+    s.faults.push(crate::scenario::Fault {
+        name: "kill@500ms".into(),
+        at: std::time::Duration::from_millis(500),
+        action: crate::scenario::FaultAction::KillConnections,
+        backends: vec!["memory-atomic".into()],
+    });
+    let b = run(&s);
+    assert!(!b.aborted);
+    assert_eq!(b.orders.granted, 100);
+    let error = b.first_error.as_deref().unwrap_or_default();
+    assert!(
+        error.starts_with("fault kill@500ms failed: ") && error.contains("no server sessions"),
+        "{error:?}"
+    );
+    assert_eq!(b.windows[5].faults, ["slow", "kill@500ms"]);
+}
