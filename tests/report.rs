@@ -422,6 +422,12 @@ fn a_staged_fault_is_marked_in_the_chart_the_page_and_windows_csv() {
     assert_self_contained(&html);
     assert!(html.contains("<h2>Faults</h2>"));
     assert!(html.contains("<td>memory-atomic</td><td>slow-store</td><td>100–150 (1 window)</td>"));
+    let summary = read(&out.join("summary.md"));
+    assert!(
+        summary.contains("\n## Faults\n")
+            && summary.contains("| memory-atomic | slow-store | 100–150 ms |"),
+        "{summary}"
+    );
     let csv = read(&out.join("windows.csv"));
     assert!(csv.lines().next().unwrap().ends_with(",is_peak,faults"));
     let faulted: Vec<&str> = csv.lines().filter(|l| l.ends_with(",slow-store")).collect();

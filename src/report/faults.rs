@@ -1,10 +1,11 @@
-//! The faults a run staged, as the report shows them: per backend and
-//! fault, the windows it marked and what the orders due in them met.
+//! The faults a run staged, as the terminal, `summary.md` and
+//! `report.html` show them: per backend and fault, the windows it marked
+//! and what the orders due in them met.
 //!
 //! Invariant: read from `windows[].faults` only, so the table says exactly
 //! which windows `run.json` marks.
 
-use crate::summary::Window;
+use crate::summary::{RunSummary, Window};
 
 /// One fault's windows on one backend.
 #[derive(Debug, Clone, PartialEq)]
@@ -46,6 +47,36 @@ pub fn rows(windows: &[Window]) -> Vec<FaultRow> {
         }
     }
     rows
+}
+
+/// Columns of the faults table on the terminal and in `summary.md`.
+pub const COLUMNS: [&str; 7] = [
+    "backend", "fault", "windows", "offered", "granted", "errors", "unknown",
+];
+
+/// What the faults table adds up, said below it.
+pub const KEY: &str = "Each row adds up the orders due in the windows the fault was active in (`windows[].faults` in `run.json`): `errors` failed without taking effect, `unknown` were sent and got no answer.";
+
+/// One line per backend and fault, `None` when the run staged no fault.
+pub fn table(run: &RunSummary) -> Option<Vec<Vec<String>>> {
+    let lines: Vec<Vec<String>> = run
+        .backends
+        .iter()
+        .flat_map(|b| rows(&b.windows).into_iter().map(|f| cells(&b.name, &f)))
+        .collect();
+    (!lines.is_empty()).then_some(lines)
+}
+
+fn cells(backend: &str, f: &FaultRow) -> Vec<String> {
+    vec![
+        backend.to_string(),
+        f.fault.clone(),
+        format!("{}–{} ms", f.from_ms, f.to_ms),
+        f.offered.to_string(),
+        f.granted.to_string(),
+        f.error.to_string(),
+        f.unknown.to_string(),
+    ]
 }
 
 fn add(row: &mut FaultRow, w: &Window) {

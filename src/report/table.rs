@@ -26,39 +26,14 @@ pub fn render(run: &RunSummary) -> String {
         out.push_str("\ncheckout\n");
         out.push_str(&aligned(&holds::COLUMNS, &rows, 1));
     }
-    let faults: Vec<Vec<String>> = run
-        .backends
-        .iter()
-        .flat_map(|b| {
-            faults::rows(&b.windows)
-                .into_iter()
-                .map(|f| fault_cells(&b.name, &f))
-        })
-        .collect();
-    if !faults.is_empty() {
+    if let Some(rows) = faults::table(run) {
         out.push_str("\nfaults (orders due in the windows each was active in)\n");
-        out.push_str(&aligned(&FAULT_COLUMNS, &faults, 3));
+        out.push_str(&aligned(&faults::COLUMNS, &rows, 3));
     }
     for w in warnings(run) {
         out.push_str(&format!("warning: {w}\n"));
     }
     out
-}
-
-const FAULT_COLUMNS: [&str; 7] = [
-    "backend", "fault", "windows", "offered", "granted", "errors", "unknown",
-];
-
-fn fault_cells(backend: &str, f: &faults::FaultRow) -> Vec<String> {
-    vec![
-        backend.to_string(),
-        f.fault.clone(),
-        format!("{}–{} ms", f.from_ms, f.to_ms),
-        f.offered.to_string(),
-        f.granted.to_string(),
-        f.error.to_string(),
-        f.unknown.to_string(),
-    ]
 }
 
 /// `rows` under `header`, the first `left` columns left-aligned (names) and
