@@ -5,7 +5,7 @@
 //! - `traffic`  — the seeded, lazy schedule: when orders are due, which SKU, how many
 //! - `plan`     — one pass over the schedule before the run (counts, windows, hash)
 //! - `backend`  — the trait; memory, SQLite, PostgreSQL, MySQL and Redis stores, one strategy each
-//! - `runner`   — clients that send due orders, retry conflicts, drain on interrupt
+//! - `runner`   — clients that send due orders, retry conflicts, drain on interrupt; staged faults
 //! - `ledger`   — the harness's own account of what it was promised
 //! - `metrics`  — per-thread histograms and counters, windows, peak and worst
 //! - `audit`    — pure: ledger + final snapshot → oversell, lost updates, undersell

@@ -5,7 +5,7 @@
 //! the schedule every backend will be offered.
 
 use crate::metrics::WindowGrid;
-use crate::scenario::{Scenario, Shape, SkuIdx};
+use crate::scenario::{Scenario, SkuIdx};
 use crate::traffic::{schedule_hash, Schedule};
 
 /// Orders between two checks for cancellation.
@@ -29,18 +29,6 @@ pub struct Plan {
     pub schedule_hash: String,
 }
 
-fn phase_end_ns(shape: &Shape, at_ns: u64) -> u64 {
-    let length = match shape {
-        Shape::Instant { .. } => 1,
-        Shape::Spread { over, .. } => over.as_nanos() as u64,
-        Shape::Constant { duration, .. }
-        | Shape::Ramp { duration, .. }
-        | Shape::Poisson { duration, .. }
-        | Shape::Closed { duration, .. } => duration.as_nanos() as u64,
-    };
-    at_ns + length
-}
-
 impl Plan {
     pub fn measure(scenario: &Scenario) -> Plan {
         Self::measure_until(scenario, &|| false).expect("never cancelled")
@@ -52,7 +40,7 @@ impl Plan {
         let span_ns = scenario
             .phases
             .iter()
-            .map(|p| phase_end_ns(&p.shape, p.at.as_nanos() as u64))
+            .map(|p| p.end_ns())
             .max()
             .unwrap_or(1);
         let (grid, widened) = WindowGrid::new(scenario.window.as_nanos() as u64, span_ns);

@@ -374,3 +374,62 @@ fn threshold_verdicts_show_when_the_run_has_them_and_older_windows_still_load() 
     let html = read(&drawn.join("report.html"));
     assert!(html.contains(&row), "redrawn: no row {row}");
 }
+
+#[test]
+fn a_staged_fault_is_marked_in_the_chart_the_page_and_windows_csv() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let scenario = dir.path().join("faulty.toml");
+    let fault = "\n[[fault]]\nname = \"slow-store\"\nkind = \"latency\"\nat = \"100ms\"\nduration = \"50ms\"\nlatency = \"2ms\"\n";
+    std::fs::write(&scenario, format!("{BURST}{fault}")).unwrap();
+    let assert = atpsim()
+        .arg("run")
+        .arg(&scenario)
+        .arg("--out")
+        .arg(&out)
+        .arg("--quiet")
+        .assert()
+        .code(0);
+    let stdout = String::from_utf8_lossy(&assert.get_output().stdout).to_string();
+    assert!(
+        stdout.contains("\nfaults (orders due in the windows each was active in)\n"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.lines().any(|l| l.starts_with("memory-atomic")
+            && l.contains("slow-store")
+            && l.contains("100–150 ms")),
+        "{stdout}"
+    );
+    let run: Value = serde_json::from_str(&read(&out.join("run.json"))).unwrap();
+    // Windows of 50 ms: [100 ms, 150 ms) is window 2 alone.
+    for b in run["backends"].as_array().unwrap() {
+        let marked: Vec<u64> = b["windows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|w| w["faults"] == serde_json::json!(["slow-store"]))
+            .map(|w| w["index"].as_u64().unwrap())
+            .collect();
+        assert_eq!(marked, [2], "{}", b["name"]);
+    }
+    let svg = read(&out.join("latency-over-time.svg"));
+    assert!(
+        svg.contains("fault: slow-store"),
+        "the legend names the fault"
+    );
+    let html = read(&out.join("report.html"));
+    assert_self_contained(&html);
+    assert!(html.contains("<h2>Faults</h2>"));
+    assert!(html.contains("<td>memory-atomic</td><td>slow-store</td><td>100–150 (1 window)</td>"));
+    let summary = read(&out.join("summary.md"));
+    assert!(
+        summary.contains("\n## Faults\n")
+            && summary.contains("| memory-atomic | slow-store | 100–150 ms |"),
+        "{summary}"
+    );
+    let csv = read(&out.join("windows.csv"));
+    assert!(csv.lines().next().unwrap().ends_with(",is_peak,faults"));
+    let faulted: Vec<&str> = csv.lines().filter(|l| l.ends_with(",slow-store")).collect();
+    assert_eq!(faulted.len(), 2, "one window per backend: {csv}");
+}

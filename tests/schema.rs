@@ -592,6 +592,32 @@ fn real_run_json_matches_the_schema() {
 }
 
 #[test]
+fn a_run_json_with_faults_matches_the_schema() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = dir.path().join("faulty.toml");
+    std::fs::write(
+        &scenario,
+        "name = \"faulty\"\nseed = 1\n[[sku]]\nid = \"A\"\nstock = 100\n\
+         [[phase]]\nkind = \"constant\"\nrate = 200\nduration = \"500ms\"\n\
+         [[backend]]\nkind = \"memory-atomic\"\n\
+         [[fault]]\nkind = \"latency\"\nat = \"200ms\"\nduration = \"100ms\"\nlatency = \"1ms\"\n",
+    )
+    .unwrap();
+    let run = real_run_json_of(scenario.to_str().unwrap());
+    assert_eq!(
+        run["scenario"]["effective"]["faults"][0]["name"],
+        "latency@200ms"
+    );
+    let marked: Vec<&Value> = run["backends"][0]["windows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|w| w["faults"] == serde_json::json!(["latency@200ms"]))
+        .collect();
+    assert_eq!(marked.len(), 1, "window 2 of 100 ms alone");
+}
+
+#[test]
 fn a_checkout_run_json_matches_the_schema() {
     let run = real_run_json_of("scenarios/checkout.toml");
     for backend in run["backends"].as_array().unwrap() {

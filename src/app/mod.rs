@@ -152,6 +152,7 @@ pub fn describe_plan(s: &Scenario, plan: &Plan) -> String {
         plan.schedule_hash
     ));
     out.push_str(&describe_servers(s, plan));
+    out.push_str(&describe_faults(s));
     for t in &s.thresholds {
         let checks: Vec<&str> = t.checks.iter().map(|c| c.text.as_str()).collect();
         out.push_str(&format!(
@@ -162,6 +163,36 @@ pub fn describe_plan(s: &Scenario, plan: &Plan) -> String {
         ));
     }
     out
+}
+
+/// One line per `[[fault]]`: when, what, and on which backends.
+fn describe_faults(s: &crate::scenario::Scenario) -> String {
+    use crate::scenario::FaultAction;
+    let ms = |d: std::time::Duration| d.as_secs_f64() * 1000.0;
+    s.faults
+        .iter()
+        .map(|f| {
+            let what = match f.action {
+                FaultAction::Latency {
+                    duration,
+                    latency,
+                    jitter,
+                } => format!(
+                    "+{} ms ± {} ms per call for {} ms",
+                    ms(latency),
+                    ms(jitter),
+                    ms(duration)
+                ),
+                FaultAction::KillConnections => "server sessions killed".to_string(),
+            };
+            format!(
+                "  fault {} at {:.1} ms: {what}, on {}\n",
+                f.name,
+                ms(f.at),
+                f.backends.join(", ")
+            )
+        })
+        .collect()
 }
 
 /// One line per server URL the backends use, with the connections each of

@@ -158,6 +158,14 @@ pub trait Backend: Send + Sync + 'static {
         async { Ok(()) }
     }
 
+    /// End every server session the clients' pool opened, the admin
+    /// session aside (a `kill_connections` fault); the clients reconnect on
+    /// their next call. `Err` says why it could not. Validation lets only
+    /// kinds with `BackendKind::can_kill_connections` reach it.
+    fn kill_connections(&self) -> impl Future<Output = Result<(), String>> + Send {
+        async { Err("this backend has no server sessions to kill".to_string()) }
+    }
+
     /// The units the backend's own final state shows as reserved, per SKU (`R`).
     fn snapshot(&self) -> impl Future<Output = Result<Vec<u64>, BackendError>> + Send;
 

@@ -80,6 +80,29 @@ fn window(grid: WindowGrid, index: usize, rec: Option<&WindowRecord>) -> Window 
     }
 }
 
+/// A fault as the windows see it: its name and the span it affects, in
+/// nanoseconds from `t0`, end excluded.
+pub struct FaultSpan<'a> {
+    pub name: &'a str,
+    pub start_ns: u64,
+    pub end_ns: u64,
+}
+
+/// Name in each window's `faults` every fault whose span overlaps it (a
+/// kill, one nanosecond long, marks the window it happens in).
+pub fn mark_faults(grid: WindowGrid, windows: &mut [Window], faults: &[FaultSpan]) {
+    for f in faults {
+        if f.end_ns <= f.start_ns {
+            continue;
+        }
+        let first = grid.index(f.start_ns);
+        let last = grid.index(f.end_ns - 1);
+        for w in windows.iter_mut().take(last + 1).skip(first) {
+            w.faults.push(f.name.to_string());
+        }
+    }
+}
+
 /// Every window of the grid, empty ones included, so charts keep their time axis.
 pub fn windows(grid: WindowGrid, recs: &[Option<Box<WindowRecord>>]) -> Vec<Window> {
     recs.iter()
@@ -234,5 +257,32 @@ mod tests {
         assert_eq!(w.latency.unwrap().index, 1);
         assert_eq!(w.oversell.unwrap().index, 1);
         assert!(worst(&all, 1000).latency.is_none());
+    }
+
+    #[test]
+    fn a_fault_marks_the_windows_its_span_overlaps() {
+        let (grid, _) = WindowGrid::new(100, 1000);
+        let mut all = windows(grid, &vec![None; grid.count]);
+        let faults = [
+            // A kill at a window's first instant marks that window alone.
+            FaultSpan {
+                name: "kill",
+                start_ns: 300,
+                end_ns: 301,
+            },
+            // [150, 400): windows 1, 2 and 3, not 4.
+            FaultSpan {
+                name: "slow",
+                start_ns: 150,
+                end_ns: 400,
+            },
+        ];
+        mark_faults(grid, &mut all, &faults);
+        let marked: Vec<Vec<String>> = all.iter().map(|w| w.faults.clone()).collect();
+        assert_eq!(marked[0], Vec::<String>::new());
+        assert_eq!(marked[1], ["slow"]);
+        assert_eq!(marked[2], ["slow"]);
+        assert_eq!(marked[3], ["kill", "slow"]);
+        assert!(marked[4..].iter().all(Vec::is_empty));
     }
 }

@@ -10,7 +10,7 @@
 
 use super::charts::{Rendered, SeriesSet};
 use super::reading::{self, Part};
-use super::{holds, matrix, row, warnings, COLUMNS};
+use super::{faults, holds, matrix, row, warnings, COLUMNS};
 use crate::summary::RunSummary;
 use base64::Engine;
 use std::fmt::Write;
@@ -86,6 +86,7 @@ pub fn render(runs: &[RunSummary], charts: &[Rendered], chart_note: Option<&str>
     verdicts_section(&mut h, runs);
     table_section(&mut h, &set);
     matrix_section(&mut h, runs);
+    faults_section(&mut h, &set);
     warnings_section(&mut h, runs);
     charts_section(&mut h, charts, chart_note);
     let _ = write!(
@@ -315,6 +316,46 @@ fn keyed_tables(
             escape(&key.replace('`', ""))
         );
     }
+}
+
+/// The windows each staged fault marked, per backend, and what the orders
+/// due in them met; nothing when the runs staged no fault.
+fn faults_section(h: &mut String, set: &SeriesSet) {
+    let rows: Vec<(&str, Vec<faults::FaultRow>)> = set
+        .series
+        .iter()
+        .map(|s| (s.label.as_str(), faults::rows(&s.backend.windows)))
+        .filter(|(_, rows)| !rows.is_empty())
+        .collect();
+    if rows.is_empty() {
+        return;
+    }
+    h.push_str(
+        "<section>\n<h2>Faults</h2>\n<div class=\"scroll\"><table>\n<tr><th>backend</th><th>fault</th>\
+         <th>windows (ms after t0)</th><th>offered</th><th>granted</th><th>errors</th><th>unknown</th></tr>\n",
+    );
+    for (label, faults) in &rows {
+        for f in faults {
+            let _ = writeln!(
+                h,
+                "<tr><td>{}</td><td>{}</td><td>{}–{} ({} window{})</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                escape(label),
+                escape(&f.fault),
+                f.from_ms,
+                f.to_ms,
+                f.windows,
+                if f.windows == 1 { "" } else { "s" },
+                f.offered,
+                f.granted,
+                f.error,
+                f.unknown
+            );
+        }
+    }
+    h.push_str(
+        "</table></div>\n<p class=\"meta\">Each row adds up the windows the fault was active in \
+         (<code>windows[].faults</code> in <code>run.json</code>); the latency chart shades them, one colour per fault.</p>\n</section>\n",
+    );
 }
 
 fn warnings_section(h: &mut String, runs: &[RunSummary]) {

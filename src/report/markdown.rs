@@ -1,6 +1,6 @@
 //! `summary.md`: the run in Markdown, for a pull request or a design review.
 
-use super::{holds, human_us, matrix, row, warnings, window_span, COLUMNS};
+use super::{faults, holds, human_us, matrix, row, warnings, window_span, COLUMNS};
 use crate::summary::RunSummary;
 
 pub fn render(run: &RunSummary) -> String {
@@ -71,6 +71,14 @@ pub fn render(run: &RunSummary) -> String {
             &holds::COLUMNS,
             &rows,
             holds::KEY,
+        ));
+    }
+    if let Some(rows) = faults::table(run) {
+        md.push_str(&markdown_table(
+            "Faults",
+            &faults::COLUMNS,
+            &rows,
+            faults::KEY,
         ));
     }
     md.push_str(&super::verdicts::markdown(run));

@@ -1,6 +1,7 @@
 //! Outputs, one file per format; each reads a `RunSummary` and nothing else.
 
 pub mod charts;
+pub mod faults;
 pub mod files;
 pub mod hlog;
 pub mod holds;

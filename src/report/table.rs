@@ -1,6 +1,6 @@
 //! The side-by-side terminal table.
 
-use super::{holds, matrix, row, warnings, COLUMNS};
+use super::{faults, holds, matrix, row, warnings, COLUMNS};
 use crate::summary::RunSummary;
 
 pub fn render(run: &RunSummary) -> String {
@@ -25,6 +25,10 @@ pub fn render(run: &RunSummary) -> String {
     if let Some(rows) = holds::rows(run) {
         out.push_str("\ncheckout\n");
         out.push_str(&aligned(&holds::COLUMNS, &rows, 1));
+    }
+    if let Some(rows) = faults::table(run) {
+        out.push_str("\nfaults (orders due in the windows each was active in)\n");
+        out.push_str(&aligned(&faults::COLUMNS, &rows, 3));
     }
     for w in warnings(run) {
         out.push_str(&format!("warning: {w}\n"));

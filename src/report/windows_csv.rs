@@ -3,11 +3,12 @@
 //!
 //! Invariant: the columns are the window fields of `run.json`, in the same
 //! units (milliseconds after t0, latencies in microseconds), so the file
-//! never says anything `run.json` does not.
+//! never says anything `run.json` does not; `faults` lists the names of
+//! `windows[].faults`, `;`-separated.
 
 use crate::summary::RunSummary;
 
-pub const HEADER: &str = "backend,index,start_ms,window_ms,offered,granted,sold_out,conflict,error,unknown,retries,oversold_orders,oversold_at_grant,p50_us,p90_us,p99_us,p999_us,max_us,is_peak";
+pub const HEADER: &str = "backend,index,start_ms,window_ms,offered,granted,sold_out,conflict,error,unknown,retries,oversold_orders,oversold_at_grant,p50_us,p90_us,p99_us,p999_us,max_us,is_peak,faults";
 
 pub fn render(run: &RunSummary) -> String {
     let mut out = format!("{HEADER}\n");
@@ -16,7 +17,7 @@ pub fn render(run: &RunSummary) -> String {
         for w in &b.windows {
             let (o, l) = (&w.orders, &w.latency_us);
             out.push_str(&format!(
-                "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n",
+                "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n",
                 b.name,
                 w.index,
                 w.start_ms,
@@ -35,7 +36,10 @@ pub fn render(run: &RunSummary) -> String {
                 l.p99,
                 l.p999,
                 l.max,
-                peak == Some(w.index)
+                peak == Some(w.index),
+                // Fault names hold no `,` or `;` (validation), so one cell
+                // lists them all.
+                w.faults.join(";")
             ));
         }
     }

@@ -7,6 +7,7 @@
 
 mod checkout;
 mod clock;
+mod faults;
 mod summarize;
 pub(crate) mod ticker;
 mod unrecorded;
@@ -152,6 +153,7 @@ impl AsyncBackendFn<Result<BackendRun, BackendError>> for RunOne<'_> {
             return checkout::run(backend, checkout, scenario, plan, spec, index, options).await;
         }
         let environment = backend.environment();
+        let staged = faults::for_backend(&scenario.faults, &spec.name);
         let shared = Arc::new(Shared {
             backend,
             ledger: Ledger::new(&scenario.skus),
@@ -163,8 +165,10 @@ impl AsyncBackendFn<Result<BackendRun, BackendError>> for RunOne<'_> {
             trace: options.trace.clone(),
             backend_index: index as u16,
             closed_loop_ids: AtomicU64::new(0),
+            latency: Padded(faults::knob(&staged)),
         });
         let clients = spawn_clients(&shared, scenario, plan, options);
+        let fault_task = faults::spawn(&shared, &staged, options.stop.clone());
         let ticker = ticker::spawn(
             Arc::clone(&shared),
             spec.name.clone(),
@@ -176,6 +180,10 @@ impl AsyncBackendFn<Result<BackendRun, BackendError>> for RunOne<'_> {
             let _ = client.await;
         }
         let duration = Duration::from_nanos(shared.clock.now_ns());
+        let fault_failure = fault_task.and_then(faults::FaultTask::finish);
+        if let Some(failure) = &fault_failure {
+            eprintln!("warning: {}: {failure}; the run went on", spec.name);
+        }
         ticker.abort();
         if options.progress {
             ticker::clear();
@@ -206,7 +214,9 @@ impl AsyncBackendFn<Result<BackendRun, BackendError>> for RunOne<'_> {
             samples: &samples,
             duration_ns: duration.as_nanos() as u64,
             abort_reason,
-            first_error: shared.backend.first_error(),
+            // A failed fault is the harness's trouble, not the backend's:
+            // it is named only when the backend reported nothing worse.
+            first_error: shared.backend.first_error().or(fault_failure),
         });
         summary.batches = shared.backend.batches();
         Ok(BackendRun {

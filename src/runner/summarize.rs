@@ -6,7 +6,7 @@
 use crate::audit::{Audit, IdCheck};
 use crate::ledger::GrantSample;
 use crate::metrics::histogram;
-use crate::metrics::windows::{self, WindowGrid};
+use crate::metrics::windows::{self, FaultSpan, WindowGrid};
 use crate::metrics::Recorder;
 use crate::plan::Plan;
 use crate::scenario::{BackendSpec, Scenario};
@@ -32,7 +32,27 @@ pub fn backend_summary(m: &Measured) -> BackendSummary {
     let rec = m.recorder;
     let audit = m.audit;
     let grid: WindowGrid = m.plan.grid;
-    let all_windows = windows::windows(grid, &rec.windows);
+    let faults: Vec<FaultSpan> = m
+        .scenario
+        .faults
+        .iter()
+        .filter(|f| f.applies_to(&m.spec.name))
+        .map(|f| {
+            let (start_ns, end_ns) = f.span_ns();
+            FaultSpan {
+                name: &f.name,
+                start_ns,
+                end_ns,
+            }
+        })
+        .collect();
+    let mut all_windows = windows::windows(grid, &rec.windows);
+    windows::mark_faults(grid, &mut all_windows, &faults);
+    let mut peak = windows::peak(grid, rec, &all_windows);
+    if peak.flat {
+        // The whole run stands in for the peak: every fault of it was active.
+        peak.window.faults = faults.iter().map(|f| f.name.to_string()).collect();
+    }
     let c = &rec.counts;
     let (store, strategy) = m.spec.kind.store_and_strategy();
     let duration_s = m.duration_ns as f64 / 1e9;
@@ -104,9 +124,9 @@ pub fn backend_summary(m: &Measured) -> BackendSummary {
         co_safe: c.offered == c.open_loop_offered,
         harness_saturated: lag.p99 * 1000.0 > m.scenario.saturation_limit.as_nanos() as f64,
         dispatch_lag_us: lag,
-        peak: windows::peak(grid, rec, &all_windows),
+        peak,
         worst: windows::worst(&all_windows, m.scenario.min_window_orders),
-        skus: top_skus(m, grid),
+        skus: top_skus(m, grid, &faults),
         oversell_samples: m
             .samples
             .iter()
@@ -133,7 +153,7 @@ fn ratio(a: u64, b: u64) -> f64 {
 }
 
 /// The most demanded SKUs; the hottest (by the plan) carries its own windows.
-fn top_skus(m: &Measured, grid: WindowGrid) -> Vec<SkuSummary> {
+fn top_skus(m: &Measured, grid: WindowGrid, faults: &[FaultSpan]) -> Vec<SkuSummary> {
     let rec = m.recorder;
     let mut order: Vec<usize> = (0..m.scenario.skus.len()).collect();
     order.sort_by_key(|&i| (std::cmp::Reverse(rec.sku_orders[i]), i));
@@ -153,7 +173,9 @@ fn top_skus(m: &Measured, grid: WindowGrid) -> Vec<SkuSummary> {
                 oversold: a.oversold,
                 undersold: a.undersold,
                 windows: if i == m.plan.hot_sku as usize {
-                    windows::windows(grid, &rec.hot_windows)
+                    let mut hot = windows::windows(grid, &rec.hot_windows);
+                    windows::mark_faults(grid, &mut hot, faults);
+                    hot
                 } else {
                     Vec::new()
                 },

@@ -6,6 +6,7 @@
 //! outlives its own request.
 
 use super::clock::RunClock;
+use super::faults::{delayed, LatencyKnob};
 use super::unrecorded::Unrecorded;
 use crate::backend::{Backend, Reply, SentFlag};
 use crate::ledger::{GrantSample, GrantVerdict, Ledger};
@@ -69,7 +70,7 @@ impl StopSignal {
     }
 
     /// Resolves once the signal has reached `at_least`.
-    async fn reached(&mut self, at_least: Stop) {
+    pub(super) async fn reached(&mut self, at_least: Stop) {
         let _ = self.waited.wait_for(|s| *s >= at_least).await;
     }
 }
@@ -100,6 +101,11 @@ pub struct Shared<B> {
     pub trace: Option<TraceSink>,
     pub backend_index: u16,
     pub closed_loop_ids: AtomicU64,
+    /// The delay latency faults add to each attempt; `None` when the run
+    /// has no latency fault for this backend, so the attempt pays one test
+    /// of a line nobody writes. Padded: `closed_loop_ids` beside it is
+    /// written by every closed-loop order.
+    pub latency: Padded<Option<LatencyKnob>>,
 }
 
 impl<B: Backend> Shared<B> {
@@ -129,11 +135,34 @@ impl<B: Backend> Shared<B> {
     }
 
     /// Run one attempt sent at `sent_ns`, bounded by the timeout from then
-    /// (or given up on when the run is abandoned), classified at the boundary.
-    /// Also says whether the answer was ready at the first poll.
+    /// (or given up on when the run is abandoned), classified at the boundary,
+    /// with the delay of the latency faults active at the send added around
+    /// the backend's call. Also says whether the answer was ready at the
+    /// first poll.
     async fn attempt(&self, order: &Order, sent_ns: u64, stop: &mut StopSignal) -> (Reply, bool) {
         let sent = SentFlag::default();
-        let mut reserve = pin!(self.backend.reserve(order.id, order.sku, order.qty, &sent));
+        if let Some(knob) = &*self.latency {
+            // The send time differs between the attempts of one order.
+            if let Some(delay) = knob.delay(order.id ^ sent_ns.rotate_left(32)) {
+                let reserve = self.backend.reserve(order.id, order.sku, order.qty, &sent);
+                let call = delayed(reserve, &sent, delay);
+                return self.bounded(call, sent_ns, &sent, stop).await;
+            }
+        }
+        let reserve = self.backend.reserve(order.id, order.sku, order.qty, &sent);
+        self.bounded(reserve, sent_ns, &sent, stop).await
+    }
+
+    /// Await `call`, an attempt sent at `sent_ns`: bounded by the timeout
+    /// from then, or given up on when the run is abandoned.
+    async fn bounded(
+        &self,
+        call: impl Future<Output = Reply>,
+        sent_ns: u64,
+        sent: &SentFlag,
+        stop: &mut StopSignal,
+    ) -> (Reply, bool) {
+        let mut reserve = pin!(call);
         // An answer ready at the first poll (an in-process store) came
         // before any deadline or signal could: it needs no timer. Arming
         // one costs a clock read and a reference to the runtime's shared

@@ -209,6 +209,7 @@ fn friendly(message: &str, key: &str) -> String {
             "expected an inline table such as `{ min = 1, max = 3 }`",
         ),
         ("expected struct RawEvent", "expected an `[[event]]` table"),
+        ("expected struct RawFault", "expected a `[[fault]]` table"),
         (
             "expected struct RawQuantity",
             "expected an inline table such as `{ fixed = 1 }` or `{ min = 1, max = 3 }`",

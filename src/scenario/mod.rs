@@ -3,6 +3,7 @@
 mod checkout;
 mod duration;
 mod error;
+mod faults;
 mod model;
 pub mod raw;
 pub mod validate;
@@ -10,6 +11,7 @@ pub mod validate;
 pub use checkout::*;
 pub use duration::parse_duration;
 pub use error::ScenarioError;
+pub use faults::*;
 pub use model::*;
 pub use validate::expected_orders;
 

@@ -69,6 +69,8 @@ pub struct Scenario {
     /// `[checkout]` and `[[event]]`: holds, customers, retries, carts and
     /// stock events; `None` runs plain reservations on the fast path.
     pub checkout: Option<crate::scenario::Checkout>,
+    /// `[[fault]]` tables, sorted by `at`; empty: nothing is staged.
+    pub faults: Vec<crate::scenario::Fault>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -127,6 +129,21 @@ pub enum Shape {
         #[serde(serialize_with = "as_ms")]
         duration: Duration,
     },
+}
+
+impl Phase {
+    /// Nanoseconds from `t0` to the phase's end (an instant phase lasts 1 ns).
+    pub fn end_ns(&self) -> u64 {
+        let length = match &self.shape {
+            Shape::Instant { .. } => 1,
+            Shape::Spread { over, .. } => over.as_nanos() as u64,
+            Shape::Constant { duration, .. }
+            | Shape::Ramp { duration, .. }
+            | Shape::Poisson { duration, .. }
+            | Shape::Closed { duration, .. } => duration.as_nanos() as u64,
+        };
+        self.at.as_nanos() as u64 + length
+    }
 }
 
 impl Shape {
@@ -448,6 +465,12 @@ impl BackendKind {
             "redis" => Some(Server::Redis),
             _ => None,
         }
+    }
+
+    /// Whether a `kill_connections` fault can end this kind's sessions:
+    /// only a server has them; an embedded store keeps its stock in process.
+    pub fn can_kill_connections(self) -> bool {
+        self.server().is_some()
     }
 
     /// Whether the kind implements the checkout calls (`take`, `confirm`,

@@ -38,6 +38,7 @@ pub struct RawScenario {
     /// Not `Spanned`, as `catalogue`: `[checkout.pay_delay]` alone implies it.
     pub checkout: Option<RawCheckout>,
     pub event: Option<Vec<Spanned<RawEvent>>>,
+    pub fault: Option<Vec<Spanned<RawFault>>>,
 }
 
 /// `[checkout]`: holds, what the customer does next, retries after a
@@ -87,6 +88,20 @@ pub struct RawEvent {
     pub sku: Option<Spanned<String>>,
     pub units: Option<Spanned<i64>>,
     pub orders: Option<Spanned<i64>>,
+}
+
+/// One `[[fault]]` table. `duration`, `latency` and `jitter` apply to
+/// `kind = "latency"`; validation rejects them on other kinds.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawFault {
+    pub name: Option<Spanned<String>>,
+    pub kind: Option<Spanned<String>>,
+    pub at: Option<RawDuration>,
+    pub duration: Option<RawDuration>,
+    pub latency: Option<RawDuration>,
+    pub jitter: Option<RawDuration>,
+    pub backends: Option<Spanned<Vec<Spanned<String>>>>,
 }
 
 /// One `[[threshold]]` table: checks on the backends `backends` selects.

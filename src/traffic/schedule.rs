@@ -204,6 +204,13 @@ pub fn schedule_hash(scenario: &Scenario) -> String {
         h.update(b"checkout\0");
         h.update(checkout.to_string().as_bytes());
     }
+    // Faults change what the backends face, so a run with them is another
+    // scenario; plain scenarios hash as they always have.
+    if !scenario.faults.is_empty() {
+        let faults = serde_json::to_value(&scenario.faults).expect("faults serialise");
+        h.update(b"faults\0");
+        h.update(faults.to_string().as_bytes());
+    }
     for order in Schedule::new(scenario).take(HASHED_ORDERS) {
         h.update(order.id.to_le_bytes());
         h.update(order.intended_ns.to_le_bytes());

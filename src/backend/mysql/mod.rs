@@ -134,12 +134,32 @@ fn classify(error: &sqlx::Error) -> Reply {
             // ER_STATEMENT_TIMEOUT (MariaDB max_statement_time),
             // ER_QUERY_TIMEOUT (MySQL max_execution_time), ER_QUERY_INTERRUPTED.
             Some(1213 | 1205 | 1020 | 1969 | 3024 | 1317) => Reply::Conflict,
+            // ER_CONNECTION_KILLED (MariaDB), ER_SERVER_SHUTDOWN: the server
+            // ended the session while the statement was in flight; one that
+            // reached its commit may have applied.
+            Some(1927 | 1053) => Reply::Unknown,
             // Any other refusal: the server answered and nothing applied.
             _ => Reply::Error,
         },
         sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed => Reply::Error,
         // I/O or protocol trouble after sending: it may have applied.
         _ => Reply::Unknown,
+    }
+}
+
+impl Mysql {
+    /// `KILL CONNECTION` every session the pool opened, by the ids recorded
+    /// at connect; one already gone is skipped (the server never hands an
+    /// id out twice, so no other session is named).
+    async fn terminate_sessions(&self) -> Result<(), String> {
+        for id in self.sessions.all() {
+            match self.admin.execute(sql::terminate(id).as_str()).await {
+                Ok(_) => {}
+                Err(e) if error_number(&e) == Some(NO_SUCH_THREAD) => {}
+                Err(e) => return Err(crate::redact::message(&e.to_string(), &self.raw_url)),
+            }
+        }
+        Ok(())
     }
 }
 
@@ -180,16 +200,7 @@ impl Backend for Mysql {
                     .await
                     .map_err(scrub)
             },
-            || async {
-                for &id in &ids {
-                    match admin.execute(sql::terminate(id).as_str()).await {
-                        Ok(_) => {}
-                        Err(e) if error_number(&e) == Some(NO_SUCH_THREAD) => {}
-                        Err(e) => return Err(scrub(e)),
-                    }
-                }
-                Ok(())
-            },
+            || self.terminate_sessions(),
         )
         .await
         .map_err(|e| BackendError::new(&self.name, format!("{} ({})", e.message, self.url)))
@@ -205,6 +216,10 @@ impl Backend for Mysql {
             .map_err(|e| {
                 BackendError::new(&self.name, format!("cannot read stored order ids: {e}"))
             })
+    }
+
+    async fn kill_connections(&self) -> Result<(), String> {
+        self.terminate_sessions().await
     }
 
     async fn snapshot(&self) -> Result<Vec<u64>, BackendError> {

@@ -115,6 +115,20 @@ impl Postgres {
         opened
     }
 
+    /// `pg_terminate_backend` every session the pool opened that is still
+    /// on the server (by the pids recorded at connect and the run's
+    /// `application_name`, so a pid reused by another session is spared).
+    async fn terminate_sessions(&self) -> Result<(), String> {
+        let pids: Vec<i32> = self.sessions.all().iter().map(|&p| p as i32).collect();
+        sqlx::query(sql::TERMINATE)
+            .bind(&pids)
+            .bind(format!("atpsim-{}", self.run_id))
+            .execute(&self.admin)
+            .await
+            .map(|_| ())
+            .map_err(|e| crate::redact::message(&e.to_string(), &self.raw_url))
+    }
+
     fn fail(&self, what: &str, e: &sqlx::Error) -> BackendError {
         let message = crate::redact::message(&e.to_string(), &self.raw_url);
         BackendError::new(&self.name, format!("{what} on {}: {message}", self.url))
@@ -129,6 +143,10 @@ fn classify(error: &sqlx::Error) -> Reply {
             // rolled back; lock_not_available (lock_timeout) and
             // query_canceled (statement_timeout): the statement was.
             Some("40001" | "40P01" | "55P03" | "57014") => Reply::Conflict,
+            // admin_shutdown, crash_shutdown: the server ended the session
+            // (`pg_terminate_backend`, a restart) while the statement was in
+            // flight; one that reached its commit may have applied.
+            Some("57P01" | "57P02") => Reply::Unknown,
             // Any other refusal: the server answered and nothing applied.
             _ => Reply::Error,
         },
@@ -179,17 +197,13 @@ impl Backend for Postgres {
                     .await
                     .map_err(scrub)
             },
-            || async {
-                sqlx::query(sql::TERMINATE)
-                    .bind(&pids)
-                    .bind(application)
-                    .execute(admin)
-                    .await
-                    .map(|_| ())
-                    .map_err(scrub)
-            },
+            || self.terminate_sessions(),
         )
         .await
+    }
+
+    async fn kill_connections(&self) -> Result<(), String> {
+        self.terminate_sessions().await
     }
 
     async fn snapshot(&self) -> Result<Vec<u64>, BackendError> {

@@ -1,7 +1,7 @@
 //! Opening a Redis backend and lending its client connections: the admin
 //! connection first (so an unreachable server fails at once), the free-slot
-//! check, named client connections, one per client or one shared, and the
-//! server settings for `run.json`.
+//! check, named client connections (their `CLIENT ID`s recorded), one per
+//! client or one shared, and the server settings for `run.json`.
 //!
 //! Invariant: a lent connection comes back only if it is fit for reuse; one
 //! that hit I/O trouble (or any error, for `redis-watch`) is dropped.
@@ -77,6 +77,7 @@ impl Redis {
             free: Mutex::new(Vec::new()),
             shared: Mutex::new(None),
             closed: AtomicBool::new(false),
+            client_ids: Mutex::new(Vec::new()),
             keys,
             run_id,
             script: redis::Script::new(RESERVE_LUA),
@@ -150,7 +151,29 @@ impl Redis {
             .get_multiplexed_async_connection_with_config(&self.config)
             .await?;
         set_name(&mut conn, &self.client_name).await?;
+        // Recorded so a `kill_connections` fault ends exactly the run's own.
+        let id: i64 = redis::cmd("CLIENT")
+            .arg("ID")
+            .query_async(&mut conn)
+            .await?;
+        self.client_ids
+            .lock()
+            .expect("client ids")
+            .push(id.to_string());
         Ok(conn)
+    }
+
+    /// `CLIENT KILL ID` each of `ids`; one already gone counts 0, no error.
+    pub(super) async fn kill_clients(&self, ids: &[String]) -> RedisResult<()> {
+        for id in ids {
+            redis::cmd("CLIENT")
+                .arg("KILL")
+                .arg("ID")
+                .arg(id)
+                .query_async::<i64>(&mut self.admin())
+                .await?;
+        }
+        Ok(())
     }
 
     /// A connection for one attempt: an idle dedicated one, the shared one,

@@ -87,6 +87,8 @@ pub struct Redis {
     shared: Mutex<Option<MultiplexedConnection>>,
     /// Set by `quiesce`: no client connection is opened after it.
     closed: AtomicBool,
+    /// `CLIENT ID` of every client connection, recorded as each connects.
+    client_ids: Mutex<Vec<String>>,
     keys: Keys,
     run_id: String,
     script: redis::Script,
@@ -252,19 +254,16 @@ impl Backend for Redis {
                     .map_err(scrub)
             },
             || async {
-                for id in self.run_clients().await.map_err(scrub)? {
-                    redis::cmd("CLIENT")
-                        .arg("KILL")
-                        .arg("ID")
-                        .arg(&id)
-                        .query_async::<i64>(&mut self.admin())
-                        .await
-                        .map_err(scrub)?;
-                }
-                Ok(())
+                let ids = self.run_clients().await.map_err(scrub)?;
+                self.kill_clients(&ids).await.map_err(scrub)
             },
         )
         .await
+    }
+
+    async fn kill_connections(&self) -> Result<(), String> {
+        let ids = self.client_ids.lock().expect("client ids").clone();
+        self.kill_clients(&ids).await.map_err(|e| self.scrub(&e))
     }
 
     async fn snapshot(&self) -> Result<Vec<u64>, BackendError> {

@@ -11,6 +11,7 @@
 //! sweep instead and is drawn by `render_sweep`.
 
 mod comparison;
+mod faults;
 mod font;
 mod heatmap;
 mod holds;

@@ -1,5 +1,5 @@
 //! Latency over time: one panel per backend with p50, p99 and the maximum of
-//! each window, the peak window shaded.
+//! each window, the peak window and the windows of each fault shaded.
 //!
 //! Invariant: every point is a window of `windows[]`, placed at the middle
 //! of its span on intended time; windows without orders draw no point.
@@ -17,6 +17,7 @@ struct Panel<'a> {
     windows: &'a [Window],
     /// (start, end) of the peak window in ms, when one stood out.
     peak: Option<(f64, f64)>,
+    faults: Vec<super::faults::Band>,
 }
 
 pub struct Timeline<'a> {
@@ -33,6 +34,7 @@ pub fn prepare<'a>(set: &SeriesSet<'a>) -> Prepared<Timeline<'a>> {
             label: s.label.clone(),
             windows: &s.backend.windows,
             peak: s.peak().map(|w| (w.start_ms, w.start_ms + w.window_ms)),
+            faults: super::faults::bands(&s.backend.windows),
         })
         .collect();
     if panels.is_empty() {
@@ -71,7 +73,8 @@ impl Chart for Timeline<'_> {
 
     fn caption(&self) -> String {
         "Latency per window over the run (p50, p99 and the slowest order of each window), \
-         one panel per backend; the shaded band is the peak window, the one with the most orders due."
+         one panel per backend; the yellow band is the peak window, the one with the most orders due, \
+         and the other bands are the windows a staged fault was active in, one colour per fault, named in the legend."
             .into()
     }
 
@@ -128,6 +131,7 @@ fn draw_panel<DB: DrawingBackend>(
                 )
             });
     }
+    super::faults::draw(&mut chart, &panel.faults, max_y)?;
     for (line, (name, colour)) in LINES.iter().enumerate() {
         let points = busy().map(|w| (w.start_ms + w.window_ms / 2.0, value(w, line)));
         chart

@@ -297,7 +297,7 @@ impl Validator<'_> {
 /// Where the top-level table `name` starts: its first header (`[name]`,
 /// `[name.x]`) or top-level key (`name = {…}`, `name.x = …`); 0 if none.
 /// Dotted headers alone imply a table without a span of its own.
-fn table_start(text: &str, name: &str) -> usize {
+pub(super) fn table_start(text: &str, name: &str) -> usize {
     let mut offset = 0;
     let mut in_root = true;
     for line in text.split_inclusive('\n') {

@@ -4,7 +4,7 @@
 //! failure is a `ScenarioError` naming file, line, column and dotted key.
 //! Checks stop at the first problem and run in the order the documentation
 //! describes the format: top-level keys, catalogue, phases, backends,
-//! checkout and events, thresholds.
+//! checkout and events, faults, thresholds.
 //!
 //! This file holds the entry points and the top-level keys; each part of the
 //! format has its own child module adding methods to `Validator`.
@@ -15,6 +15,7 @@ mod checkout;
 mod custom_lua;
 mod delay;
 mod events;
+mod faults;
 mod phases;
 mod scalars;
 mod server_options;
@@ -137,6 +138,16 @@ impl Validator<'_> {
         let phases = self.phases(raw.phase.as_deref(), &skus)?;
         let backends = self.backends(raw.backend.as_deref(), &skus, timeout)?;
         let checkout = self.checkout(&raw, &skus, &backends)?;
+        let checkout_at = match (&raw.checkout, raw.event.as_deref().and_then(<[_]>::first)) {
+            (Some(_), _) => Some(checkout::table_start(self.loc.text, "checkout")),
+            (None, e) => e.map(|e| e.span().start),
+        };
+        let faults = self.faults(
+            raw.fault.as_deref().unwrap_or_default(),
+            &phases,
+            &backends,
+            checkout_at,
+        )?;
         let thresholds = self.thresholds(raw.threshold.as_deref(), &backends)?;
 
         Ok(Scenario {
@@ -154,6 +165,7 @@ impl Validator<'_> {
             backends,
             thresholds,
             checkout,
+            faults,
         })
     }
 

@@ -1,0 +1,166 @@
+//! The faults of one backend's run: a task started with the clients that
+//! stages each `[[fault]]` at `t0 + at` on the run clock — turning latency
+//! up and down on the call path, killing the backend's server sessions —
+//! and stops at an interrupt as the clients do.
+//!
+//! Invariant: a fault that fails (a kill the server refuses) never ends the
+//! run; the task keeps the first failure for the backend's record.
+
+mod latency;
+
+pub use latency::{delayed, LatencyKnob};
+
+use super::worker::{Shared, Stop, StopSignal};
+use crate::backend::Backend;
+use crate::scenario::{Fault, FaultAction};
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+/// The faults of `scenario` that apply to `backend`, in the order they begin.
+pub fn for_backend<'a>(faults: &'a [Fault], backend: &str) -> Vec<&'a Fault> {
+    faults.iter().filter(|f| f.applies_to(backend)).collect()
+}
+
+/// The knob the clients read, `None` when no latency fault applies: the
+/// per-attempt path then costs one test of an `Option`, nothing more.
+pub fn knob(faults: &[&Fault]) -> Option<LatencyKnob> {
+    faults
+        .iter()
+        .any(|f| matches!(f.action, FaultAction::Latency { .. }))
+        .then(LatencyKnob::default)
+}
+
+/// One change the task makes, at `at_ns` from `t0`.
+struct Step {
+    at_ns: u64,
+    name: String,
+    change: Change,
+}
+
+enum Change {
+    /// A latency fault begins (`+`) or ends (`-`): the knob carries the sum
+    /// of the active ones, so overlapping faults add up.
+    Latency {
+        sign: i8,
+        latency: Duration,
+        jitter: Duration,
+    },
+    Kill,
+}
+
+fn steps(faults: &[&Fault]) -> Vec<Step> {
+    let mut steps = Vec::new();
+    for f in faults {
+        let (begin, end) = f.span_ns();
+        let name = f.name.clone();
+        match f.action {
+            FaultAction::Latency {
+                latency, jitter, ..
+            } => {
+                for (at_ns, sign) in [(begin, 1), (end, -1)] {
+                    steps.push(Step {
+                        at_ns,
+                        name: name.clone(),
+                        change: Change::Latency {
+                            sign,
+                            latency,
+                            jitter,
+                        },
+                    });
+                }
+            }
+            FaultAction::KillConnections => steps.push(Step {
+                at_ns: begin,
+                name,
+                change: Change::Kill,
+            }),
+        }
+    }
+    // Stable: a fault that ends as another begins keeps file order.
+    steps.sort_by_key(|s| s.at_ns);
+    steps
+}
+
+/// The running task of one backend's faults.
+pub struct FaultTask {
+    handle: JoinHandle<()>,
+    /// The first fault that failed, with why.
+    failure: Arc<OnceLock<String>>,
+}
+
+impl FaultTask {
+    /// Stop the task (a fault later than the last order would meet
+    /// nobody) and say which fault failed first, if any.
+    pub fn finish(self) -> Option<String> {
+        self.handle.abort();
+        self.failure.get().cloned()
+    }
+}
+
+/// Start the task staging `faults` on `shared`'s backend; `None` when
+/// there are none.
+pub fn spawn<B: Backend>(
+    shared: &Arc<Shared<B>>,
+    faults: &[&Fault],
+    stop: watch::Receiver<Stop>,
+) -> Option<FaultTask> {
+    if faults.is_empty() {
+        return None;
+    }
+    let steps = steps(faults);
+    let shared = Arc::clone(shared);
+    let failure = Arc::new(OnceLock::new());
+    let failed = Arc::clone(&failure);
+    let handle =
+        tokio::spawn(async move { stage(&shared, steps, StopSignal::new(stop), &failed).await });
+    Some(FaultTask { handle, failure })
+}
+
+async fn stage<B: Backend>(
+    shared: &Shared<B>,
+    steps: Vec<Step>,
+    mut stop: StopSignal,
+    failure: &OnceLock<String>,
+) {
+    let (mut latency, mut jitter) = (Duration::ZERO, Duration::ZERO);
+    for step in steps {
+        let due = shared.clock.instant_at(step.at_ns);
+        let stopped = tokio::select! {
+            _ = tokio::time::sleep_until(due) => false,
+            _ = stop.reached(Stop::Drain) => true,
+        };
+        if stopped {
+            break;
+        }
+        match step.change {
+            Change::Latency {
+                sign,
+                latency: l,
+                jitter: j,
+            } => {
+                if sign > 0 {
+                    (latency, jitter) = (latency + l, jitter + j);
+                } else {
+                    (latency, jitter) = (latency.saturating_sub(l), jitter.saturating_sub(j));
+                }
+                if let Some(knob) = &*shared.latency {
+                    knob.set(latency, jitter);
+                }
+            }
+            Change::Kill => {
+                if let Err(e) = shared.backend.kill_connections().await {
+                    let _ = failure.set(format!("fault {} failed: {e}", step.name));
+                }
+            }
+        }
+    }
+    // Requests drained after an interrupt are not slowed any further.
+    if let Some(knob) = &*shared.latency {
+        knob.set(Duration::ZERO, Duration::ZERO);
+    }
+}
+
+#[cfg(test)]
+mod tests;
