@@ -95,9 +95,22 @@ fn assert_survived_the_kill(b: &Value, fault: &str) {
         granted_after > 200,
         "the pool did not reconnect: {granted_after} granted after the kill"
     );
-    for figure in ["oversold", "lost_updates", "phantom"] {
+    for figure in ["oversold", "oversold_possible", "lost_updates", "phantom"] {
         assert_eq!(b["units"][figure], 0, "units.{figure}: {b}");
     }
+    assert_settled(b);
+}
+
+/// Every unknown looked up by its order id and settled one way or the other.
+pub fn assert_settled(b: &Value) {
+    let u = &b["unknowns"];
+    assert_eq!(u["order_ids"], "exact", "{u}");
+    assert_eq!(u["unresolved"], 0, "{u}");
+    assert_eq!(
+        u["resolved_granted"].as_u64().unwrap() + u["resolved_not"].as_u64().unwrap(),
+        b["orders"]["unknown"].as_u64().unwrap(),
+        "{u}"
+    );
 }
 
 #[test]

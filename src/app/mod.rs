@@ -184,6 +184,13 @@ fn describe_faults(s: &crate::scenario::Scenario) -> String {
                     ms(duration)
                 ),
                 FaultAction::KillConnections => "server sessions killed".to_string(),
+                FaultAction::StallRow { duration } => {
+                    format!("the hottest SKU's row locked for {} ms", ms(duration))
+                }
+                FaultAction::PauseWrites { duration } => {
+                    format!("writes paused for {} ms", ms(duration))
+                }
+                FaultAction::RestartServer => "the private server killed and restarted".into(),
             };
             format!(
                 "  fault {} at {:.1} ms: {what}, on {}\n",

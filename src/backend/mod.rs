@@ -180,30 +180,29 @@ pub trait Backend: Send + Sync + 'static {
         async { Ok(StoredIds::NotStored) }
     }
 
-    /// Restart the server, the way a crash does (a private `redis-server`
-    /// only: atpsim never restarts a server it did not start).
-    fn restart_server(&self) -> impl Future<Output = Result<(), BackendError>> + Send {
-        async {
-            Err(BackendError::new(
-                "",
-                "this backend cannot restart its server",
-            ))
-        }
+    /// Restart the server, the way a crash does (a `restart_server` fault;
+    /// a private `redis-server` only: atpsim never restarts a server it did
+    /// not start).
+    fn restart_server(&self) -> impl Future<Output = Result<(), String>> + Send {
+        async { Err("this backend cannot restart its server".to_string()) }
     }
 
-    /// Hold every write on the server for `pause` (a private `redis-server`
-    /// only: `CLIENT PAUSE … WRITE`).
-    fn pause_writes(
-        &self,
-        pause: Duration,
-    ) -> impl Future<Output = Result<(), BackendError>> + Send {
+    /// Hold every write on the server for `pause` (a `pause_writes` fault;
+    /// a private `redis-server` only: `CLIENT PAUSE … WRITE`).
+    fn pause_writes(&self, pause: Duration) -> impl Future<Output = Result<(), String>> + Send {
         let _ = pause;
-        async {
-            Err(BackendError::new(
-                "",
-                "this backend cannot pause its server",
-            ))
-        }
+        async { Err("this backend cannot pause its server".to_string()) }
+    }
+
+    /// Hold `sku`'s stock row locked for `hold`, in a transaction of the
+    /// backend's own admin session (a `stall_row` fault), then roll it back.
+    fn stall_row(
+        &self,
+        sku: SkuIdx,
+        hold: Duration,
+    ) -> impl Future<Output = Result<(), String>> + Send {
+        let _ = (sku, hold);
+        async { Err("this backend has no stock row to lock".to_string()) }
     }
 
     /// Close every connection and remove what the backend created (unless kept).

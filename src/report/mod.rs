@@ -142,7 +142,13 @@ pub fn warnings(run: &RunSummary) -> Vec<String> {
                 b.name, b.units.phantom
             ));
         }
-        if b.units.unknown > 0 {
+        let u = &b.unknowns;
+        if b.units.unknown > 0 && u.unresolved == 0 && u.order_ids == "exact" {
+            w.push(format!(
+                "{}: {} orders had unknown outcomes (sent, and no answer atpsim could read); their stored order ids settled them: {} took effect, {} did not, and oversold is exactly {}",
+                b.name, b.orders.unknown, u.resolved_granted, u.resolved_not, b.units.oversold
+            ));
+        } else if b.units.unknown > 0 {
             let bound = if b.units.oversold_possible > b.units.oversold {
                 format!("oversold could be as high as {}", b.units.oversold_possible)
             } else {
@@ -151,8 +157,15 @@ pub fn warnings(run: &RunSummary) -> Vec<String> {
                     b.units.oversold
                 )
             };
+            let why = match u.order_ids.as_str() {
+                "lost" => "; the server lost the order ids that would have settled them",
+                "disagree" => {
+                    "; the stored order ids do not add up to the stock rows, so they settle nothing"
+                }
+                _ => "",
+            };
             w.push(format!(
-                "{}: {} units had unknown outcomes (sent, and no answer atpsim could read: a timeout, a lost connection or a reply it does not understand; see the first error); {bound}",
+                "{}: {} units had unknown outcomes (sent, and no answer atpsim could read: a timeout, a lost connection or a reply it does not understand; see the first error); {bound}{why}",
                 b.name, b.units.unknown
             ));
         }

@@ -168,7 +168,7 @@ impl AsyncBackendFn<Result<BackendRun, BackendError>> for RunOne<'_> {
             latency: Padded(faults::knob(&staged)),
         });
         let clients = spawn_clients(&shared, scenario, plan, options);
-        let fault_task = faults::spawn(&shared, &staged, options.stop.clone());
+        let fault_task = faults::spawn(&shared, &staged, options.stop.clone(), plan.hot_sku);
         let ticker = ticker::spawn(
             Arc::clone(&shared),
             spec.name.clone(),

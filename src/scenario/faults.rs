@@ -1,5 +1,6 @@
 //! `[[fault]]`: trouble staged at a time of the run — added latency on the
-//! harness's call path, or the backend's server sessions killed.
+//! harness's call path, the backend's server sessions killed, the hot row
+//! locked, or a private Redis paused or restarted.
 //!
 //! Invariant: a `Fault` value has passed validation: its `at` lies before
 //! the schedule's end, its name is unique in the scenario, every backend it
@@ -44,6 +45,19 @@ pub enum FaultAction {
     },
     /// At `at`, every server session the backend's clients opened is ended.
     KillConnections,
+    /// A transaction holds the hottest SKU's row lock for `duration`.
+    StallRow {
+        #[serde(serialize_with = "as_ms")]
+        duration: Duration,
+    },
+    /// A private redis-server holds every write for `duration`.
+    PauseWrites {
+        #[serde(serialize_with = "as_ms")]
+        duration: Duration,
+    },
+    /// A private redis-server is killed at `at` and starts again on its own
+    /// directory: only what its persistence kept comes back.
+    RestartServer,
 }
 
 impl Fault {
@@ -56,8 +70,10 @@ impl Fault {
     pub fn span_ns(&self) -> (u64, u64) {
         let at = self.at.as_nanos() as u64;
         match self.action {
-            FaultAction::Latency { duration, .. } => (at, at + duration.as_nanos() as u64),
-            FaultAction::KillConnections => (at, at + 1),
+            FaultAction::Latency { duration, .. }
+            | FaultAction::StallRow { duration }
+            | FaultAction::PauseWrites { duration } => (at, at + duration.as_nanos() as u64),
+            FaultAction::KillConnections | FaultAction::RestartServer => (at, at + 1),
         }
     }
 }

@@ -473,6 +473,25 @@ impl BackendKind {
         self.server().is_some()
     }
 
+    /// Kinds whose reservations lock the SKU's row of the `{{stock}}`
+    /// table, which a `stall_row` fault then holds locked.
+    pub fn can_stall_row(self) -> bool {
+        use BackendKind::*;
+        matches!(
+            self,
+            PostgresNaive
+                | PostgresAtomic
+                | PostgresForUpdate
+                | PostgresAdvisory
+                | PostgresTx
+                | PostgresBatch
+                | MysqlNaive
+                | MysqlAtomic
+                | MysqlForUpdate
+                | MysqlTx
+        )
+    }
+
     /// Whether the kind implements the checkout calls (`take`, `confirm`,
     /// `release`, `refund`, `adjust`, `reap`) a scenario with `[checkout]`
     /// or `[[event]]` needs.

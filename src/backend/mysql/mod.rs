@@ -222,6 +222,18 @@ impl Backend for Mysql {
         self.terminate_sessions().await
     }
 
+    async fn stall_row(&self, sku: SkuIdx, hold: Duration) -> Result<(), String> {
+        let scrub = |e: sqlx::Error| crate::redact::message(&e.to_string(), &self.raw_url);
+        let mut tx = self.admin.begin().await.map_err(scrub)?;
+        sqlx::query(&self.sql.for_update_read)
+            .bind(sku as i64)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(scrub)?;
+        tokio::time::sleep(hold).await;
+        tx.rollback().await.map_err(scrub)
+    }
+
     async fn snapshot(&self) -> Result<Vec<u64>, BackendError> {
         strategies::snapshot(self).await.map_err(|e| {
             BackendError::new(

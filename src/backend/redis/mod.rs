@@ -271,11 +271,13 @@ impl Backend for Redis {
         // of the run: what it shows reserved is nothing at all.
         if !self.marker_exists().await? {
             self.lost_data.store(true, Ordering::Release);
-            let _ = self.first_error.set(format!(
+            let lost = format!(
                 "the server lost the run's keys ({} is gone): it restarted without persistence \
-                 or was flushed",
+                 or was flushed; its grants count as lost updates",
                 self.keys.meta()
-            ));
+            );
+            eprintln!("warning: {}: {lost}", self.name);
+            let _ = self.first_error.set(lost);
             return Ok(vec![0; self.skus as usize]);
         }
         strategies::snapshot(self, &mut self.admin())
@@ -316,37 +318,28 @@ impl Backend for Redis {
             })
     }
 
-    async fn restart_server(&self) -> Result<(), BackendError> {
+    async fn restart_server(&self) -> Result<(), String> {
         let Some(server) = &self.private else {
-            return Err(BackendError::new(
-                &self.name,
-                "only a private server (`server = \"private\"`) is restarted",
-            ));
+            return Err("only a private server (`server = \"private\"`) is restarted".into());
         };
-        server
-            .restart()
-            .await
-            .map_err(|e| BackendError::new(&self.name, e))?;
+        server.restart().await?;
         // The old connections died with the server; clients reconnect as
         // their attempts fail, the admin connection here.
         let mut admin = self
             .client
             .get_multiplexed_async_connection()
             .await
-            .map_err(|e| BackendError::new(&self.name, self.scrub(&e)))?;
+            .map_err(|e| self.scrub(&e))?;
         connections::set_name(&mut admin, &format!("{}-admin", self.client_name))
             .await
-            .map_err(|e| BackendError::new(&self.name, self.scrub(&e)))?;
+            .map_err(|e| self.scrub(&e))?;
         *self.admin.lock().expect("admin connection") = admin;
         Ok(())
     }
 
-    async fn pause_writes(&self, pause: Duration) -> Result<(), BackendError> {
+    async fn pause_writes(&self, pause: Duration) -> Result<(), String> {
         if self.private.is_none() {
-            return Err(BackendError::new(
-                &self.name,
-                "only a private server (`server = \"private\"`) is paused",
-            ));
+            return Err("only a private server (`server = \"private\"`) is paused".into());
         }
         redis::cmd("CLIENT")
             .arg("PAUSE")
@@ -354,7 +347,7 @@ impl Backend for Redis {
             .arg("WRITE")
             .query_async::<()>(&mut self.admin())
             .await
-            .map_err(|e| BackendError::new(&self.name, self.scrub(&e)))
+            .map_err(|e| self.scrub(&e))
     }
 
     async fn close(&self) {

@@ -1,7 +1,8 @@
 //! The faults of one backend's run: a task started with the clients that
 //! stages each `[[fault]]` at `t0 + at` on the run clock — turning latency
-//! up and down on the call path, killing the backend's server sessions —
-//! and stops at an interrupt as the clients do.
+//! up and down on the call path, killing the backend's server sessions,
+//! locking the hot row, pausing or restarting a private server — and stops
+//! at an interrupt as the clients do.
 //!
 //! Invariant: a fault that fails (a kill the server refuses) never ends the
 //! run; the task keeps the first failure for the backend's record.
@@ -12,7 +13,7 @@ pub use latency::{delayed, LatencyKnob};
 
 use super::worker::{Shared, Stop, StopSignal};
 use crate::backend::Backend;
-use crate::scenario::{Fault, FaultAction};
+use crate::scenario::{Fault, FaultAction, SkuIdx};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 use tokio::sync::watch;
@@ -48,6 +49,11 @@ enum Change {
         jitter: Duration,
     },
     Kill,
+    /// Lock the hottest SKU's row for this long, in a task of its own so
+    /// later faults keep their times.
+    Stall(Duration),
+    Pause(Duration),
+    Restart,
 }
 
 fn steps(faults: &[&Fault]) -> Vec<Step> {
@@ -76,6 +82,21 @@ fn steps(faults: &[&Fault]) -> Vec<Step> {
                 name,
                 change: Change::Kill,
             }),
+            FaultAction::StallRow { duration } => steps.push(Step {
+                at_ns: begin,
+                name,
+                change: Change::Stall(duration),
+            }),
+            FaultAction::PauseWrites { duration } => steps.push(Step {
+                at_ns: begin,
+                name,
+                change: Change::Pause(duration),
+            }),
+            FaultAction::RestartServer => steps.push(Step {
+                at_ns: begin,
+                name,
+                change: Change::Restart,
+            }),
         }
     }
     // Stable: a fault that ends as another begins keeps file order.
@@ -100,11 +121,12 @@ impl FaultTask {
 }
 
 /// Start the task staging `faults` on `shared`'s backend; `None` when
-/// there are none.
+/// there are none. `hot_sku` is the row a stall locks.
 pub fn spawn<B: Backend>(
     shared: &Arc<Shared<B>>,
     faults: &[&Fault],
     stop: watch::Receiver<Stop>,
+    hot_sku: SkuIdx,
 ) -> Option<FaultTask> {
     if faults.is_empty() {
         return None;
@@ -114,16 +136,22 @@ pub fn spawn<B: Backend>(
     let failure = Arc::new(OnceLock::new());
     let failed = Arc::clone(&failure);
     let handle =
-        tokio::spawn(async move { stage(&shared, steps, StopSignal::new(stop), &failed).await });
+        tokio::spawn(
+            async move { stage(shared, steps, StopSignal::new(stop), failed, hot_sku).await },
+        );
     Some(FaultTask { handle, failure })
 }
 
 async fn stage<B: Backend>(
-    shared: &Shared<B>,
+    shared: Arc<Shared<B>>,
     steps: Vec<Step>,
     mut stop: StopSignal,
-    failure: &OnceLock<String>,
+    failure: Arc<OnceLock<String>>,
+    hot_sku: SkuIdx,
 ) {
+    let fail = |failure: &OnceLock<String>, name: &str, e: String| {
+        let _ = failure.set(format!("fault {name} failed: {e}"));
+    };
     let (mut latency, mut jitter) = (Duration::ZERO, Duration::ZERO);
     for step in steps {
         let due = shared.clock.instant_at(step.at_ns);
@@ -151,7 +179,26 @@ async fn stage<B: Backend>(
             }
             Change::Kill => {
                 if let Err(e) = shared.backend.kill_connections().await {
-                    let _ = failure.set(format!("fault {} failed: {e}", step.name));
+                    fail(&failure, &step.name, e);
+                }
+            }
+            Change::Stall(hold) => {
+                // Detached: it ends by itself once `hold` has passed.
+                let (shared, failure) = (Arc::clone(&shared), Arc::clone(&failure));
+                tokio::spawn(async move {
+                    if let Err(e) = shared.backend.stall_row(hot_sku, hold).await {
+                        fail(&failure, &step.name, e);
+                    }
+                });
+            }
+            Change::Pause(pause) => {
+                if let Err(e) = shared.backend.pause_writes(pause).await {
+                    fail(&failure, &step.name, e);
+                }
+            }
+            Change::Restart => {
+                if let Err(e) = shared.backend.restart_server().await {
+                    fail(&failure, &step.name, e);
                 }
             }
         }

@@ -95,7 +95,9 @@ fn a_timeout_in_the_first_half_of_the_delay_is_an_unknown_that_never_applied() {
     let b = run(&with_latency("300ms", "100ms"));
     assert_eq!((b.orders.granted, b.orders.unknown), (50, 50));
     assert_eq!(b.units.unknown, 50);
-    assert_eq!(b.unknowns.resolved_not, 50, "{:?}", b.unknowns);
+    // memory-atomic stores no order ids: the unknowns stay bounds (the
+    // servers' tests in tests/faults.rs see them settled).
+    assert_eq!(b.unknowns.unresolved, 50, "{:?}", b.unknowns);
     assert_eq!(b.units.lost_updates + b.units.phantom, 0);
     assert_marked(&b);
     let unknown: u64 = b.windows.iter().map(|w| w.orders.unknown).sum();
@@ -120,7 +122,7 @@ fn a_timeout_in_the_second_half_of_the_delay_is_an_unknown_that_applied() {
     // the 100 ms timeout fires on the way back.
     let b = run(&with_latency("150ms", "100ms"));
     assert_eq!((b.orders.granted, b.orders.unknown), (50, 50));
-    assert_eq!(b.unknowns.resolved_granted, 50, "{:?}", b.unknowns);
+    assert_eq!(b.unknowns.unresolved, 50, "{:?}", b.unknowns);
     assert_eq!(b.units.lost_updates + b.units.phantom, 0);
     assert_eq!(b.windows[1].orders.unknown, 0);
     assert_eq!(b.windows[3].orders.unknown, 10);

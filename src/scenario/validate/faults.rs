@@ -15,7 +15,13 @@ use std::time::Duration;
 use toml::Spanned;
 
 /// The fault kinds, in the order the documentation lists them.
-const FAULT_KINDS: [&str; 2] = ["latency", "kill_connections"];
+const FAULT_KINDS: [&str; 5] = [
+    "latency",
+    "kill_connections",
+    "stall_row",
+    "pause_writes",
+    "restart_server",
+];
 /// Why a fault's `duration` is capped like the run's other settings.
 const DURATION_WHY: &str = "a fault is staged within a run, and no run setting may exceed an hour";
 /// Why the added latency is capped like a memory backend's `rtt`.
@@ -105,18 +111,24 @@ impl Validator<'_> {
             ));
         }
         if kind != "latency" {
+            let lasts = matches!(kind, "stall_row" | "pause_writes");
             let latency_only = [
-                ("duration", f.duration.as_ref()),
+                ("duration", f.duration.as_ref().filter(|_| !lasts)),
                 ("latency", f.latency.as_ref()),
                 ("jitter", f.jitter.as_ref()),
             ];
+            let takes = if lasts {
+                "`at` and `duration`"
+            } else {
+                "only `at`"
+            };
             for (k, v) in latency_only {
                 if let Some(v) = v {
                     return Err(self.loc.key_of(
                         v.span().start,
                         format!("{key}.{k}"),
                         format!(
-                            "`{k}` does not apply to kind = {kind:?}, which takes only `at`, and optionally `name` and `backends`"
+                            "`{k}` does not apply to kind = {kind:?}, which takes {takes}, and optionally `name` and `backends`"
                         ),
                     ));
                 }
@@ -149,12 +161,17 @@ impl Validator<'_> {
         }
         let action = match kind {
             "latency" => self.latency_fault(key, f, table_at)?,
+            "stall_row" => FaultAction::StallRow {
+                duration: self.fault_duration(key, f, table_at, "the row stays locked")?,
+            },
+            "pause_writes" => FaultAction::PauseWrites {
+                duration: self.fault_duration(key, f, table_at, "writes are held")?,
+            },
+            "restart_server" => FaultAction::RestartServer,
             _ => FaultAction::KillConnections,
         };
         let targets = self.fault_backends(key, f, backends)?;
-        if action == FaultAction::KillConnections {
-            self.can_kill(key, f, kind_raw, &targets, backends)?;
-        }
+        self.can_stage(key, f, kind_raw, &action, &targets, backends)?;
         let name = match &f.name {
             Some(n) => self.fault_name(key, n)?,
             None => format!("{kind}@{}", duration_text_or_zero(at)),
@@ -165,6 +182,30 @@ impl Validator<'_> {
             action,
             backends: targets,
         })
+    }
+
+    /// The `duration` a lasting fault needs; `what` says what lasts.
+    fn fault_duration(
+        &self,
+        key: &str,
+        f: &RawFault,
+        table_at: usize,
+        what: &str,
+    ) -> Result<Duration> {
+        let Some(d) = &f.duration else {
+            return Err(self.missing(
+                table_at,
+                &format!("{key}.duration"),
+                format!("missing `duration`: how long {what}; add e.g. `duration = \"500ms\"`"),
+            ));
+        };
+        self.positive_duration(
+            Some(d),
+            &format!("{key}.duration"),
+            "500ms",
+            MAX_RUN_SETTING,
+            DURATION_WHY,
+        )
     }
 
     fn latency_fault(&self, key: &str, f: &RawFault, table_at: usize) -> Result<FaultAction> {
@@ -261,12 +302,15 @@ impl Validator<'_> {
         Ok(out)
     }
 
-    /// Refuses a `kill_connections` fault on a backend without server sessions.
-    fn can_kill(
+    /// Refuses a fault on a backend that cannot have it: a kill without
+    /// server sessions, a stall without a stock row to lock, a pause or a
+    /// restart of a server atpsim did not start.
+    fn can_stage(
         &self,
         key: &str,
         f: &RawFault,
         kind_raw: &Spanned<String>,
+        action: &FaultAction,
         targets: &[String],
         backends: &[BackendSpec],
     ) -> Result<()> {
@@ -275,9 +319,23 @@ impl Validator<'_> {
                 .iter()
                 .find(|b| &b.name == target)
                 .expect("targets are the run's backends");
-            if spec.kind.can_kill_connections() {
+            let why = match action {
+                FaultAction::Latency { .. } => None,
+                FaultAction::KillConnections => (!spec.kind.can_kill_connections()).then(|| {
+                    "keeps its stock in process and has no server sessions to kill; `kill_connections` applies to PostgreSQL, MariaDB/MySQL and Redis backends only"
+                }),
+                FaultAction::StallRow { .. } => (!spec.kind.can_stall_row()).then(|| {
+                    "has no `{{stock}}` row of atpsim's to lock; `stall_row` applies to the PostgreSQL and MariaDB/MySQL kinds other than sharded and custom"
+                }),
+                FaultAction::PauseWrites { .. } | FaultAction::RestartServer => {
+                    spec.options.private_redis.is_none().then(|| {
+                        "is not on a private redis-server; server-wide faults run only on a server atpsim starts for the run, never on a shared one: give that backend `server = \"private\"` (Redis kinds)"
+                    })
+                }
+            };
+            let Some(why) = why else {
                 continue;
-            }
+            };
             // Point at the name when the fault lists it, else at the kind.
             let listed = f.backends.as_ref().and_then(|list| {
                 list.get_ref()
@@ -293,7 +351,7 @@ impl Validator<'_> {
                 at,
                 at_key,
                 format!(
-                    "backend {target:?} ({}) keeps its stock in process and has no server sessions to kill; `kill_connections` applies to PostgreSQL, MariaDB/MySQL and Redis backends only — list those in `backends = [...]`",
+                    "backend {target:?} ({}) {why} — list such backends in `backends = [...]`",
                     spec.kind.as_str()
                 ),
             ));
