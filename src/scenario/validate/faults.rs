@@ -321,16 +321,16 @@ impl Validator<'_> {
                 .expect("targets are the run's backends");
             let why = match action {
                 FaultAction::Latency { .. } => None,
-                FaultAction::KillConnections => (!spec.kind.can_kill_connections()).then(|| {
-                    "keeps its stock in process and has no server sessions to kill; `kill_connections` applies to PostgreSQL, MariaDB/MySQL and Redis backends only"
-                }),
-                FaultAction::StallRow { .. } => (!spec.kind.can_stall_row()).then(|| {
-                    "has no `{{stock}}` row of atpsim's to lock; `stall_row` applies to the PostgreSQL and MariaDB/MySQL kinds other than sharded and custom"
-                }),
+                FaultAction::KillConnections => (!spec.kind.can_kill_connections()).then_some(
+                    "keeps its stock in process and has no server sessions to kill; `kill_connections` applies to PostgreSQL, MariaDB/MySQL and Redis backends only",
+                ),
+                FaultAction::StallRow { .. } => (!spec.kind.can_stall_row()).then_some(
+                    "has no `{{stock}}` row of atpsim's to lock; `stall_row` applies to the PostgreSQL and MariaDB/MySQL kinds other than sharded and custom",
+                ),
                 FaultAction::PauseWrites { .. } | FaultAction::RestartServer => {
-                    spec.options.private_redis.is_none().then(|| {
-                        "is not on a private redis-server; server-wide faults run only on a server atpsim starts for the run, never on a shared one: give that backend `server = \"private\"` (Redis kinds)"
-                    })
+                    spec.options.private_redis.is_none().then_some(
+                        "is not on a private redis-server; server-wide faults run only on a server atpsim starts for the run, never on a shared one: give that backend `server = \"private\"` (Redis kinds)",
+                    )
                 }
             };
             let Some(why) = why else {

@@ -300,3 +300,99 @@ fn faults_do_not_combine_with_a_checkout() {
         &["does not combine with `[checkout]`"],
     );
 }
+
+#[test]
+fn a_stall_needs_a_duration_and_a_stock_row_to_lock() {
+    assert_err(
+        &with("\n[[fault]]\nkind = \"stall_row\"\nat = \"1s\"\nbackends = [\"postgres-atomic\"]\n"),
+        "[[fault]]",
+        "fault[0].duration",
+        &["missing `duration`", "row stays locked"],
+    );
+    assert_err(
+        &with("\n[[fault]]\nkind = \"stall_row\"\nat = \"1s\"\nduration = \"1s\"\nlatency = \"5ms\"\n"),
+        "latency = \"5ms\"",
+        "fault[0].latency",
+        &["does not apply to kind = \"stall_row\"", "`at` and `duration`"],
+    );
+    assert_err(
+        &with("\n[[fault]]\nkind = \"stall_row\"\nat = \"1s\"\nduration = \"1s\"\nbackends = [\"redis-lua\"]\n"),
+        "backends = ",
+        "fault[0].backends[0]",
+        &["(redis-lua) has no `{{stock}}` row of atpsim's to lock"],
+    );
+}
+
+#[test]
+fn server_wide_faults_run_only_on_a_private_redis() {
+    for fault in [
+        "kind = \"restart_server\"\nat = \"1s\"",
+        "kind = \"pause_writes\"\nat = \"1s\"\nduration = \"200ms\"",
+    ] {
+        assert_err(
+            &with(&format!(
+                "\n[[fault]]\n{fault}\nbackends = [\"redis-lua\"]\n"
+            )),
+            "backends = ",
+            "fault[0].backends[0]",
+            &["not on a private redis-server", "never on a shared one"],
+        );
+    }
+    let private = doc(
+        HEAD,
+        "\n[[phase]]\nkind = \"constant\"\nrate = 10\nduration = \"2s\"\n",
+        "\n[[backend]]\nkind = \"redis-lua\"\nserver = \"private\"\npersistence = \"none\"\n\
+         [[fault]]\nkind = \"restart_server\"\nat = \"1s\"\n",
+    );
+    let s = parse(&private, Path::new("s.toml")).unwrap();
+    assert_eq!(s.faults[0].action, FaultAction::RestartServer);
+    assert_eq!(
+        s.backends[0].options.private_redis,
+        Some(crate::scenario::Persistence::None)
+    );
+}
+
+#[test]
+fn a_private_redis_takes_no_url_and_persistence_needs_it() {
+    let backend = |body: &str| {
+        doc(
+            HEAD,
+            "\n[[phase]]\nkind = \"constant\"\nrate = 10\nduration = \"2s\"\n",
+            &format!("\n[[backend]]\nkind = \"redis-lua\"\n{body}\n"),
+        )
+    };
+    assert_err(
+        &backend("server = \"private\"\nurl = \"redis://127.0.0.1:6379/0\""),
+        "url = ",
+        "backend[0].url",
+        &["starts a redis-server of its own"],
+    );
+    assert_err(
+        &backend("persistence = \"none\""),
+        "persistence = ",
+        "backend[0].persistence",
+        &["add `server = \"private\"`"],
+    );
+    assert_err(
+        &backend("server = \"private\"\npersistence = \"rdb\""),
+        "persistence = ",
+        "backend[0].persistence",
+        &["unknown persistence \"rdb\"", "`aof-always`, `none`"],
+    );
+    assert_err(
+        &backend("server = \"mine\""),
+        "server = ",
+        "backend[0].server",
+        &["unknown server \"mine\""],
+    );
+    assert_err(
+        &doc(
+            HEAD,
+            "\n[[phase]]\nkind = \"constant\"\nrate = 10\nduration = \"2s\"\n",
+            "\n[[backend]]\nkind = \"postgres-atomic\"\nserver = \"private\"\n",
+        ),
+        "server = ",
+        "backend[0].server",
+        &["is not an option of postgres-atomic"],
+    );
+}
