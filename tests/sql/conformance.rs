@@ -251,10 +251,13 @@ pub fn keep_leaves_the_tables(store: &Store) {
             .await;
         assert_eq!(reserved, 10, "the kept table shows the final state");
         admin.exec(&format!("DROP TABLE {table}")).await;
-        // The atomic kinds keep their checkout orders beside the stock.
-        admin
-            .exec(&format!("DROP TABLE IF EXISTS atpsim_orders_{id}"))
-            .await;
+        // The atomic kinds keep their checkout orders and stored order ids
+        // beside the stock.
+        for kept in ["orders", "reservations"] {
+            admin
+                .exec(&format!("DROP TABLE IF EXISTS atpsim_{kept}_{id}"))
+                .await;
+        }
         admin
             .exec(&format!("DELETE FROM atpsim_meta WHERE run_id = '{id}'"))
             .await;
