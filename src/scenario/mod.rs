@@ -5,6 +5,8 @@ mod duration;
 mod error;
 mod model;
 pub mod raw;
+#[cfg(test)]
+mod readme_limits;
 pub mod validate;
 
 pub use checkout::*;

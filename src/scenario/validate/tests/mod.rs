@@ -7,6 +7,7 @@
 mod backends;
 mod catalogue;
 mod checkout;
+mod limits;
 mod phases;
 mod servers;
 mod syntax;
