@@ -5,6 +5,7 @@
 //! snapshot `R`, compared against what the harness itself was promised.
 
 use crate::ledger::SkuTotals;
+use std::borrow::Borrow;
 
 /// The audit's findings for one SKU.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -30,7 +31,7 @@ pub struct Audit {
     pub unknown: u64,
     /// `C` per SKU.
     pub committed: Vec<u64>,
-    pub skus: Vec<SkuAudit>,
+    /// The sum of every SKU's findings; one SKU's are `audit_sku`'s.
     pub total: SkuAudit,
 }
 
@@ -82,13 +83,25 @@ fn resolve_unknowns(t: &SkuTotals, reserved: u64) -> (u64, u64, u64) {
 
 /// Audit every SKU; `reserved[i]` is the snapshot of SKU `i`.
 pub fn audit(totals: &[SkuTotals], reserved: &[u64]) -> Audit {
-    let skus: Vec<SkuAudit> = totals
-        .iter()
-        .zip(reserved.iter().copied().chain(std::iter::repeat(0)))
-        .map(|(t, r)| audit_sku(t, r))
-        .collect();
-    let mut total = SkuAudit::default();
-    for a in &skus {
+    audit_each(totals.iter(), reserved)
+}
+
+/// As `audit`, over totals made one at a time (`Ledger::each_total`): only
+/// the sums and `C` are kept, since every SKU's totals and findings at once
+/// would take 160 MB for a million SKUs.
+pub fn audit_each<T: Borrow<SkuTotals>>(
+    totals: impl ExactSizeIterator<Item = T>,
+    reserved: &[u64],
+) -> Audit {
+    let mut out = Audit {
+        committed: Vec::with_capacity(totals.len()),
+        ..Audit::default()
+    };
+    let reserved = reserved.iter().copied().chain(std::iter::repeat(0));
+    for (t, r) in totals.zip(reserved) {
+        let t = t.borrow();
+        let a = audit_sku(t, r);
+        let total = &mut out.total;
         total.oversold += a.oversold;
         total.oversold_possible += a.oversold_possible;
         total.within_buffer += a.within_buffer;
@@ -100,15 +113,12 @@ pub fn audit(totals: &[SkuTotals], reserved: &[u64]) -> Audit {
         total.unknowns_resolved_granted += a.unknowns_resolved_granted;
         total.unknowns_resolved_not += a.unknowns_resolved_not;
         total.unknowns_unresolved += a.unknowns_unresolved;
+        out.stock += t.stock;
+        out.granted += t.committed;
+        out.unknown += t.unknown;
+        out.committed.push(t.committed);
     }
-    Audit {
-        stock: totals.iter().map(|t| t.stock).sum(),
-        granted: totals.iter().map(|t| t.committed).sum(),
-        unknown: totals.iter().map(|t| t.unknown).sum(),
-        committed: totals.iter().map(|t| t.committed).collect(),
-        skus,
-        total,
-    }
+    out
 }
 
 #[cfg(test)]

@@ -12,7 +12,7 @@ pub(crate) mod ticker;
 mod unrecorded;
 pub mod worker;
 
-use crate::audit::audit;
+use crate::audit::{audit_each, audit_sku};
 use crate::backend::{with_backend, AsyncBackendFn, Backend, BackendError, Hooks, OpenContext};
 use crate::ledger::Ledger;
 use crate::metrics::Recorders;
@@ -183,16 +183,21 @@ impl AsyncBackendFn<Result<BackendRun, BackendError>> for RunOne<'_> {
             Err(e) => Err(e),
         };
         shared.backend.close().await;
-        let totals = shared.ledger.totals(&scenario.skus);
+        // The ledger's totals are audited one SKU at a time, never all held.
+        let ledger = &shared.ledger;
         let (reserved, abort_reason) = match snapshot {
             Ok(r) => (r, None),
             Err(e) => (
                 // Without the final state, lost updates and phantoms are unmeasured.
-                totals.iter().map(|t| t.committed).collect(),
+                ledger.each_total(&scenario.skus).map(|t| t.committed).collect(),
                 Some(format!("final state unreadable: {}", e.message)),
             ),
         };
-        let audit = audit(&totals, &reserved);
+        let audit = audit_each(ledger.each_total(&scenario.skus), &reserved);
+        let sku_audit = |i: usize| {
+            let r = reserved.get(i).copied().unwrap_or(0);
+            audit_sku(&ledger.total(i, &scenario.skus[i]), r)
+        };
         let recorder = shared.recorders.merged();
         let samples = shared.ledger.samples();
         let mut summary = summarize::backend_summary(&summarize::Measured {
@@ -201,6 +206,7 @@ impl AsyncBackendFn<Result<BackendRun, BackendError>> for RunOne<'_> {
             plan,
             recorder: &recorder,
             audit: &audit,
+            sku_audit: &sku_audit,
             samples: &samples,
             duration_ns: duration.as_nanos() as u64,
             abort_reason,
@@ -270,8 +276,8 @@ pub fn not_run(
     reason: String,
 ) -> BackendSummary {
     let ledger = Ledger::new(&scenario.skus);
-    let totals = ledger.totals(&scenario.skus);
-    let audit = audit(&totals, &vec![0; totals.len()]);
+    let audit = audit_each(ledger.each_total(&scenario.skus), &[]);
+    let sku_audit = |i: usize| audit_sku(&ledger.total(i, &scenario.skus[i]), 0);
     let recorder = Recorders::new(plan.grid, scenario.skus.len(), plan.hot_sku).merged();
     summarize::backend_summary(&summarize::Measured {
         spec,
@@ -279,6 +285,7 @@ pub fn not_run(
         plan,
         recorder: &recorder,
         audit: &audit,
+        sku_audit: &sku_audit,
         samples: &[],
         duration_ns: 0,
         abort_reason: Some(format!("not run: {reason}")),

@@ -13,7 +13,7 @@ mod shop;
 use super::summarize::{self, Measured};
 use super::worker::closed_loop_phases;
 use super::{BackendRun, RunOptions, LEAD};
-use crate::audit::audit;
+use crate::audit::{audit, audit_sku};
 use crate::backend::{Backend, BackendError};
 use crate::ledger::checkout::{CheckoutLedger, CheckoutTotals};
 use crate::metrics::Recorders;
@@ -172,6 +172,7 @@ fn summarize<B: Backend>(
         ),
     };
     let audit = audit(&totals.skus, &books.reserved);
+    let sku_audit = |i: usize| audit_sku(&totals.skus[i], books.reserved.get(i).copied().unwrap_or(0));
     let recorder = shop.recorders.merged();
     let samples = shop.ledger.samples();
     let mut summary = summarize::backend_summary(&Measured {
@@ -180,6 +181,7 @@ fn summarize<B: Backend>(
         plan,
         recorder: &recorder,
         audit: &audit,
+        sku_audit: &sku_audit,
         samples: &samples,
         duration_ns: end_ns,
         abort_reason,
