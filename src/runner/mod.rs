@@ -189,7 +189,10 @@ impl AsyncBackendFn<Result<BackendRun, BackendError>> for RunOne<'_> {
             Ok(r) => (r, None),
             Err(e) => (
                 // Without the final state, lost updates and phantoms are unmeasured.
-                ledger.each_total(&scenario.skus).map(|t| t.committed).collect(),
+                ledger
+                    .each_total(&scenario.skus)
+                    .map(|t| t.committed)
+                    .collect(),
                 Some(format!("final state unreadable: {}", e.message)),
             ),
         };

@@ -37,7 +37,10 @@ fn the_readme_states_the_limits_the_code_enforces() {
     let readme = include_str!("../../README.md");
     assert_eq!(limit(readme, "\n## Limits\n", "orders"), MAX_ORDERS);
     assert_eq!(limit(readme, "\n## Limits\n", "SKUs"), MAX_SKUS as u64);
-    assert_eq!(limit(readme, "\n## Limits\n", "windows"), MAX_WINDOWS as u64);
+    assert_eq!(
+        limit(readme, "\n## Limits\n", "windows"),
+        MAX_WINDOWS as u64
+    );
     let reference = include_str!("../../scenarios/README.md");
     assert_eq!(limit(reference, "\n## Limits\n", "orders"), MAX_ORDERS);
     assert_eq!(limit(reference, "\n## Limits\n", "SKUs"), MAX_SKUS as u64);

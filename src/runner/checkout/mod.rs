@@ -172,7 +172,8 @@ fn summarize<B: Backend>(
         ),
     };
     let audit = audit(&totals.skus, &books.reserved);
-    let sku_audit = |i: usize| audit_sku(&totals.skus[i], books.reserved.get(i).copied().unwrap_or(0));
+    let sku_audit =
+        |i: usize| audit_sku(&totals.skus[i], books.reserved.get(i).copied().unwrap_or(0));
     let recorder = shop.recorders.merged();
     let samples = shop.ledger.samples();
     let mut summary = summarize::backend_summary(&Measured {

@@ -103,12 +103,10 @@ impl Validator<'_> {
                 // refusal of `window` names its range, since a value that does
                 // not parse ("1ns") is as wrong as one that is too fine.
                 let range = "`window` takes 1ms to 1h; write e.g. \"100ms\"";
-                let d = self
-                    .duration(w, "window")
-                    .map_err(|e| ScenarioError {
-                        message: format!("{}; {range}", e.message),
-                        ..e
-                    })?;
+                let d = self.duration(w, "window").map_err(|e| ScenarioError {
+                    message: format!("{}; {range}", e.message),
+                    ..e
+                })?;
                 if d < Duration::from_millis(1) {
                     let written = match w.get_ref() {
                         toml::Value::String(s) => s.clone(),

@@ -111,8 +111,9 @@ fn ten_million_skus_are_refused_at_the_count() {
 /// failed the SKU limit under another key (`catalogue.long_tail`, at `stock`).
 #[test]
 fn a_long_tail_that_the_hot_sku_takes_past_the_limit_is_refused_at_its_count() {
-    let head =
-        format!("{TAIL_HEAD}hot = {{ stock = 10 }}\nlong_tail = {{ count = 1000000, stock = 1 }}\n");
+    let head = format!(
+        "{TAIL_HEAD}hot = {{ stock = 10 }}\nlong_tail = {{ count = 1000000, stock = 1 }}\n"
+    );
     let e = assert_err(
         &doc(&head, PHASE, BACKEND),
         "long_tail",
