@@ -224,17 +224,18 @@ pub(super) async fn snapshot(b: &Postgres) -> Result<Vec<u64>, String> {
         }
         _ => &b.sql.snapshot,
     };
-    let rows = sqlx::query(statement)
-        .fetch_all(&b.admin)
-        .await
-        .map_err(scrub)?;
+    use futures_util::TryStreamExt;
     let int = |row: &PgRow, i: usize| {
         row.try_get::<i64, _>(i)
             .or_else(|_| row.try_get::<i32, _>(i).map(i64::from))
             .map_err(|e| e.to_string())
     };
-    tally(
-        rows.iter().map(|row| Ok((int(row, 0)?, int(row, 1)?))),
-        b.sku_ids.len(),
-    )
+    // Row by row, keeping the two numbers: a million rows fetched at once
+    // would hold every row object.
+    let mut rows = sqlx::query(statement).fetch(&b.admin);
+    let mut pairs = Vec::new();
+    while let Some(row) = rows.try_next().await.map_err(scrub)? {
+        pairs.push((int(&row, 0)?, int(&row, 1)?));
+    }
+    tally(pairs.into_iter().map(Ok), b.sku_ids.len())
 }
