@@ -141,6 +141,10 @@ pub(super) async fn open(
         }
         None => false,
     };
+    let sku_ids = match strategy {
+        Strategy::Custom => skus.iter().map(|s| s.id.clone()).collect(),
+        _ => Vec::new(),
+    };
     let backend = Mysql {
         name: spec.name.clone(),
         url,
@@ -156,7 +160,8 @@ pub(super) async fn open(
         client_timeout: ctx.timeout,
         environment,
         first_error: Default::default(),
-        sku_ids: skus.iter().map(|s| s.id.clone()).collect(),
+        sku_ids,
+        sku_count: skus.len(),
         reserve_returns_rows,
         custom,
         run_id,

@@ -176,13 +176,13 @@ pub(super) async fn snapshot(b: &Mysql) -> Result<Vec<u64>, String> {
         }
         _ => &b.sql.snapshot,
     };
-    let rows = sqlx::query(statement)
-        .fetch_all(&b.admin)
-        .await
-        .map_err(scrub)?;
-    tally(
-        rows.iter()
-            .map(|row| Ok((integer(row, 0)?, integer(row, 1)?))),
-        b.sku_ids.len(),
-    )
+    use futures_util::TryStreamExt;
+    // Row by row, keeping the two numbers: a million rows fetched at once
+    // would hold every row object.
+    let mut rows = sqlx::query(statement).fetch(&b.admin);
+    let mut pairs = Vec::new();
+    while let Some(row) = rows.try_next().await.map_err(scrub)? {
+        pairs.push((integer(&row, 0)?, integer(&row, 1)?));
+    }
+    tally(pairs.into_iter().map(Ok), b.sku_count)
 }

@@ -163,6 +163,10 @@ pub(super) async fn open(
         let queue = BatchQueue::spawn(Arc::clone(&settler), clients as usize, config);
         (queue, settler)
     });
+    let sku_ids = match strategy {
+        Strategy::Custom => skus.iter().map(|s| s.id.clone()).collect(),
+        _ => Vec::new(),
+    };
     let backend = Postgres {
         name: spec.name.clone(),
         url,
@@ -180,7 +184,8 @@ pub(super) async fn open(
         next_bucket: AtomicU64::new(0),
         environment,
         first_error: Default::default(),
-        sku_ids: skus.iter().map(|s| s.id.clone()).collect(),
+        sku_ids,
+        sku_count: skus.len(),
         reserve_returns_rows,
         custom,
         run_id,

@@ -237,5 +237,5 @@ pub(super) async fn snapshot(b: &Postgres) -> Result<Vec<u64>, String> {
     while let Some(row) = rows.try_next().await.map_err(scrub)? {
         pairs.push((int(&row, 0)?, int(&row, 1)?));
     }
-    tally(pairs.into_iter().map(Ok), b.sku_ids.len())
+    tally(pairs.into_iter().map(Ok), b.sku_count)
 }
