@@ -51,8 +51,38 @@ pub struct ScenarioInfo {
     pub seed: u64,
     pub schedule_hash: String,
     pub generator_version: u32,
-    /// The effective scenario after defaults, as the run used it.
-    pub effective: serde_json::Value,
+    /// The effective scenario after defaults, as the run used it. Kept as
+    /// its JSON text: with a million SKUs a `serde_json::Value` tree of it
+    /// takes over half a gigabyte, the text about 45 MB.
+    pub effective: Box<serde_json::value::RawValue>,
+}
+
+/// The top-level settings of `ScenarioInfo::effective` that reports read;
+/// parsing only these skips the catalogue without building it.
+#[derive(Debug, Default, Deserialize)]
+pub struct EffectiveSettings {
+    /// Window length asked for, in milliseconds.
+    pub window: Option<f64>,
+    pub min_window_orders: Option<u64>,
+}
+
+impl ScenarioInfo {
+    /// The effective scenario of `scenario` as JSON text.
+    pub fn effective_of(scenario: &impl Serialize) -> Box<serde_json::value::RawValue> {
+        let text = serde_json::to_string(scenario).unwrap_or_else(|_| "null".into());
+        serde_json::value::RawValue::from_string(text).expect("serde_json writes valid JSON")
+    }
+
+    /// Stands in for the effective scenario until it is rendered.
+    pub fn effective_pending() -> Box<serde_json::value::RawValue> {
+        serde_json::value::RawValue::from_string("null".into()).expect("valid JSON")
+    }
+
+    /// The settings reports read from the effective scenario (absent
+    /// ones `None`, as from a file written by hand).
+    pub fn settings(&self) -> EffectiveSettings {
+        serde_json::from_str(self.effective.get()).unwrap_or_default()
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -486,7 +486,8 @@ fn built_summary() -> atpsim::summary::RunSummary {
             seed: 42,
             schedule_hash: "0123abcd".to_string(),
             generator_version: 1,
-            effective: serde_json::json!({"name": "flash"}),
+            effective: serde_json::value::RawValue::from_string(r#"{"name": "flash"}"#.into())
+                .unwrap(),
         },
         interrupted: false,
         thresholds: vec![],

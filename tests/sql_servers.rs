@@ -13,6 +13,8 @@ mod contract;
 #[path = "sql/conformance.rs"]
 #[macro_use]
 mod conformance;
+#[path = "sql/foreign.rs"]
+mod foreign;
 #[path = "sql/mysql.rs"]
 mod mysql;
 #[path = "sql/postgres.rs"]

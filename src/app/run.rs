@@ -118,7 +118,7 @@ pub fn run(args: RunArgs) -> Result<i32, AppError> {
                     }
                 }
                 summary.interrupted = *stop.borrow() != Stop::Run;
-                write_results(&results, &summary, &write_failed);
+                write_while_running(&results, &mut summary, &scenario, &write_failed);
             }
             if *stop.borrow() != Stop::Run {
                 break;
@@ -134,7 +134,7 @@ pub fn run(args: RunArgs) -> Result<i32, AppError> {
                 &mut summary,
             );
             summary.interrupted = *stop.borrow() != Stop::Run;
-            write_results(&results, &summary, &write_failed);
+            write_while_running(&results, &mut summary, &scenario, &write_failed);
         }
         repetitions.push(summary.backends.clone());
         Ok::<(i32, Vec<_>), AppError>((code, repetitions))
@@ -159,6 +159,8 @@ pub fn run(args: RunArgs) -> Result<i32, AppError> {
             return Ok(interrupt.exit_code().unwrap_or(e.exit_code()));
         }
     };
+    // Every backend has run: from here on the summary keeps its effective scenario.
+    summary.scenario.effective = ScenarioInfo::effective_of(&scenario);
     if summary.backends.is_empty() {
         // Interrupted before the first backend started.
         results.discard();
@@ -198,6 +200,20 @@ pub fn run(args: RunArgs) -> Result<i32, AppError> {
         code = exit::GATE;
     }
     Ok(signalled.unwrap_or(code))
+}
+
+/// `write_results` while backends still run: the effective scenario is
+/// rendered for the write and dropped after it, so that a backend's run never
+/// carries it beside its ledger (for a million SKUs, 42 MB of JSON).
+fn write_while_running(
+    results: &ResultsDir,
+    summary: &mut RunSummary,
+    scenario: &Scenario,
+    failed: &Cell<bool>,
+) {
+    summary.scenario.effective = ScenarioInfo::effective_of(scenario);
+    write_results(results, summary, failed);
+    summary.scenario.effective = ScenarioInfo::effective_pending();
 }
 
 /// Write `run.json` and `summary.md` as they stand; a failure is reported
@@ -294,7 +310,16 @@ fn new_summary(
         started_at: crate::timefmt::rfc3339(started),
         tool: tool(),
         environment: environment(),
-        scenario: scenario_info(scenario, &args.file, plan.schedule_hash.clone()),
+        // The effective scenario is rendered when results are written
+        // (`write_while_running`).
+        scenario: ScenarioInfo {
+            name: scenario.name.clone(),
+            file: args.file.display().to_string(),
+            seed: scenario.seed,
+            schedule_hash: plan.schedule_hash.clone(),
+            generator_version: GENERATOR_VERSION,
+            effective: ScenarioInfo::effective_pending(),
+        },
         interrupted: false,
         thresholds: Vec::new(),
         repeats: Vec::new(),
@@ -341,7 +366,7 @@ pub(super) fn scenario_info(
         seed: scenario.seed,
         schedule_hash,
         generator_version: GENERATOR_VERSION,
-        effective: serde_json::to_value(scenario).unwrap_or_default(),
+        effective: ScenarioInfo::effective_of(scenario),
     }
 }
 

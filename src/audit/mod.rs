@@ -11,6 +11,7 @@ mod resolve;
 
 use crate::ledger::SkuTotals;
 pub use resolve::{resolutions, Resolution, SkuResolution};
+use std::borrow::Borrow;
 
 /// The audit's findings for one SKU.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -52,7 +53,7 @@ pub struct Audit {
     pub unknown: u64,
     /// `C` per SKU.
     pub committed: Vec<u64>,
-    pub skus: Vec<SkuAudit>,
+    /// The sum of every SKU's findings; one SKU's are `audit_sku`'s.
     pub total: SkuAudit,
 }
 
@@ -101,14 +102,27 @@ pub fn audit_sku(t: &SkuTotals, reserved: u64, ids: Option<&SkuResolution>) -> S
 
 /// Audit every SKU; `reserved[i]` is the snapshot of SKU `i`.
 pub fn audit(totals: &[SkuTotals], reserved: &[u64], ids: &Resolution) -> Audit {
-    let skus: Vec<SkuAudit> = totals
-        .iter()
-        .zip(reserved.iter().copied().chain(std::iter::repeat(0)))
-        .enumerate()
-        .map(|(i, (t, r))| audit_sku(t, r, ids.sku(i)))
-        .collect();
-    let mut total = SkuAudit::default();
-    for a in &skus {
+    audit_each(totals.iter(), reserved, ids)
+}
+
+/// As `audit`, over totals made one at a time (`Ledger::each_total`): only
+/// the sums and `C` are kept, since every SKU's totals and findings at once
+/// would take 160 MB for a million SKUs.
+pub fn audit_each<T: Borrow<SkuTotals>>(
+    totals: impl ExactSizeIterator<Item = T>,
+    reserved: &[u64],
+    ids: &Resolution,
+) -> Audit {
+    let mut out = Audit {
+        ids: id_check(reserved, ids),
+        committed: Vec::with_capacity(totals.len()),
+        ..Audit::default()
+    };
+    let reserved = reserved.iter().copied().chain(std::iter::repeat(0));
+    for (i, (t, r)) in totals.zip(reserved).enumerate() {
+        let t = t.borrow();
+        let a = audit_sku(t, r, ids.sku(i));
+        let total = &mut out.total;
         total.oversold += a.oversold;
         total.oversold_possible += a.oversold_possible;
         total.within_buffer += a.within_buffer;
@@ -120,8 +134,17 @@ pub fn audit(totals: &[SkuTotals], reserved: &[u64], ids: &Resolution) -> Audit 
         total.unknowns_resolved_granted += a.unknowns_resolved_granted;
         total.unknowns_resolved_not += a.unknowns_resolved_not;
         total.unknowns_unresolved += a.unknowns_unresolved;
+        out.stock += t.stock;
+        out.granted += t.committed;
+        out.unknown += t.unknown;
+        out.committed.push(t.committed);
     }
-    let ids = match ids {
+    out
+}
+
+/// Whether every SKU's stored ids add up to its `R`.
+fn id_check(reserved: &[u64], ids: &Resolution) -> IdCheck {
+    match ids {
         Resolution::NotStored => IdCheck::NotStored,
         Resolution::Lost => IdCheck::Lost,
         Resolution::Stored(per_sku) => {
@@ -136,15 +159,6 @@ pub fn audit(totals: &[SkuTotals], reserved: &[u64], ids: &Resolution) -> Audit 
                 n => IdCheck::Disagree(n as u64),
             }
         }
-    };
-    Audit {
-        ids,
-        stock: totals.iter().map(|t| t.stock).sum(),
-        granted: totals.iter().map(|t| t.committed).sum(),
-        unknown: totals.iter().map(|t| t.unknown).sum(),
-        committed: totals.iter().map(|t| t.committed).collect(),
-        skus,
-        total,
     }
 }
 

@@ -236,18 +236,19 @@ impl Backend for Sqlite {
     }
 
     async fn snapshot(&self) -> Result<Vec<u64>, BackendError> {
-        let rows = sqlx::query(SNAPSHOT)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(|e| BackendError::new(&self.name, format!("cannot read final stock: {e}")))?;
-        rows.iter()
-            .map(|row| {
-                let reserved: i64 = row
-                    .try_get(1)
-                    .map_err(|e| BackendError::new(&self.name, e))?;
-                Ok(reserved.max(0) as u64)
-            })
-            .collect()
+        use futures_util::TryStreamExt;
+        let fail =
+            |e: sqlx::Error| BackendError::new(&self.name, format!("cannot read final stock: {e}"));
+        // Row by row: a million rows fetched at once hold about 1 KB each.
+        let mut rows = sqlx::query(SNAPSHOT).fetch(&self.pool);
+        let mut reserved = Vec::new();
+        while let Some(row) = rows.try_next().await.map_err(fail)? {
+            let r: i64 = row
+                .try_get(1)
+                .map_err(|e| BackendError::new(&self.name, e))?;
+            reserved.push(r.max(0) as u64);
+        }
+        Ok(reserved)
     }
 
     async fn close(&self) {

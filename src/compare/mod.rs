@@ -63,11 +63,7 @@ pub fn compare(base: &RunSummary, cur: &RunSummary, rules: &[Rule]) -> Compariso
         warnings: environment_warnings(base, cur),
         ..Default::default()
     };
-    let min_orders = |r: &RunSummary| {
-        r.scenario.effective["min_window_orders"]
-            .as_u64()
-            .unwrap_or(100)
-    };
+    let min_orders = |r: &RunSummary| r.scenario.settings().min_window_orders.unwrap_or(100);
     for b in &base.backends {
         let Some(c) = cur.backends.iter().find(|c| c.name == b.name) else {
             out.missing.push(b.name.clone());

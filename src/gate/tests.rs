@@ -96,7 +96,7 @@ fn run(backends: Vec<BackendSummary>) -> RunSummary {
             seed: 1,
             schedule_hash: "h".into(),
             generator_version: 1,
-            effective: serde_json::json!({}),
+            effective: serde_json::value::RawValue::from_string("{}".into()).unwrap(),
         },
         interrupted: false,
         thresholds: vec![],

@@ -21,6 +21,9 @@ pub struct Ledger {
     /// Every order whose outcome was unknown, for the audit to look up
     /// among the ids the backend stored. Unknowns are rare: a lock is fine.
     unknown_orders: Mutex<Vec<UnknownOrder>>,
+    /// (SKU, refused quantity) → count: candidates for `wrongly_refused`,
+    /// in `REFUSED_SHARDS` shards by SKU.
+    refused: Vec<Mutex<BTreeMap<(SkuIdx, u64), u64>>>,
     samples: Mutex<Vec<GrantSample>>,
     sample_count: AtomicUsize,
 }
@@ -50,9 +53,12 @@ struct SkuLedger {
     unknown_orders: AtomicU64,
     /// Largest `C − S − B` seen, 0 while never overcommitted.
     peak_over: AtomicU64,
-    /// Refused quantities → count: candidates for `wrongly_refused`.
-    refused: Mutex<BTreeMap<u64, u64>>,
 }
+
+/// Shards of the refused quantities, by SKU index. One map per SKU (a lock
+/// and a map, 32 bytes) would take 32 MB for a million SKUs; a refusal locks
+/// its SKU's shard, which the SKU's other refusals would lock anyway.
+const REFUSED_SHARDS: usize = 64;
 
 /// What the ledger concluded about one grant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -101,10 +107,12 @@ impl Ledger {
                     unknown: AtomicU64::new(0),
                     unknown_orders: AtomicU64::new(0),
                     peak_over: AtomicU64::new(0),
-                    refused: Mutex::new(BTreeMap::new()),
                 })
                 .collect(),
             unknown_orders: Mutex::new(Vec::new()),
+            refused: (0..REFUSED_SHARDS)
+                .map(|_| Mutex::new(BTreeMap::new()))
+                .collect(),
             samples: Mutex::new(Vec::new()),
             sample_count: AtomicUsize::new(0),
         }
@@ -150,10 +158,10 @@ impl Ledger {
         if s.limit.saturating_sub(taken) >= qty {
             s.earliest_covered_refusal.fetch_min(intended_ns, SeqCst);
         }
-        *s.refused
+        *self.refused[sku as usize % REFUSED_SHARDS]
             .lock()
             .expect("ledger lock")
-            .entry(qty)
+            .entry((sku, qty))
             .or_insert(0) += 1;
     }
 
@@ -191,25 +199,35 @@ impl Ledger {
 
     /// Final totals per SKU (call when the run is quiet).
     pub fn totals(&self, skus: &[Sku]) -> Vec<SkuTotals> {
-        self.skus
-            .iter()
-            .zip(skus)
-            .map(|(l, sku)| SkuTotals {
-                stock: sku.stock,
-                buffer: sku.buffer,
-                committed: l.committed.load(SeqCst),
-                unknown: l.unknown.load(SeqCst),
-                unknown_orders: l.unknown_orders.load(SeqCst),
-                peak_over: l.peak_over.load(SeqCst),
-                refused: l
-                    .refused
-                    .lock()
-                    .expect("ledger lock")
-                    .iter()
-                    .map(|(q, n)| (*q, *n))
-                    .collect(),
-            })
-            .collect()
+        self.each_total(skus).collect()
+    }
+
+    /// As `totals`, one SKU at a time, for an audit that keeps none of them
+    /// (a million SKUs' totals take 72 MB).
+    pub fn each_total<'a>(
+        &'a self,
+        skus: &'a [Sku],
+    ) -> impl ExactSizeIterator<Item = SkuTotals> + 'a {
+        (0..skus.len()).map(|i| self.total(i, &skus[i]))
+    }
+
+    /// Final totals of SKU `i`, which is `sku`.
+    pub fn total(&self, i: usize, sku: &Sku) -> SkuTotals {
+        let l = &self.skus[i];
+        SkuTotals {
+            stock: sku.stock,
+            buffer: sku.buffer,
+            committed: l.committed.load(SeqCst),
+            unknown: l.unknown.load(SeqCst),
+            unknown_orders: l.unknown_orders.load(SeqCst),
+            peak_over: l.peak_over.load(SeqCst),
+            refused: self.refused[i % REFUSED_SHARDS]
+                .lock()
+                .expect("ledger lock")
+                .range((i as SkuIdx, 0)..=(i as SkuIdx, u64::MAX))
+                .map(|(&(_, q), &n)| (q, n))
+                .collect(),
+        }
     }
 }
 

@@ -202,8 +202,11 @@ impl Recorder {
         self.service.record(r.service_ns);
         self.wait.record(r.wait_ns);
         self.lag.record(r.lag_ns);
-        self.sku_orders[r.sku as usize] += 1;
-        self.sku_units[r.sku as usize] += r.qty;
+        // A shard has no per-SKU counts: its set keeps them (`Recorders`).
+        if let Some(orders) = self.sku_orders.get_mut(r.sku as usize) {
+            *orders += 1;
+            self.sku_units[r.sku as usize] += r.qty;
+        }
         let w = self.window_of(r.intended_ns);
         let hot = r.sku == self.hot_sku;
         let window = self.windows[w].get_or_insert_with(|| Box::new(WindowRecord::new()));
@@ -289,6 +292,10 @@ pub struct Recorders {
     sku_count: usize,
     hot_sku: SkuIdx,
     shards: Mutex<Vec<Arc<Mutex<Recorder>>>>,
+    /// Orders and units offered per SKU, for every shard at once: a copy per
+    /// shard would make memory grow with SKUs × threads (16 MB a thread for
+    /// a million SKUs).
+    demand: Vec<(AtomicU64, AtomicU64)>,
     /// Windows flushed out of the shards: (all orders, hottest SKU).
     flushed: Mutex<FlushedWindows>,
 }
@@ -309,6 +316,9 @@ impl Recorders {
             sku_count,
             hot_sku,
             shards: Mutex::new(Vec::new()),
+            demand: (0..sku_count)
+                .map(|_| (AtomicU64::new(0), AtomicU64::new(0)))
+                .collect(),
             flushed: Mutex::new(FlushedWindows {
                 all: empty(),
                 hot: empty(),
@@ -326,11 +336,7 @@ impl Recorders {
         SHARD.with(|cell| {
             let mut cell = cell.borrow_mut();
             if !matches!(&*cell, Some((id, _)) if *id == self.id) {
-                let shard = Arc::new(Mutex::new(Recorder::new(
-                    self.grid,
-                    self.sku_count,
-                    self.hot_sku,
-                )));
+                let shard = Arc::new(Mutex::new(Recorder::new(self.grid, 0, self.hot_sku)));
                 self.shards
                     .lock()
                     .expect("shard list")
@@ -341,6 +347,9 @@ impl Recorders {
             let mut shard = shard.lock().expect("recorder shard");
             for r in records {
                 shard.record(r);
+                let (orders, units) = &self.demand[r.sku as usize];
+                orders.fetch_add(1, Ordering::Relaxed);
+                units.fetch_add(r.qty, Ordering::Relaxed);
             }
         });
     }
@@ -381,6 +390,10 @@ impl Recorders {
         let mut total = Recorder::new(self.grid, self.sku_count, self.hot_sku);
         for shard in self.shards.lock().expect("shard list").iter() {
             total.merge(&shard.lock().expect("recorder shard"));
+        }
+        for (i, (orders, units)) in self.demand.iter().enumerate() {
+            total.sku_orders[i] = orders.load(Ordering::Relaxed);
+            total.sku_units[i] = units.load(Ordering::Relaxed);
         }
         let mut store = self.flushed.lock().expect("flushed windows");
         total.windows = std::mem::take(&mut store.all);

@@ -96,7 +96,7 @@ pub fn warnings(run: &RunSummary) -> Vec<String> {
     if run.interrupted {
         w.push("the run was interrupted: figures cover what ran before the interrupt".into());
     }
-    let requested_ms = run.scenario.effective["window"].as_f64();
+    let requested_ms = run.scenario.settings().window;
     let used_ms = run
         .backends
         .first()

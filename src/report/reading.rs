@@ -99,7 +99,9 @@ impl<'a> Writer<'a> {
 /// The reading of one run as paragraphs: first which backends kept within
 /// stock, then one paragraph per backend in the order they ran.
 pub fn paragraphs(run: &RunSummary) -> Vec<Vec<Sentence>> {
-    let json = serde_json::to_value(run).unwrap_or_default();
+    // Only the backends: every figure is read under `/backends`, and the
+    // effective scenario (a million SKUs, perhaps) is not copied into a tree.
+    let json = serde_json::json!({ "backends": run.backends });
     let mut out = Vec::new();
     if let Some(s) = verdict_sentence(run) {
         out.push(vec![vec![Part::Text(s)]]);

@@ -13,7 +13,7 @@ pub(crate) mod ticker;
 mod unrecorded;
 pub mod worker;
 
-use crate::audit::{audit, resolutions, Resolution};
+use crate::audit::{audit_each, audit_sku, resolutions, Resolution};
 use crate::backend::{
     with_backend, AsyncBackendFn, Backend, BackendError, Hooks, OpenContext, StoredIds,
     UnknownOrder,
@@ -191,18 +191,27 @@ impl AsyncBackendFn<Result<BackendRun, BackendError>> for RunOne<'_> {
         let unknown = shared.ledger.unknown_orders();
         let final_state = read_final_state(&shared.backend, &unknown).await;
         shared.backend.close().await;
-        let totals = shared.ledger.totals(&scenario.skus);
+        // The ledger's totals are audited one SKU at a time, never all held.
+        let ledger = &shared.ledger;
         let (reserved, stored, abort_reason) = match final_state {
             Ok((r, stored)) => (r, stored, None),
             Err(e) => (
                 // Without the final state, lost updates and phantoms are unmeasured.
-                totals.iter().map(|t| t.committed).collect(),
+                ledger
+                    .each_total(&scenario.skus)
+                    .map(|t| t.committed)
+                    .collect(),
                 StoredIds::NotStored,
                 Some(format!("final state unreadable: {}", e.message)),
             ),
         };
-        let ids = resolutions(totals.len(), &unknown, &stored);
-        let audit = audit(&totals, &reserved, &ids);
+        let ids = resolutions(scenario.skus.len(), &unknown, &stored);
+        drop(stored);
+        let audit = audit_each(ledger.each_total(&scenario.skus), &reserved, &ids);
+        let sku_audit = |i: usize| {
+            let r = reserved.get(i).copied().unwrap_or(0);
+            audit_sku(&ledger.total(i, &scenario.skus[i]), r, ids.sku(i))
+        };
         let recorder = shared.recorders.merged();
         let samples = shared.ledger.samples();
         let mut summary = summarize::backend_summary(&summarize::Measured {
@@ -211,6 +220,7 @@ impl AsyncBackendFn<Result<BackendRun, BackendError>> for RunOne<'_> {
             plan,
             recorder: &recorder,
             audit: &audit,
+            sku_audit: &sku_audit,
             samples: &samples,
             duration_ns: duration.as_nanos() as u64,
             abort_reason,
@@ -294,8 +304,12 @@ pub fn not_run(
     reason: String,
 ) -> BackendSummary {
     let ledger = Ledger::new(&scenario.skus);
-    let totals = ledger.totals(&scenario.skus);
-    let audit = audit(&totals, &vec![0; totals.len()], &Resolution::NotStored);
+    let audit = audit_each(
+        ledger.each_total(&scenario.skus),
+        &[],
+        &Resolution::NotStored,
+    );
+    let sku_audit = |i: usize| audit_sku(&ledger.total(i, &scenario.skus[i]), 0, None);
     let recorder = Recorders::new(plan.grid, scenario.skus.len(), plan.hot_sku).merged();
     summarize::backend_summary(&summarize::Measured {
         spec,
@@ -303,6 +317,7 @@ pub fn not_run(
         plan,
         recorder: &recorder,
         audit: &audit,
+        sku_audit: &sku_audit,
         samples: &[],
         duration_ns: 0,
         abort_reason: Some(format!("not run: {reason}")),

@@ -3,7 +3,7 @@
 //! Invariant: a pure assembly step — every figure was measured or audited
 //! upstream; nothing here talks to a backend.
 
-use crate::audit::{Audit, IdCheck};
+use crate::audit::{Audit, IdCheck, SkuAudit};
 use crate::ledger::GrantSample;
 use crate::metrics::histogram;
 use crate::metrics::windows::{self, FaultSpan, WindowGrid};
@@ -21,6 +21,9 @@ pub struct Measured<'a> {
     pub plan: &'a Plan,
     pub recorder: &'a Recorder,
     pub audit: &'a Audit,
+    /// One SKU's findings, for the few SKUs the summary lists: the audit
+    /// keeps only their sums.
+    pub sku_audit: &'a dyn Fn(usize) -> SkuAudit,
     pub samples: &'a [GrantSample],
     /// From `t0` to the last completion.
     pub duration_ns: u64,
@@ -155,14 +158,22 @@ fn ratio(a: u64, b: u64) -> f64 {
 /// The most demanded SKUs; the hottest (by the plan) carries its own windows.
 fn top_skus(m: &Measured, grid: WindowGrid, faults: &[FaultSpan]) -> Vec<SkuSummary> {
     let rec = m.recorder;
-    let mut order: Vec<usize> = (0..m.scenario.skus.len()).collect();
-    order.sort_by_key(|&i| (std::cmp::Reverse(rec.sku_orders[i]), i));
+    // The first `TOP_SKUS` by (most orders, lowest index), kept as they come:
+    // sorting every SKU's index would take 8 MB and more for a million.
+    let key = |i: usize| (std::cmp::Reverse(rec.sku_orders[i]), i);
+    let mut order: Vec<usize> = Vec::with_capacity(TOP_SKUS + 1);
+    for i in 0..m.scenario.skus.len() {
+        if order.len() < TOP_SKUS || key(i) < key(order[TOP_SKUS - 1]) {
+            let at = order.partition_point(|&j| key(j) < key(i));
+            order.insert(at, i);
+            order.truncate(TOP_SKUS);
+        }
+    }
     order
         .into_iter()
-        .take(TOP_SKUS)
         .map(|i| {
             let sku = &m.scenario.skus[i];
-            let a = &m.audit.skus[i];
+            let a = &(m.sku_audit)(i);
             SkuSummary {
                 id: sku.id.clone(),
                 stock: sku.stock,

@@ -18,6 +18,20 @@ const UNITS: [(&str, u128); 6] = [
     ("h", 3_600_000_000_000),
 ];
 
+/// As `parse_duration`, but a well-formed duration too long for a
+/// `Duration` comes out as `Duration::MAX`: for keys that cap their value
+/// next, whose refusal then names the key's limit instead of "too long".
+pub fn parse_duration_saturating(text: &str) -> Result<Duration, String> {
+    match parse_duration(text) {
+        Err(m) if m == too_long_message(text) => Ok(Duration::MAX),
+        other => other,
+    }
+}
+
+fn too_long_message(text: &str) -> String {
+    format!("duration \"{text}\" is too long")
+}
+
 /// Parses `"250us"`, `"100ms"`, `"1.5s"`, `"2m"`, `"1h"`, `"0ms"`.
 ///
 /// The error is a lower-case sentence that says what was expected.
@@ -27,6 +41,15 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
         return Err(format!(
             "duration \"{text}\" has spaces around it; write \"{s}\" (no spaces, as inside: \"5ms\", not \"5 ms\")"
         ));
+    }
+    // `ns` would otherwise read as the number "1n" in seconds, and the
+    // message would not say that the unit is what is wrong.
+    if let Some(number) = s.strip_suffix("ns") {
+        if !number.is_empty() && number.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
+            return Err(format!(
+                "duration \"{text}\" is in nanoseconds, a unit durations do not take; the finest is `us` (units: us, ms, s, m, h)"
+            ));
+        }
     }
     let Some((number, unit_ns)) = UNITS
         .iter()
@@ -56,7 +79,7 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
         return Err(bad());
     }
     // Exact integer arithmetic: value_ns = (whole.frac) × unit_ns.
-    let too_long = || format!("duration \"{text}\" is too long");
+    let too_long = || too_long_message(text);
     let whole_n: u128 = whole.parse().map_err(|_| too_long())?;
     let mut ns = whole_n.checked_mul(unit_ns).ok_or_else(too_long)?;
     if !frac.is_empty() {
@@ -113,8 +136,9 @@ mod tests {
         }
         let e = parse_duration(" 5ms").unwrap_err();
         assert!(e.contains("spaces") && e.contains("\"5ms\""), "{e}");
+        // Nanoseconds are refused by name, not as "not a duration".
         let e = parse_duration("0.1ns").unwrap_err();
-        assert!(e.contains("not a duration"), "{e}");
+        assert!(e.contains("in nanoseconds") && e.contains("`us`"), "{e}");
         let e = parse_duration("0.0001us").unwrap_err();
         assert!(e.contains("nanosecond"), "{e}");
         let e = parse_duration("99999999999999999999999m").unwrap_err();

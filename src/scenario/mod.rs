@@ -6,6 +6,8 @@ mod error;
 mod faults;
 mod model;
 pub mod raw;
+#[cfg(test)]
+mod readme_limits;
 pub mod validate;
 
 pub use checkout::*;

@@ -17,7 +17,7 @@ pub const MAX_UNITS: u64 = (1 << 53) - 1;
 pub const MAX_ORDERS: u64 = 1_000_000_000;
 /// Upper bound on the SKUs of a catalogue: the memory of a run grows with
 /// its SKUs, and any scenario the validator accepts must run within 256 MB.
-pub const MAX_SKUS: usize = 100_000;
+pub const MAX_SKUS: usize = 1_000_000;
 /// Upper bound on the units one order asks for, so granted units (orders ×
 /// quantity ≤ 10^9 × 10^6) never overflow a u64, even when a naive backend
 /// oversells.

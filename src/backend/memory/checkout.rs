@@ -22,39 +22,55 @@ use crate::backend::{Hooks, Reply};
 use crate::scenario::{AfterExpiry, Sku, SkuIdx};
 use tokio::sync::{mpsc, oneshot, Mutex, MutexGuard};
 
-/// Every SKU's book.
+/// Every SKU's book, built on first use: only checkout runs use the books,
+/// and for a million SKUs they take hundreds of megabytes (a lock, a map and
+/// a set each) that a plain run would carry for nothing.
 pub struct Books {
-    books: Vec<Mutex<Book>>,
+    /// Each SKU's (stock, buffer), as its book starts.
+    start: Vec<(u64, u64)>,
+    books: std::sync::OnceLock<Vec<Mutex<Book>>>,
 }
 
 impl Books {
     pub fn new(skus: &[Sku]) -> Self {
         Books {
-            books: skus
-                .iter()
-                .map(|s| Mutex::new(Book::new(s.stock, s.buffer)))
-                .collect(),
+            start: skus.iter().map(|s| (s.stock, s.buffer)).collect(),
+            books: std::sync::OnceLock::new(),
         }
     }
 
+    fn all(&self) -> &[Mutex<Book>] {
+        self.books.get_or_init(|| {
+            self.start
+                .iter()
+                .map(|&(stock, buffer)| Mutex::new(Book::new(stock, buffer)))
+                .collect()
+        })
+    }
+
+    /// Every book back to the stock of `skus`; books never built need
+    /// nothing, as they start from the same stock.
     pub async fn reset(&self, skus: &[Sku]) {
-        for (book, sku) in self.books.iter().zip(skus) {
+        let Some(books) = self.books.get() else {
+            return;
+        };
+        for (book, sku) in books.iter().zip(skus) {
             *book.lock().await = Book::new(sku.stock, sku.buffer);
         }
     }
 
     pub fn book(&self, sku: SkuIdx) -> &Mutex<Book> {
-        &self.books[sku as usize]
+        &self.all()[sku as usize]
     }
 
     pub async fn reap(&self, now_us: u64) {
-        for book in &self.books {
+        for book in self.all() {
             book.lock().await.reap(now_us);
         }
     }
 
     pub async fn took_effect(&self, key: u64) -> bool {
-        for book in &self.books {
+        for book in self.all() {
             if book.lock().await.part(key).is_some() {
                 return true;
             }
@@ -63,8 +79,8 @@ impl Books {
     }
 
     pub async fn states(&self) -> Vec<StockState> {
-        let mut states = Vec::with_capacity(self.books.len());
-        for book in &self.books {
+        let mut states = Vec::with_capacity(self.start.len());
+        for book in self.all() {
             states.push(book.lock().await.state());
         }
         states
@@ -74,7 +90,7 @@ impl Books {
     async fn lock(&self, skus: impl Iterator<Item = SkuIdx>) -> Locked<'_> {
         let mut guards = Vec::new();
         for sku in skus {
-            guards.push((sku, self.books[sku as usize].lock().await));
+            guards.push((sku, self.all()[sku as usize].lock().await));
         }
         Locked { guards }
     }

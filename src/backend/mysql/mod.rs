@@ -78,8 +78,11 @@ pub struct Mysql {
     environment: serde_json::Value,
     /// The first message behind an `Error` or `Unknown` reply.
     first_error: std::sync::OnceLock<String>,
-    /// SKU ids, for a custom reserve's `:sku_id`.
+    /// SKU ids, for a custom reserve's `:sku_id`; empty for the other
+    /// kinds, since a copy of a million ids takes over 50 MB.
     sku_ids: Vec<String>,
+    /// SKUs in the catalogue.
+    sku_count: usize,
     /// A custom backend's statements, rendered for this run's namespace.
     custom: Option<CustomStatements>,
     /// Whether a custom reserve's last statement returns a row that decides.

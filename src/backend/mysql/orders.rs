@@ -182,7 +182,7 @@ impl Mysql {
             .fetch_all(&self.admin)
             .await
             .map_err(|e| self.fail("cannot read final stock", &e))?;
-        Ok(Some(orders::states(rows, self.sku_ids.len())))
+        Ok(Some(orders::states(rows, self.sku_count)))
     }
 }
 

@@ -201,15 +201,17 @@ pub(super) async fn stored_orders(
     unknown: &[UnknownOrder],
 ) -> Result<StoredOrders, String> {
     let scrub = |e: sqlx::Error| crate::redact::message(&e.to_string(), &b.raw_url);
-    let rows = sqlx::query(&b.sql.stored_units)
-        .fetch_all(&b.admin)
-        .await
-        .map_err(scrub)?;
+    use futures_util::TryStreamExt;
+    // Row by row, as the snapshot: a million SKUs' rows at once would hold
+    // every row object.
     let int = |row: &MySqlRow, i: usize| row.try_get::<i64, _>(i).map_err(|e| e.to_string());
-    let units = tally(
-        rows.iter().map(|row| Ok((int(row, 0)?, int(row, 1)?))),
-        b.sku_ids.len(),
-    )?;
+    let mut rows = sqlx::query(&b.sql.stored_units).fetch(&b.admin);
+    let mut pairs = Vec::new();
+    while let Some(row) = rows.try_next().await.map_err(scrub)? {
+        pairs.push((int(&row, 0)?, int(&row, 1)?));
+    }
+    drop(rows);
+    let units = tally(pairs.into_iter().map(Ok), b.sku_count)?;
     let ids: Vec<u64> = unknown.iter().map(|o| o.id).collect();
     let mut found = Vec::new();
     for chunk in ids.chunks(1000) {
@@ -232,13 +234,13 @@ pub(super) async fn snapshot(b: &Mysql) -> Result<Vec<u64>, String> {
         }
         _ => &b.sql.snapshot,
     };
-    let rows = sqlx::query(statement)
-        .fetch_all(&b.admin)
-        .await
-        .map_err(scrub)?;
-    tally(
-        rows.iter()
-            .map(|row| Ok((integer(row, 0)?, integer(row, 1)?))),
-        b.sku_ids.len(),
-    )
+    use futures_util::TryStreamExt;
+    // Row by row, keeping the two numbers: a million rows fetched at once
+    // would hold every row object.
+    let mut rows = sqlx::query(statement).fetch(&b.admin);
+    let mut pairs = Vec::new();
+    while let Some(row) = rows.try_next().await.map_err(scrub)? {
+        pairs.push((integer(&row, 0)?, integer(&row, 1)?));
+    }
+    tally(pairs.into_iter().map(Ok), b.sku_count)
 }

@@ -164,6 +164,6 @@ impl Postgres {
             .fetch_all(&self.admin)
             .await
             .map_err(|e| self.fail("cannot read final stock", &e))?;
-        Ok(Some(orders::states(rows, self.sku_ids.len())))
+        Ok(Some(orders::states(rows, self.sku_count)))
     }
 }

@@ -6,6 +6,7 @@ use super::batch::PgSettler;
 use super::{sql, Postgres, Strategy};
 use crate::backend::batch::{BatchConfig, BatchQueue};
 use crate::backend::sql::custom::{self, CustomStatements};
+use crate::backend::sql::marker;
 use crate::backend::sql::namespace::{self, new_run_id};
 use crate::backend::sql::session::{server_timeout, SessionIds};
 use crate::backend::sql::template::Dialect;
@@ -75,6 +76,12 @@ pub(super) async fn open(
         .as_ref()
         .filter(|_| matches!(strategy, Strategy::Custom))
         .map(|sql| CustomStatements::render(sql, &run_id, Dialect::Postgres));
+    // Before anything is written, so that the cleanup of a failed open
+    // (below) can only ever reach tables this run created.
+    claim_namespace(&admin, &run_id).await.map_err(|e| {
+        let message = crate::redact::message(&e, &raw_url);
+        BackendError::new(&spec.name, format!("cannot use {url}: {message}"))
+    })?;
     // From here on, a failure drops what was created (see `Namespace`).
     *created = Some(Namespace {
         admin: admin.clone(),
@@ -164,6 +171,10 @@ pub(super) async fn open(
         let queue = BatchQueue::spawn(Arc::clone(&settler), clients as usize, config);
         (queue, settler)
     });
+    let sku_ids = match strategy {
+        Strategy::Custom => skus.iter().map(|s| s.id.clone()).collect(),
+        _ => Vec::new(),
+    };
     let backend = Postgres {
         name: spec.name.clone(),
         url,
@@ -182,7 +193,8 @@ pub(super) async fn open(
         next_bucket: AtomicU64::new(0),
         environment,
         first_error: Default::default(),
-        sku_ids: skus.iter().map(|s| s.id.clone()).collect(),
+        sku_ids,
+        sku_count: skus.len(),
         reserve_returns_rows,
         custom,
         run_id,
@@ -209,6 +221,22 @@ async fn check_free_slots(admin: &PgPool, clients: u32) -> Result<(), String> {
         ));
     }
     Ok(())
+}
+
+/// Refuses a foreign `atpsim_meta` and a namespace whose tables exist
+/// already (`marker.rs`); the message is redacted of the URL's password.
+async fn claim_namespace(admin: &PgPool, run_id: &str) -> Result<(), String> {
+    let columns: Vec<String> = sqlx::query_scalar(sql::META_COLUMNS)
+        .fetch_all(admin)
+        .await
+        .map_err(|e| e.to_string())?;
+    marker::check_meta_columns(&columns)?;
+    let existing: Vec<String> = sqlx::query_scalar(sql::TABLES)
+        .bind(namespace::table_pattern(run_id))
+        .fetch_all(admin)
+        .await
+        .map_err(|e| e.to_string())?;
+    marker::check_namespace_free(&existing, run_id)
 }
 
 async fn create_namespace(
@@ -323,6 +351,14 @@ pub(super) async fn drop_namespace(b: &Postgres) -> Result<(), String> {
 }
 
 async fn drop_tables(admin: &PgPool, run_id: &str) -> Result<(), sqlx::Error> {
+    // Only a namespace that carries its marker row is atpsim's to drop.
+    let marked: i64 = sqlx::query_scalar(sql::MARKED)
+        .bind(run_id)
+        .fetch_one(admin)
+        .await?;
+    if marked == 0 {
+        return Ok(());
+    }
     let tables: Vec<String> = sqlx::query_scalar(sql::TABLES)
         .bind(namespace::table_pattern(run_id))
         .fetch_all(admin)

@@ -58,6 +58,19 @@ impl Redis {
         check_free_slots(&mut admin, needed)
             .await
             .map_err(|e| fail("cannot use", &e))?;
+        let unclaimed = keys
+            .unclaimed(&mut admin)
+            .await
+            .map_err(|e| fail("cannot read the marker key on", &e))?;
+        if !unclaimed {
+            return Err(BackendError::new(
+                &spec.name,
+                format!(
+                    "cannot use {url}: the key {} exists already, and atpsim removes only keys of a run it marked itself; run again for a fresh run id",
+                    keys.meta()
+                ),
+            ));
+        }
         keys.mark(&mut admin, &spec.name)
             .await
             .map_err(|e| fail("cannot write the marker key on", &e))?;

@@ -61,6 +61,17 @@ impl Keys {
         format!("{}co:order:{key}", self.prefix)
     }
 
+    /// Whether the run's marker key is absent, as it is for a fresh run id:
+    /// one already there is not this run's, and the run would remove it
+    /// with its own keys at the end.
+    pub async fn unclaimed(&self, conn: &mut MultiplexedConnection) -> RedisResult<bool> {
+        let exists: bool = redis::cmd("EXISTS")
+            .arg(self.meta())
+            .query_async(conn)
+            .await?;
+        Ok(!exists)
+    }
+
     /// Write the marker.
     pub async fn mark(&self, conn: &mut MultiplexedConnection, backend: &str) -> RedisResult<()> {
         let tool = format!("atpsim {}", env!("CARGO_PKG_VERSION"));

@@ -7,6 +7,7 @@
 pub mod attempt;
 pub mod checkout;
 pub mod custom;
+pub mod marker;
 pub mod namespace;
 pub mod order_statements;
 pub mod orders;

@@ -13,7 +13,7 @@ mod shop;
 use super::summarize::{self, Measured};
 use super::worker::closed_loop_phases;
 use super::{BackendRun, RunOptions, LEAD};
-use crate::audit::{audit, Resolution};
+use crate::audit::{audit, audit_sku, Resolution};
 use crate::backend::{Backend, BackendError};
 use crate::ledger::checkout::{CheckoutLedger, CheckoutTotals};
 use crate::metrics::Recorders;
@@ -174,6 +174,10 @@ fn summarize<B: Backend>(
     // Checkout takes are looked up by key for duplicates only; their
     // unknowns stay bounds (a hold that took effect may have lapsed since).
     let audit = audit(&totals.skus, &books.reserved, &Resolution::NotStored);
+    let sku_audit = |i: usize| {
+        let reserved = books.reserved.get(i).copied().unwrap_or(0);
+        audit_sku(&totals.skus[i], reserved, None)
+    };
     let recorder = shop.recorders.merged();
     let samples = shop.ledger.samples();
     let mut summary = summarize::backend_summary(&Measured {
@@ -182,6 +186,7 @@ fn summarize<B: Backend>(
         plan,
         recorder: &recorder,
         audit: &audit,
+        sku_audit: &sku_audit,
         samples: &samples,
         duration_ns: end_ns,
         abort_reason,

@@ -84,7 +84,7 @@ impl Catalogue {
                 origin.at,
                 origin.decl.key(),
                 format!(
-                    "the catalogue has more than {} SKUs; use fewer (the memory of a run grows with its SKUs)",
+                    "the catalogue has more than {} SKUs, the limit; use fewer (the memory of a run grows with its SKUs)",
                     thousands(MAX_SKUS as u64)
                 ),
             ));
@@ -212,7 +212,7 @@ impl Validator<'_> {
             if let Some(tail) = &catalogue.long_tail {
                 let at = tail.span().start;
                 let t = tail.get_ref();
-                let Some(count) = &t.count else {
+                let Some(count_raw) = &t.count else {
                     return Err(self.loc.at(
                         at,
                         "catalogue.long_tail.count",
@@ -220,12 +220,28 @@ impl Validator<'_> {
                     ));
                 };
                 let count = self.int(
-                    count,
+                    count_raw,
                     "catalogue.long_tail.count",
                     1,
                     MAX_SKUS as i64,
-                    " (omit `long_tail` for none)",
+                    " (omit `long_tail` for none; the memory of a run grows with its SKUs)",
                 )? as usize;
+                // The hot SKU comes first: a count within the limit on its
+                // own may still take the catalogue past it, and `count` is
+                // what to change, so it is refused here rather than at the
+                // SKU that would cross.
+                if cat.skus.len() + count > MAX_SKUS {
+                    return Err(self.loc.span(
+                        count_raw.span(),
+                        "catalogue.long_tail.count",
+                        format!(
+                            "`count` is {count}, which with the hot SKU makes {} SKUs, above the limit of {} (the memory of a run grows with its SKUs); lower it to {}",
+                            thousands((cat.skus.len() + count) as u64),
+                            thousands(MAX_SKUS as u64),
+                            MAX_SKUS - cat.skus.len()
+                        ),
+                    ));
+                }
                 let Some(stock_raw) = &t.stock else {
                     return Err(self.loc.at(
                         at,

@@ -100,12 +100,23 @@ impl Validator<'_> {
         let window = match &raw.window {
             None => Duration::from_millis(100),
             Some(w) => {
-                let d = self.duration(w, "window")?;
+                // A window is at least the timer's resolution, 1ms; every
+                // refusal of `window` names its range, since a value that does
+                // not parse ("1ns") is as wrong as one that is too fine.
+                let range = "`window` takes 1ms to 1h; write e.g. \"100ms\"";
+                let d = self.duration(w, "window").map_err(|e| ScenarioError {
+                    message: format!("{}; {range}", e.message),
+                    ..e
+                })?;
                 if d < Duration::from_millis(1) {
+                    let written = match w.get_ref() {
+                        toml::Value::String(s) => s.clone(),
+                        _ => text::duration(d),
+                    };
                     return Err(self.loc.span(
                         w.span(),
                         "window",
-                        "`window` must be at least 1ms; write e.g. \"100ms\"",
+                        format!("`window` is \"{written}\", below the limit of 1ms (the timer's resolution); {range}"),
                     ));
                 }
                 self.within_cap(

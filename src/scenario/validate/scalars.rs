@@ -5,7 +5,7 @@
 
 use super::text::{duration as duration_text, leaf};
 use super::{Result, Validator};
-use crate::scenario::duration::parse_duration;
+use crate::scenario::duration::{parse_duration, parse_duration_saturating};
 use crate::scenario::error::ScenarioError;
 use crate::scenario::model::MAX_UNITS;
 use crate::scenario::raw::RawDuration;
@@ -61,10 +61,14 @@ impl Validator<'_> {
         Ok(n as u64)
     }
 
-    /// A duration string; a bare number is refused with a hint.
+    /// A duration string; a bare number is refused with a hint. One too
+    /// long for a `Duration` is `Duration::MAX`: every duration key is capped
+    /// (`within_cap`) right after, and that refusal names the key's limit.
     pub(super) fn duration(&self, v: &RawDuration, key: &str) -> Result<Duration> {
         match v.get_ref() {
-            toml::Value::String(s) => parse_duration(s).map_err(|m| self.loc.span(v.span(), key, m)),
+            toml::Value::String(s) => {
+                parse_duration_saturating(s).map_err(|m| self.loc.span(v.span(), key, m))
+            }
             toml::Value::Integer(n) => Err(self.loc.span(
                 v.span(),
                 key,

@@ -103,27 +103,6 @@ fn catalogue_total_units_within_2_pow_53() {
 }
 
 #[test]
-fn catalogue_of_more_than_100000_skus() {
-    let head = "name = \"t\"\nseed = 1\n[catalogue]\nlong_tail = { count = 100001, stock = 1 }\n";
-    assert_err(
-        &doc(head, PHASE, BACKEND),
-        "long_tail",
-        "catalogue.long_tail.count",
-        &["between 1 and 100000"],
-    );
-    let head = "name = \"t\"\nseed = 1\n[catalogue]\nlong_tail = { count = 100000, stock = 1 }\n";
-    let s = parse(&doc(head, PHASE, BACKEND), Path::new("s.toml")).unwrap();
-    assert_eq!(s.skus.len(), MAX_SKUS);
-    let head = format!("{head}\n[[sku]]\nid = \"X\"\nstock = 1\n");
-    assert_err(
-        &doc(&head, PHASE, BACKEND),
-        "stock = 1\n",
-        "sku[0]",
-        &["more than 100,000 SKUs", "memory"],
-    );
-}
-
-#[test]
 fn duplicate_ids_come_before_later_errors() {
     let head = "name = \"t\"\nseed = 1\n[[sku]]\nid = \"A\"\nstock = 1\n[[sku]]\nid = \"A\"\nstock = 1\n[[sku]]\nid = \"C\"\nstock = -3\n";
     assert_err(

@@ -8,6 +8,7 @@ mod backends;
 mod catalogue;
 mod checkout;
 mod faults;
+mod limits;
 mod phases;
 mod servers;
 mod syntax;

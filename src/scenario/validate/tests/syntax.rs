@@ -105,7 +105,7 @@ fn bad_durations() {
     let text = doc(HEAD, PHASE, BACKEND).replacen("seed = 1", "seed = 1\ntimeout = \"0ms\"", 1);
     assert_err(&text, "timeout", "timeout", &["above zero"]);
     let text = doc(HEAD, PHASE, BACKEND).replacen("seed = 1", "seed = 1\nwindow = \"500us\"", 1);
-    assert_err(&text, "window", "window", &["at least 1ms"]);
+    assert_err(&text, "window", "window", &["below the limit of 1ms"]);
     let phase = "\n[[phase]]\nkind = \"spread\"\norders = 10\nover = \"0s\"\n";
     assert_err(
         &doc(HEAD, phase, BACKEND),
