@@ -8,6 +8,8 @@
 #[path = "sql/common.rs"]
 #[allow(dead_code)]
 mod common;
+#[path = "common/interrupt.rs"]
+mod interrupt;
 
 use assert_cmd::Command;
 use atpsim::scenario::Server;
@@ -211,4 +213,42 @@ fn a_private_redis_restarted_without_persistence_reports_its_data_lost() {
         .map(|w| w["orders"]["error"].as_u64().unwrap())
         .sum();
     assert!(after > 300, "{after} errors after the restart");
+}
+
+#[test]
+fn an_interrupt_during_a_stall_rolls_it_back_and_keeps_the_audit() {
+    let _one = common::one_at_a_time();
+    if common::server_url(Server::Postgres).is_none() {
+        return;
+    }
+    // The row held from 500 ms for 20 s; Ctrl-C a second into the run.
+    let text = scenario(
+        "kind = \"postgres-atomic\"",
+        "2s",
+        "[[fault]]\nkind = \"stall_row\"\nat = \"500ms\"\nduration = \"20s\"\n",
+    )
+    .replace("duration = \"2s\"", "duration = \"30s\"");
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("stall.toml");
+    std::fs::write(&file, text).unwrap();
+    let results = dir.path().join("results");
+    let code = interrupt::interrupt_once_started(
+        std::process::Command::new(assert_cmd::cargo::cargo_bin("atpsim"))
+            .arg("run")
+            .arg(&file)
+            .arg("--out")
+            .arg(&results)
+            .arg("--no-charts"),
+        "running postgres-atomic",
+        std::time::Duration::from_secs(1),
+    );
+    assert_eq!(code, Some(130));
+    let run: Value =
+        serde_json::from_str(&std::fs::read_to_string(results.join("run.json")).unwrap()).unwrap();
+    assert_eq!(run["interrupted"], true);
+    let b = &run["backends"][0];
+    assert_eq!(b["aborted"], false, "the final state was read: {b}");
+    for figure in ["oversold", "lost_updates", "phantom"] {
+        assert_eq!(units(b, figure), 0, "units.{figure}: {b}");
+    }
 }

@@ -121,9 +121,15 @@ pub fn warnings(run: &RunSummary) -> Vec<String> {
             w.push(format!("{}: aborted: {reason}", b.name));
         }
         let failed = b.orders.error + b.orders.unknown;
+        // Errors took nothing; unknowns settled by order id are known too.
+        let covered = if b.unknowns.unresolved == 0 {
+            "each took nothing or was settled by its order id, so the oversell figures cover them too"
+        } else {
+            "the oversell figures cover only what got through"
+        };
         if b.orders.offered > 0 && failed as f64 > FAILED_SHARE_WARNING * b.orders.offered as f64 {
             w.push(format!(
-                "{}: {failed} of {} orders failed or went unanswered ({} errors, {} unknown): the oversell figures cover only what got through",
+                "{}: {failed} of {} orders failed or went unanswered ({} errors, {} unknown): {covered}",
                 b.name, b.orders.offered, b.orders.error, b.orders.unknown
             ));
         }
@@ -143,6 +149,12 @@ pub fn warnings(run: &RunSummary) -> Vec<String> {
             ));
         }
         let u = &b.unknowns;
+        if u.order_ids == "lost" {
+            w.push(format!(
+                "{}: the server lost the run's data (it restarted without persistence, or was flushed): the grants it no longer shows count as lost updates ({} units), and no stored order id is left to settle an unknown with",
+                b.name, b.units.lost_updates
+            ));
+        }
         if b.units.unknown > 0 && u.unresolved == 0 && u.order_ids == "exact" {
             w.push(format!(
                 "{}: {} orders had unknown outcomes (sent, and no answer atpsim could read); their stored order ids settled them: {} took effect, {} did not, and oversold is exactly {}",

@@ -201,32 +201,39 @@ fn backend_sentences(json: &serde_json::Value, i: usize, b: &BackendSummary) -> 
     out
 }
 
-/// Which backends kept their promises and which did not, by name.
+/// Which backends kept their promises, which may not have (unknowns no
+/// order id settled) and which did not, by name.
 fn verdict_sentence(run: &RunSummary) -> Option<String> {
-    let names = |oversold: bool| -> Vec<&str> {
+    let names = |keep: &dyn Fn(&crate::summary::BackendSummary) -> bool| -> Vec<&str> {
         run.backends
             .iter()
-            .filter(|b| !b.aborted && (b.units.oversold > 0) == oversold)
+            .filter(|b| !b.aborted && keep(b))
             .map(|b| b.name.as_str())
             .collect()
     };
-    let (bad, good) = (names(true), names(false));
-    match (bad.is_empty(), good.is_empty()) {
-        (true, true) => None,
-        (true, false) => Some(format!(
-            "In short: every backend ({}) kept within stock.",
-            good.join(", ")
-        )),
-        (false, true) => Some(format!(
-            "In short: every backend ({}) promised more than it had.",
-            bad.join(", ")
-        )),
-        (false, false) => Some(format!(
-            "In short: {} kept within stock; {} promised units that do not exist.",
-            good.join(", "),
-            bad.join(", ")
-        )),
-    }
+    let bad = names(&|b| b.units.oversold > 0);
+    let unsure = names(&|b| b.units.oversold == 0 && b.units.oversold_possible > 0);
+    let good = names(&|b| b.units.oversold_possible == 0);
+    let all = bad.len() + unsure.len() + good.len();
+    let group = |names: &[&str], what: &str| -> Option<String> {
+        match names.len() {
+            0 => None,
+            n if n == all => Some(format!("every backend ({}) {what}", names.join(", "))),
+            _ => Some(format!("{} {what}", names.join(", "))),
+        }
+    };
+    let parts: Vec<String> = [
+        group(&good, "kept within stock"),
+        group(
+            &unsure,
+            "may have promised more than it had (unknown outcomes no stored order id settled)",
+        ),
+        group(&bad, "promised more than it had"),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    (!parts.is_empty()).then(|| format!("In short: {}.", parts.join("; ")))
 }
 
 #[cfg(test)]
@@ -279,6 +286,15 @@ mod tests {
         let text = plain(&run);
         assert!(text.contains("(and an allowed oversell of 3), 1 more than it could deliver"));
         assert!(text.contains("promised more than it had"), "{text}");
+        // Nothing certainly oversold, but unknowns no order id settled.
+        run.backends[0].units.oversold = 0;
+        run.backends[0].units.oversold_possible = 4;
+        let text = plain(&run);
+        assert!(!text.contains("kept within stock"), "{text}");
+        assert!(
+            text.contains("may have promised more than it had"),
+            "{text}"
+        );
     }
 
     #[test]

@@ -51,7 +51,21 @@ impl PrivateServer {
             Persistence::AofAlways => ("yes", "always"),
             Persistence::None => ("no", "no"),
         };
-        let child = Command::new("redis-server")
+        let mut command = Command::new("redis-server");
+        // The server dies with atpsim, even one killed outright, so no
+        // private server outlives its run.
+        #[cfg(target_os = "linux")]
+        // SAFETY: the closure only calls prctl, which is async-signal-safe.
+        unsafe {
+            use std::os::unix::process::CommandExt;
+            command.pre_exec(|| {
+                if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+        let child = command
             .args(["--port", "0", "--unixsocketperm", "700", "--save", ""])
             .arg("--unixsocket")
             .arg(self.socket())

@@ -107,15 +107,24 @@ fn steps(faults: &[&Fault]) -> Vec<Step> {
 /// The running task of one backend's faults.
 pub struct FaultTask {
     handle: JoinHandle<()>,
+    /// Stalls still holding their row, each in a task of its own.
+    stalls: Stalls,
     /// The first fault that failed, with why.
     failure: Arc<OnceLock<String>>,
 }
 
+type Stalls = Arc<std::sync::Mutex<Vec<JoinHandle<()>>>>;
+
 impl FaultTask {
     /// Stop the task (a fault later than the last order would meet
-    /// nobody) and say which fault failed first, if any.
+    /// nobody) and any stall still holding its row — its transaction rolls
+    /// back as it is dropped, so the final state can be read — and say
+    /// which fault failed first, if any.
     pub fn finish(self) -> Option<String> {
         self.handle.abort();
+        for stall in self.stalls.lock().expect("stalls").drain(..) {
+            stall.abort();
+        }
         self.failure.get().cloned()
     }
 }
@@ -134,21 +143,40 @@ pub fn spawn<B: Backend>(
     let steps = steps(faults);
     let shared = Arc::clone(shared);
     let failure = Arc::new(OnceLock::new());
-    let failed = Arc::clone(&failure);
+    let stalls = Stalls::default();
+    let staged = Staged {
+        failure: Arc::clone(&failure),
+        stalls: Arc::clone(&stalls),
+        hot_sku,
+    };
     let handle =
-        tokio::spawn(
-            async move { stage(shared, steps, StopSignal::new(stop), failed, hot_sku).await },
-        );
-    Some(FaultTask { handle, failure })
+        tokio::spawn(async move { stage(shared, steps, StopSignal::new(stop), staged).await });
+    Some(FaultTask {
+        handle,
+        stalls,
+        failure,
+    })
+}
+
+/// What the staging task shares with its owner.
+struct Staged {
+    failure: Arc<OnceLock<String>>,
+    stalls: Stalls,
+    /// The row a stall locks.
+    hot_sku: SkuIdx,
 }
 
 async fn stage<B: Backend>(
     shared: Arc<Shared<B>>,
     steps: Vec<Step>,
     mut stop: StopSignal,
-    failure: Arc<OnceLock<String>>,
-    hot_sku: SkuIdx,
+    staged: Staged,
 ) {
+    let Staged {
+        failure,
+        stalls,
+        hot_sku,
+    } = staged;
     let fail = |failure: &OnceLock<String>, name: &str, e: String| {
         let _ = failure.set(format!("fault {name} failed: {e}"));
     };
@@ -183,13 +211,15 @@ async fn stage<B: Backend>(
                 }
             }
             Change::Stall(hold) => {
-                // Detached: it ends by itself once `hold` has passed.
+                // Its own task, so later faults keep their times; it ends
+                // once `hold` has passed, or when the run does.
                 let (shared, failure) = (Arc::clone(&shared), Arc::clone(&failure));
-                tokio::spawn(async move {
+                let stall = tokio::spawn(async move {
                     if let Err(e) = shared.backend.stall_row(hot_sku, hold).await {
                         fail(&failure, &step.name, e);
                     }
                 });
+                stalls.lock().expect("stalls").push(stall);
             }
             Change::Pause(pause) => {
                 if let Err(e) = shared.backend.pause_writes(pause).await {

@@ -325,7 +325,7 @@ impl Validator<'_> {
                     "keeps its stock in process and has no server sessions to kill; `kill_connections` applies to PostgreSQL, MariaDB/MySQL and Redis backends only",
                 ),
                 FaultAction::StallRow { .. } => (!spec.kind.can_stall_row()).then_some(
-                    "has no `{{stock}}` row of atpsim's to lock; `stall_row` applies to the PostgreSQL and MariaDB/MySQL kinds other than sharded and custom",
+                    "has no stock row of atpsim's own to lock (the `atpsim_stock_<run id>` table); `stall_row` applies to the PostgreSQL and MariaDB/MySQL kinds other than sharded and custom",
                 ),
                 FaultAction::PauseWrites { .. } | FaultAction::RestartServer => {
                     spec.options.private_redis.is_none().then_some(

@@ -319,7 +319,7 @@ fn a_stall_needs_a_duration_and_a_stock_row_to_lock() {
         &with("\n[[fault]]\nkind = \"stall_row\"\nat = \"1s\"\nduration = \"1s\"\nbackends = [\"redis-lua\"]\n"),
         "backends = ",
         "fault[0].backends[0]",
-        &["(redis-lua) has no `{{stock}}` row of atpsim's to lock"],
+        &["(redis-lua) has no stock row of atpsim's own to lock"],
     );
 }
 
