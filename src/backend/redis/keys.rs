@@ -85,35 +85,6 @@ impl Keys {
             .await
     }
 
-    /// The run's keys matching `<prefix><pattern>`, found by `SCAN MATCH`.
-    async fn matching(
-        &self,
-        conn: &mut MultiplexedConnection,
-        pattern: &str,
-    ) -> RedisResult<Vec<String>> {
-        let pattern = format!("{}{pattern}", self.prefix);
-        let mut cursor: u64 = 0;
-        let mut found = Vec::new();
-        loop {
-            let (next, keys): (u64, Vec<String>) = redis::cmd("SCAN")
-                .arg(cursor)
-                .arg("MATCH")
-                .arg(&pattern)
-                .arg("COUNT")
-                .arg(BATCH)
-                .query_async(conn)
-                .await?;
-            found.extend(keys.into_iter().filter(|k| k.starts_with(&self.prefix)));
-            if next == 0 {
-                break;
-            }
-            cursor = next;
-        }
-        found.sort();
-        found.dedup();
-        Ok(found)
-    }
-
     /// Remove every key of the run, the marker with them.
     pub async fn remove_all(&self, conn: &mut MultiplexedConnection) -> RedisResult<()> {
         self.remove_matching(conn, "*").await
@@ -129,16 +100,38 @@ impl Keys {
         self.remove_matching(conn, "ids:*").await
     }
 
+    /// Delete the run's keys matching `<prefix><pattern>`, found by `SCAN
+    /// MATCH` and deleted batch by batch as they come: a million SKUs' keys
+    /// are never held at once. SCAN still returns every key present from
+    /// start to end when others are deleted meanwhile.
     async fn remove_matching(
         &self,
         conn: &mut MultiplexedConnection,
         pattern: &str,
     ) -> RedisResult<()> {
-        let keys = self.matching(conn, pattern).await?;
-        for chunk in keys.chunks(BATCH) {
-            redis::cmd("DEL").arg(chunk).query_async::<()>(conn).await?;
+        let pattern = format!("{}{pattern}", self.prefix);
+        let mut cursor: u64 = 0;
+        loop {
+            let (next, keys): (u64, Vec<String>) = redis::cmd("SCAN")
+                .arg(cursor)
+                .arg("MATCH")
+                .arg(&pattern)
+                .arg("COUNT")
+                .arg(BATCH)
+                .query_async(conn)
+                .await?;
+            let ours: Vec<&String> = keys
+                .iter()
+                .filter(|k| k.starts_with(&self.prefix))
+                .collect();
+            if !ours.is_empty() {
+                redis::cmd("DEL").arg(ours).query_async::<()>(conn).await?;
+            }
+            if next == 0 {
+                return Ok(());
+            }
+            cursor = next;
         }
-        Ok(())
     }
 }
 
