@@ -210,15 +210,9 @@ impl Backend for Postgres {
     }
 
     async fn stall_row(&self, sku: SkuIdx, hold: Duration) -> Result<(), String> {
-        let scrub = |e: sqlx::Error| crate::redact::message(&e.to_string(), &self.raw_url);
-        let mut tx = self.admin.begin().await.map_err(scrub)?;
-        sqlx::query(&self.sql.for_update_read)
-            .bind(sku as i64)
-            .fetch_one(&mut *tx)
+        super::sql::stall::hold_row(&self.admin, &self.sql.for_update_read, sku, hold)
             .await
-            .map_err(scrub)?;
-        tokio::time::sleep(hold).await;
-        tx.rollback().await.map_err(scrub)
+            .map_err(|e| crate::redact::message(&e.to_string(), &self.raw_url))
     }
 
     async fn snapshot(&self) -> Result<Vec<u64>, BackendError> {

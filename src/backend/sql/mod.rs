@@ -12,4 +12,5 @@ pub mod namespace;
 pub mod order_statements;
 pub mod orders;
 pub mod session;
+pub mod stall;
 pub mod template;
