@@ -37,6 +37,8 @@ pub enum IdCheck {
     NotStored,
     /// It lost them with the rest of its data: every unknown stays a bound.
     Lost,
+    /// Too many unknown orders to look up: every one stays a bound.
+    TooMany,
     /// Every SKU's stored ids add up to its `R`: each unknown was looked up.
     Exact,
     /// On this many SKUs the stored ids do not add up to `R`: their
@@ -147,6 +149,7 @@ fn id_check(reserved: &[u64], ids: &Resolution) -> IdCheck {
     match ids {
         Resolution::NotStored => IdCheck::NotStored,
         Resolution::Lost => IdCheck::Lost,
+        Resolution::TooMany => IdCheck::TooMany,
         Resolution::Stored(per_sku) => {
             let reserved = reserved.iter().copied().chain(std::iter::repeat(0));
             match per_sku

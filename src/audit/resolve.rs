@@ -25,13 +25,16 @@ pub enum Resolution {
     NotStored,
     /// It lost the ids it stored (and the rest of its data): the bounds stand.
     Lost,
+    /// More unknown orders than the ledger lists (`MAX_LOOKED_UP`): none
+    /// is looked up, and the bounds stand.
+    TooMany,
     Stored(Vec<SkuResolution>),
 }
 
 impl Resolution {
     pub fn sku(&self, index: usize) -> Option<&SkuResolution> {
         match self {
-            Resolution::NotStored | Resolution::Lost => None,
+            Resolution::NotStored | Resolution::Lost | Resolution::TooMany => None,
             Resolution::Stored(skus) => skus.get(index),
         }
     }

@@ -13,6 +13,11 @@ use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::SeqCst};
 use std::sync::Mutex;
 
+/// Unknown orders the ledger lists for the audit to look up by id; past
+/// this many (24 MB of them) none is settled, since a list with holes would
+/// settle the missing ones as not taken.
+pub const MAX_LOOKED_UP: usize = 1_000_000;
+
 /// Oversold grants kept as samples for the report.
 pub const OVERSELL_SAMPLES: usize = 20;
 
@@ -170,18 +175,18 @@ impl Ledger {
         let s = &self.skus[sku as usize];
         s.unknown.fetch_add(qty, SeqCst);
         s.unknown_orders.fetch_add(1, SeqCst);
-        self.unknown_orders
-            .lock()
-            .expect("unknown orders lock")
-            .push(UnknownOrder { id, sku, qty });
+        let mut listed = self.unknown_orders.lock().expect("unknown orders lock");
+        // One past the limit marks the list as incomplete.
+        if listed.len() <= MAX_LOOKED_UP {
+            listed.push(UnknownOrder { id, sku, qty });
+        }
     }
 
-    /// The orders whose outcome was unknown, in no particular order.
-    pub fn unknown_orders(&self) -> Vec<UnknownOrder> {
-        self.unknown_orders
-            .lock()
-            .expect("unknown orders lock")
-            .clone()
+    /// The orders whose outcome was unknown, in no particular order; `None`
+    /// when there were more than `MAX_LOOKED_UP`.
+    pub fn unknown_orders(&self) -> Option<Vec<UnknownOrder>> {
+        let listed = self.unknown_orders.lock().expect("unknown orders lock");
+        (listed.len() <= MAX_LOOKED_UP).then(|| listed.clone())
     }
 
     /// Keep the first oversold grants as samples (cheap once full).
@@ -241,6 +246,21 @@ mod tests {
             stock,
             buffer,
         }])
+    }
+
+    #[test]
+    fn past_the_listing_limit_no_unknown_is_looked_up() {
+        let l = ledger(10, 0);
+        for id in 0..MAX_LOOKED_UP as u64 {
+            l.unknown(id, 0, 1);
+        }
+        assert_eq!(l.unknown_orders().map(|u| u.len()), Some(MAX_LOOKED_UP));
+        l.unknown(u64::MAX, 0, 1);
+        assert_eq!(
+            l.unknown_orders(),
+            None,
+            "a list with holes settles nothing"
+        );
     }
 
     #[test]

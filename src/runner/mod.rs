@@ -189,7 +189,7 @@ impl AsyncBackendFn<Result<BackendRun, BackendError>> for RunOne<'_> {
             ticker::clear();
         }
         let unknown = shared.ledger.unknown_orders();
-        let final_state = read_final_state(&shared.backend, &unknown).await;
+        let final_state = read_final_state(&shared.backend, unknown.as_deref()).await;
         shared.backend.close().await;
         // The ledger's totals are audited one SKU at a time, never all held.
         let ledger = &shared.ledger;
@@ -205,7 +205,10 @@ impl AsyncBackendFn<Result<BackendRun, BackendError>> for RunOne<'_> {
                 Some(format!("final state unreadable: {}", e.message)),
             ),
         };
-        let ids = resolutions(scenario.skus.len(), &unknown, &stored);
+        let ids = match &unknown {
+            Some(unknown) => resolutions(scenario.skus.len(), unknown, &stored),
+            None => Resolution::TooMany,
+        };
         drop(stored);
         let audit = audit_each(ledger.each_total(&scenario.skus), &reserved, &ids);
         let sku_audit = |i: usize| {
@@ -240,11 +243,15 @@ impl AsyncBackendFn<Result<BackendRun, BackendError>> for RunOne<'_> {
 /// and the stored order ids with which of the unknown orders are among them.
 async fn read_final_state<B: Backend>(
     backend: &B,
-    unknown: &[UnknownOrder],
+    unknown: Option<&[UnknownOrder]>,
 ) -> Result<(Vec<u64>, StoredIds), BackendError> {
     backend.quiesce().await?;
     let reserved = backend.snapshot().await?;
-    let stored = backend.stored_orders(unknown).await?;
+    let stored = match unknown {
+        Some(unknown) => backend.stored_orders(unknown).await?,
+        // Too many to look up: none is settled (see `MAX_LOOKED_UP`).
+        None => StoredIds::NotStored,
+    };
     Ok((reserved, stored))
 }
 

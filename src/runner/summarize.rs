@@ -103,6 +103,7 @@ pub fn backend_summary(m: &Measured) -> BackendSummary {
                 IdCheck::Disagree(_) => "disagree",
                 IdCheck::NotStored => "not_stored",
                 IdCheck::Lost => "lost",
+                IdCheck::TooMany => "too_many",
             }
             .to_string(),
             id_mismatch_skus: match audit.ids {
