@@ -10,8 +10,9 @@
 mod common;
 #[path = "common/interrupt.rs"]
 mod interrupt;
+#[path = "common/run_file.rs"]
+mod run_file;
 
-use assert_cmd::Command;
 use atpsim::scenario::Server;
 use serde_json::Value;
 
@@ -27,27 +28,10 @@ fn scenario(backend: &str, timeout: &str, faults: &str) -> String {
     )
 }
 
-/// Run `text` with the real binary; it must exit 0. The one backend's record.
+/// Run `text` with the real binary; it must exit 0, the backend not
+/// aborted. The one backend's record.
 fn run(text: &str) -> Value {
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("faults.toml");
-    std::fs::write(&file, text).unwrap();
-    let results = dir.path().join("results");
-    let output = Command::cargo_bin("atpsim")
-        .expect("binary built")
-        .arg("run")
-        .arg(&file)
-        .arg("--out")
-        .arg(&results)
-        .arg("--quiet")
-        .arg("--no-charts")
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(0), "stderr: {stderr}");
-    let run: Value =
-        serde_json::from_str(&std::fs::read_to_string(results.join("run.json")).unwrap()).unwrap();
-    let b = run["backends"][0].clone();
+    let b = run_file::first_backend_of(text);
     assert_eq!(b["aborted"], false, "{b}");
     b
 }

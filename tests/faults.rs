@@ -8,8 +8,9 @@
 #[path = "sql/common.rs"]
 #[allow(dead_code)]
 mod common;
+#[path = "common/run_file.rs"]
+mod run_file;
 
-use assert_cmd::Command;
 use atpsim::scenario::Server;
 use serde_json::Value;
 use std::path::Path;
@@ -29,33 +30,12 @@ fn scenario(backend: &str) -> String {
     )
 }
 
-/// Run `scenario_file` with the real binary into a fresh directory; the
-/// run must exit 0. Returns the one backend's record.
 fn run(scenario_file: &Path) -> Value {
-    let out = tempfile::tempdir().unwrap();
-    let results = out.path().join("results");
-    let output = Command::cargo_bin("atpsim")
-        .expect("binary built")
-        .arg("run")
-        .arg(scenario_file)
-        .arg("--out")
-        .arg(&results)
-        .arg("--quiet")
-        .arg("--no-charts")
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(0), "stderr: {stderr}");
-    let run: Value =
-        serde_json::from_str(&std::fs::read_to_string(results.join("run.json")).unwrap()).unwrap();
-    run["backends"][0].clone()
+    run_file::first_backend(scenario_file)
 }
 
 fn run_text(body: &str) -> Value {
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("faults.toml");
-    std::fs::write(&file, body).unwrap();
-    run(&file)
+    run_file::first_backend_of(body)
 }
 
 fn count(w: &Value, outcome: &str) -> u64 {
