@@ -47,6 +47,17 @@ pub(crate) struct Args {
     pub(crate) order_ids: bool,
 }
 
+impl Args {
+    /// How the header of a run names `order_ids`.
+    pub(crate) fn order_ids_text(&self) -> &'static str {
+        if self.order_ids {
+            "stored"
+        } else {
+            "not stored"
+        }
+    }
+}
+
 fn usage(d: &Defaults) -> String {
     let list = |c: &[u32]| {
         c.iter()

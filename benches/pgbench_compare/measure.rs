@@ -31,11 +31,7 @@ pub(crate) fn bench(args: &Args) -> Result<Vec<Level>, Stopped> {
         args.rounds,
         args.secs,
         args.timeout_secs,
-        if args.order_ids {
-            "stored"
-        } else {
-            "not stored"
-        }
+        args.order_ids_text()
     );
     with_pgbench_table(&header, args.smoke, |runtime, admin, table, url| {
         measure(args, runtime, admin, table, url)

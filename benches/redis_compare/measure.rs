@@ -33,11 +33,7 @@ pub(crate) fn bench(args: &Args) -> Result<Vec<Level>, Stopped> {
         args.rounds,
         args.secs,
         args.timeout_secs,
-        if args.order_ids {
-            "stored"
-        } else {
-            "not stored"
-        }
+        args.order_ids_text()
     );
     if args.smoke {
         println!(
