@@ -1,6 +1,7 @@
 //! Measurement: per-thread recorders (`recorder`), their merge, and the
 //! window/peak/percentile arithmetic that turns them into summary figures.
 
+pub mod demand;
 pub mod histogram;
 pub mod recorder;
 pub mod windows;

@@ -7,6 +7,7 @@
 //! (a late order re-opens its window in the shard until the next flush:
 //! `Histogram::add` makes the merge exact whenever it happens).
 
+use super::demand::{Demand, DemandCache};
 use super::histogram::{RunTiming, WindowTiming};
 use super::windows::WindowGrid;
 use crate::scenario::SkuIdx;
@@ -282,7 +283,13 @@ static NEXT_SET_ID: AtomicU64 = AtomicU64::new(1);
 
 thread_local! {
     /// This thread's shard of the recorder set it last wrote to.
-    static SHARD: RefCell<Option<(u64, Arc<Mutex<Recorder>>)>> = const { RefCell::new(None) };
+    static SHARD: RefCell<Option<(u64, Arc<Mutex<Shard>>)>> = const { RefCell::new(None) };
+}
+
+/// One thread's recorder and its pending per-SKU demand.
+struct Shard {
+    recorder: Recorder,
+    demand: DemandCache,
 }
 
 /// The recorder shards of one backend's run, and the store of flushed windows.
@@ -291,11 +298,9 @@ pub struct Recorders {
     pub grid: WindowGrid,
     sku_count: usize,
     hot_sku: SkuIdx,
-    shards: Mutex<Vec<Arc<Mutex<Recorder>>>>,
-    /// Orders and units offered per SKU, for every shard at once: a copy per
-    /// shard would make memory grow with SKUs × threads (16 MB a thread for
-    /// a million SKUs).
-    demand: Vec<(AtomicU64, AtomicU64)>,
+    shards: Mutex<Vec<Arc<Mutex<Shard>>>>,
+    /// Orders and units offered per SKU, for every shard at once (demand.rs).
+    demand: Demand,
     /// Windows flushed out of the shards: (all orders, hottest SKU).
     flushed: Mutex<FlushedWindows>,
 }
@@ -316,9 +321,7 @@ impl Recorders {
             sku_count,
             hot_sku,
             shards: Mutex::new(Vec::new()),
-            demand: (0..sku_count)
-                .map(|_| (AtomicU64::new(0), AtomicU64::new(0)))
-                .collect(),
+            demand: Demand::new(sku_count),
             flushed: Mutex::new(FlushedWindows {
                 all: empty(),
                 hot: empty(),
@@ -336,7 +339,11 @@ impl Recorders {
         SHARD.with(|cell| {
             let mut cell = cell.borrow_mut();
             if !matches!(&*cell, Some((id, _)) if *id == self.id) {
-                let shard = Arc::new(Mutex::new(Recorder::new(self.grid, 0, self.hot_sku)));
+                let shard = Arc::new(Mutex::new(Shard {
+                    // No per-SKU counts: `demand` keeps them.
+                    recorder: Recorder::new(self.grid, 0, self.hot_sku),
+                    demand: DemandCache::default(),
+                }));
                 self.shards
                     .lock()
                     .expect("shard list")
@@ -345,11 +352,10 @@ impl Recorders {
             }
             let (_, shard) = cell.as_ref().expect("registered above");
             let mut shard = shard.lock().expect("recorder shard");
+            let Shard { recorder, demand } = &mut *shard;
             for r in records {
-                shard.record(r);
-                let (orders, units) = &self.demand[r.sku as usize];
-                orders.fetch_add(1, Ordering::Relaxed);
-                units.fetch_add(r.qty, Ordering::Relaxed);
+                recorder.record(r);
+                demand.add(r.sku, r.qty, &self.demand);
             }
         });
     }
@@ -369,7 +375,10 @@ impl Recorders {
                         .filter_map(|(i, w)| w.take().map(|w| (i, w)))
                         .collect()
                 };
-                (take(&mut s.windows), take(&mut s.hot_windows))
+                (
+                    take(&mut s.recorder.windows),
+                    take(&mut s.recorder.hot_windows),
+                )
             };
             let mut store = self.flushed.lock().expect("flushed windows");
             for (i, w) in all {
@@ -389,11 +398,12 @@ impl Recorders {
         self.flush_before(self.grid.count);
         let mut total = Recorder::new(self.grid, self.sku_count, self.hot_sku);
         for shard in self.shards.lock().expect("shard list").iter() {
-            total.merge(&shard.lock().expect("recorder shard"));
+            let mut shard = shard.lock().expect("recorder shard");
+            total.merge(&shard.recorder);
+            shard.demand.flush(&self.demand);
         }
-        for (i, (orders, units)) in self.demand.iter().enumerate() {
-            total.sku_orders[i] = orders.load(Ordering::Relaxed);
-            total.sku_units[i] = units.load(Ordering::Relaxed);
+        for i in 0..self.sku_count {
+            (total.sku_orders[i], total.sku_units[i]) = self.demand.of(i);
         }
         let mut store = self.flushed.lock().expect("flushed windows");
         total.windows = std::mem::take(&mut store.all);
