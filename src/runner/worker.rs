@@ -15,7 +15,7 @@ use crate::scenario::Scenario;
 use crate::trace::{AttemptLine, TraceSink};
 use crate::traffic::{Order, OrderRun, Schedule, Workload, CLOSED_LOOP_ID_BASE, RUN_MAX};
 use std::future::{poll_fn, Future};
-use std::pin::pin;
+use std::pin::{pin, Pin};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::task::Poll;
@@ -141,28 +141,36 @@ impl<B: Backend> Shared<B> {
     /// first poll.
     async fn attempt(&self, order: &Order, sent_ns: u64, stop: &mut StopSignal) -> (Reply, bool) {
         let sent = SentFlag::default();
-        if let Some(knob) = &*self.latency {
-            // The send time differs between the attempts of one order.
-            if let Some(delay) = knob.delay(order.id ^ sent_ns.rotate_left(32)) {
-                let reserve = self.backend.reserve(order.id, order.sku, order.qty, &sent);
-                let call = delayed(reserve, &sent, delay);
-                return self.bounded(call, sent_ns, &sent, stop).await;
+        // Built in place and lent to `bounded`: moving a call's future by
+        // value copies it, once per attempt.
+        let reserve = pin!(self.backend.reserve(order.id, order.sku, order.qty, &sent));
+        match self.fault_delay(order, sent_ns) {
+            None => self.bounded(reserve, sent_ns, &sent, stop).await,
+            // Boxed, so the delay's timers stay out of every attempt's future.
+            Some(delay) => {
+                let mut call = Box::pin(delayed(reserve, &sent, delay));
+                self.bounded(call.as_mut(), sent_ns, &sent, stop).await
             }
         }
-        let reserve = self.backend.reserve(order.id, order.sku, order.qty, &sent);
-        self.bounded(reserve, sent_ns, &sent, stop).await
+    }
+
+    /// The delay the active latency faults add to an attempt sent at
+    /// `sent_ns`, if any.
+    fn fault_delay(&self, order: &Order, sent_ns: u64) -> Option<Duration> {
+        let knob = self.latency.as_ref()?;
+        // The send time differs between the attempts of one order.
+        knob.delay(order.id ^ sent_ns.rotate_left(32))
     }
 
     /// Await `call`, an attempt sent at `sent_ns`: bounded by the timeout
     /// from then, or given up on when the run is abandoned.
-    async fn bounded(
+    async fn bounded<F: Future<Output = Reply>>(
         &self,
-        call: impl Future<Output = Reply>,
+        mut reserve: Pin<&mut F>,
         sent_ns: u64,
         sent: &SentFlag,
         stop: &mut StopSignal,
     ) -> (Reply, bool) {
-        let mut reserve = pin!(call);
         // An answer ready at the first poll (an in-process store) came
         // before any deadline or signal could: it needs no timer. Arming
         // one costs a clock read and a reference to the runtime's shared
