@@ -14,6 +14,7 @@
 //! Invariant: the final state is read after the pool is closed and none of
 //! its sessions remains (`quiesce`); only this run's namespace is touched.
 
+mod batch;
 mod orders;
 mod setup;
 pub mod sql;

@@ -3,6 +3,7 @@
 //! formatted from numbers (session settings, id lists), which the server
 //! takes unprepared.
 
+use super::batch::Batch;
 use crate::backend::sql::template::{render_one, Dialect};
 use crate::scenario::Isolation;
 use std::time::Duration;
@@ -74,6 +75,9 @@ pub fn session_isolation(isolation: Isolation) -> String {
     )
 }
 
+/// The values `atomic_with_id` takes, in order.
+pub const ATOMIC_WITH_ID_VALUES: [&str; 3] = ["order", "sku", "qty"];
+
 /// Statements over the namespace's tables, rendered once per run.
 pub struct Statements {
     pub schema: String,
@@ -81,6 +85,9 @@ pub struct Statements {
     pub naive_read: String,
     pub naive_write: String,
     pub atomic: String,
+    /// `atomic` and the order's id in one round trip, values
+    /// `ATOMIC_WITH_ID_VALUES`.
+    pub atomic_with_id: Batch,
     pub for_update_read: String,
     pub snapshot: String,
     pub reservations_schema: String,
@@ -108,6 +115,7 @@ impl Statements {
             naive_read: r(file!("naive_read")),
             naive_write: r(file!("naive_write")),
             atomic: r(file!("atomic")),
+            atomic_with_id: Batch::render(file!("atomic_with_id"), run_id, &ATOMIC_WITH_ID_VALUES),
             for_update_read: r(file!("for_update_read")),
             snapshot: r(file!("snapshot")),
             reservations_schema: r(file!("reservations_schema")),

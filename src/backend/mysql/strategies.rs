@@ -7,7 +7,7 @@
 //! so every error inside a transaction is followed by a ROLLBACK.
 
 use super::{Mysql, Strategy};
-use crate::backend::sql::attempt::{finish, tally, Attempt, Failure};
+use crate::backend::sql::attempt::{end, finish, tally, Attempt, Failure};
 use crate::backend::sql::custom;
 use crate::backend::{Reply, StoredOrders, UnknownOrder};
 use crate::scenario::SkuIdx;
@@ -25,8 +25,8 @@ pub(super) async fn reserve(
     match &b.strategy {
         Strategy::Naive => naive(b, conn, sku, qty).await.map_err(Failure::autocommit),
         // The id needs a second statement, and both must land or neither:
-        // a transaction (MariaDB has no data-changing CTE).
-        Strategy::Atomic if b.stores_ids => transaction(b, conn, Body::Atomic, one).await,
+        // a transaction (MariaDB has no data-changing CTE), sent as one batch.
+        Strategy::Atomic if b.stores_ids => atomic_with_id(b, conn, one).await,
         Strategy::Atomic => atomic(b, conn, sku, qty).await.map_err(Failure::autocommit),
         Strategy::ForUpdate => transaction(b, conn, Body::ForUpdate, one).await,
         // The session's isolation level was set at connect.
@@ -100,6 +100,33 @@ async fn atomic(
     })
 }
 
+/// The conditional update and the order's id, in one transaction sent as
+/// one text batch (`backends/mysql/atomic_with_id.sql`).
+async fn atomic_with_id(b: &Mysql, conn: &mut MySqlConnection, one: One) -> Attempt {
+    let batch = b
+        .sql
+        .atomic_with_id
+        .with(&[one.order as i64, one.sku as i64, one.qty as i64]);
+    let result = match conn.execute(batch.as_str()).await {
+        // Summed over the batch: the UPDATE's row and the INSERT's.
+        Ok(done) => match done.rows_affected() {
+            2 => Ok(Reply::Granted),
+            0 => Ok(Reply::SoldOut),
+            n => Err(sqlx::Error::Protocol(format!(
+                "the reservation batch affected {n} rows, not 0 or 2"
+            ))),
+        },
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(reply) => Ok(reply),
+        // The batch stops at its first error, which may leave the
+        // transaction open: `end` rolls it back before the connection is
+        // reused.
+        Err(error) => end::<sqlx::MySql, Reply>(conn, Err(error), |_| false).await,
+    }
+}
+
 /// What runs between BEGIN and COMMIT.
 #[derive(Clone, Copy)]
 enum Body {
@@ -108,8 +135,6 @@ enum Body {
     /// `SELECT … FOR UPDATE`, then the write. No test hook: a second client
     /// blocks in its locking read and would never reach it.
     ForUpdate,
-    /// The conditional update, so that the order's id can join it.
-    Atomic,
 }
 
 /// The reservation a transaction makes.
@@ -136,7 +161,6 @@ async fn transaction(
             Ok((limit, reserved)) => write_if_fits(b, conn, sku, qty, limit, reserved).await,
             Err(e) => Err(e),
         },
-        Body::Atomic => atomic(b, conn, sku, qty).await,
     };
     let result = match result {
         Ok(Reply::Granted) if b.stores_ids => sqlx::query(&b.sql.record_reservation)
@@ -193,7 +217,6 @@ fn integer(row: &MySqlRow, i: usize) -> Result<i64, String> {
     Err(format!("column {} is {type_name}", column.name()))
 }
 
-/// `R` per SKU, read on the admin connection.
 /// The stored order ids, read on the admin connection: units per SKU, and
 /// which of `unknown` are there (asked a thousand at a time).
 pub(super) async fn stored_orders(
@@ -225,6 +248,7 @@ pub(super) async fn stored_orders(
     Ok(StoredOrders { units, found })
 }
 
+/// `R` per SKU, read on the admin connection.
 pub(super) async fn snapshot(b: &Mysql) -> Result<Vec<u64>, String> {
     let scrub = |e: sqlx::Error| crate::redact::message(&e.to_string(), &b.raw_url);
     let statement: &str = match &b.strategy {
