@@ -140,6 +140,11 @@ pub fn safe_backends_never_oversell(store: &Store, safe: &[(&str, &str)]) {
             );
             assert!(u.granted > 0, "{} seed {seed} sold nothing", s.name);
             assert_eq!(s.orders.error, 0, "{}: {:?}", s.name, s.orders);
+            // Where ids are stored (README, "Order ids"), they add up to the
+            // stock the backend says it reserved, sold-out attempts included.
+            let stores_ids = !matches!(*strategy, "sharded" | "batch");
+            let expected = if stores_ids { "exact" } else { "not_stored" };
+            assert_eq!(s.unknowns.order_ids, expected, "{} seed {seed}", s.name);
         }
     }
 }
