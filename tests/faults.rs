@@ -126,10 +126,12 @@ fn the_shipped_postgres_faults_scenario_runs_and_marks_both_faults() {
     for figure in ["oversold", "lost_updates", "phantom"] {
         assert_eq!(b["units"][figure], 0, "units.{figure}");
     }
-    // The slow network shows in its windows' latency, and only there.
+    // The slow network shows in its windows' latency, and only there: at
+    // least its least delay (30 ms), and well above a window before it
+    // (relative, since a loaded machine slows every window).
     let p50 = |i: usize| b["windows"][i]["latency_us"]["p50"].as_f64().unwrap();
     assert!(
-        p50(20) > 30_000.0 && p50(5) < 30_000.0,
+        p50(20) >= 30_000.0 && p50(20) > p50(5) + 20_000.0,
         "{} {}",
         p50(20),
         p50(5)
