@@ -156,8 +156,17 @@ fn is_bare_key_byte(b: u8) -> bool {
 /// Rewrites serde's wording in terms a scenario author knows.
 fn friendly(message: &str, key: &str) -> String {
     let message = message.trim_end();
-    if message.contains("expected a sequence") && key.ends_with(".keys") {
-        return "expected an array of strings, e.g. `keys = [\"stock:{sku}\"]`".to_string();
+    // A key inside a table holds an array of strings; only top-level
+    // names are arrays of tables.
+    if message.contains("expected a sequence") && key.contains('.') {
+        let field = key.rsplit('.').next().unwrap_or(key);
+        let example = match field {
+            "keys" => "[\"stock:{sku}\"]",
+            "checks" => "[\"units.oversold == 0\"]",
+            "backends" => "[\"postgres-atomic\"]",
+            _ => "[\"…\"]",
+        };
+        return format!("expected an array of strings, e.g. `{field} = {example}`");
     }
     if message.contains("expected a sequence") {
         let name = key.split(['.', '[']).next().unwrap_or(key);

@@ -240,6 +240,16 @@ fn backends_must_be_named_ones_of_the_run() {
         "fault[0].backends",
         &["is empty"],
     );
+    // One name without brackets: an array of strings, not of tables.
+    assert_err(
+        &fault("\"redis-lua\""),
+        "backends = ",
+        "fault[0].backends",
+        &[
+            "expected an array of strings",
+            "backends = [\"postgres-atomic\"]",
+        ],
+    );
 }
 
 #[test]
