@@ -55,10 +55,13 @@ const BANDS: [RGBColor; 4] = [
     RGBColor(0, 130, 130),
 ];
 
-/// Shade every band from 0 to `max_y`; one legend entry per fault name.
+/// Shade every band from 0 to `max_y`, in the colour of its name's place
+/// in `names` (the run's faults, so a fault looks the same in every panel);
+/// one legend entry per fault name.
 pub fn draw<'a, DB, X, Y>(
     chart: &mut ChartContext<'a, DB, Cartesian2d<X, Y>>,
     bands: &[Band],
+    names: &[String],
     max_y: f64,
 ) -> DrawResult<DB>
 where
@@ -66,16 +69,15 @@ where
     X: Ranged<ValueType = f64>,
     Y: Ranged<ValueType = f64>,
 {
-    let mut named: Vec<&str> = Vec::new();
+    let mut labelled: Vec<&str> = Vec::new();
     for band in bands {
-        let seen = named.iter().position(|n| *n == band.name);
-        let colour = BANDS[seen.unwrap_or(named.len()) % BANDS.len()].mix(0.15);
+        let colour = colour_of(&band.name, names).mix(0.15);
         let drawn = chart.draw_series(std::iter::once(Rectangle::new(
             [(band.from_ms, 0.0), (band.to_ms, max_y)],
             colour.filled(),
         )))?;
-        if seen.is_none() {
-            named.push(&band.name);
+        if !labelled.contains(&band.name.as_str()) {
+            labelled.push(&band.name);
             drawn
                 .label(format!("fault: {}", band.name))
                 .legend(move |(x, y)| {
@@ -84,6 +86,12 @@ where
         }
     }
     Ok(())
+}
+
+/// The band colour of fault `name` among the run's fault `names`.
+fn colour_of(name: &str, names: &[String]) -> RGBColor {
+    let place = names.iter().position(|n| n == name).unwrap_or(0);
+    BANDS[place % BANDS.len()]
 }
 
 #[cfg(test)]
@@ -99,6 +107,14 @@ mod tests {
             faults: faults.iter().map(|f| f.to_string()).collect(),
             ..Window::default()
         }
+    }
+
+    #[test]
+    fn a_fault_keeps_its_colour_whichever_panel_shows_it_first() {
+        let names = ["kill@1s".to_string(), "slow".to_string()];
+        // A panel that shows only `slow` still draws it in the second colour.
+        assert_eq!(colour_of("slow", &names), BANDS[1]);
+        assert_eq!(colour_of("kill@1s", &names), BANDS[0]);
     }
 
     #[test]

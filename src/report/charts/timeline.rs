@@ -23,6 +23,9 @@ struct Panel<'a> {
 pub struct Timeline<'a> {
     panels: Vec<Panel<'a>>,
     span_ms: f64,
+    /// Every fault name of the run, in order of first appearance over the
+    /// panels: a fault keeps its colour in every panel.
+    fault_names: Vec<String>,
 }
 
 pub fn prepare<'a>(set: &SeriesSet<'a>) -> Prepared<Timeline<'a>> {
@@ -51,7 +54,17 @@ pub fn prepare<'a>(set: &SeriesSet<'a>) -> Prepared<Timeline<'a>> {
                 .map(|w| w.start_ms + w.window_ms)
         })
         .fold(1.0, f64::max);
-    Prepared::Ready(Timeline { panels, span_ms })
+    let mut fault_names: Vec<String> = Vec::new();
+    for band in panels.iter().flat_map(|p| &p.faults) {
+        if !fault_names.contains(&band.name) {
+            fault_names.push(band.name.clone());
+        }
+    }
+    Prepared::Ready(Timeline {
+        panels,
+        span_ms,
+        fault_names,
+    })
 }
 
 /// Drawn in this order, so the maximum never hides the p99 beneath it.
@@ -72,10 +85,23 @@ impl Chart for Timeline<'_> {
     }
 
     fn caption(&self) -> String {
-        "Latency per window over the run (p50, p99 and the slowest order of each window), \
-         one panel per backend; the yellow band is the peak window, the one with the most orders due, \
-         and the other bands are the windows a staged fault was active in, one colour per fault, named in the legend."
-            .into()
+        let mut caption =
+            "Latency per window over the run (p50, p99 and the slowest order of each window), \
+                           one panel per backend"
+                .to_string();
+        // A flat run has no peak window, and a run without faults no fault bands.
+        if self.panels.iter().any(|p| p.peak.is_some()) {
+            caption
+                .push_str("; the yellow band is the peak window, the one with the most orders due");
+        }
+        if !self.fault_names.is_empty() {
+            caption.push_str(
+                "; the other bands are the windows a staged fault was active in, \
+                 one colour per fault in every panel, named in the legend",
+            );
+        }
+        caption.push('.');
+        caption
     }
 
     fn size(&self) -> (u32, u32) {
@@ -87,7 +113,7 @@ impl Chart for Timeline<'_> {
         title.titled("Latency over time, per window", title_style())?;
         let areas = body.split_evenly((self.panels.len(), 1));
         for (panel, area) in self.panels.iter().zip(areas) {
-            draw_panel(panel, &area, self.span_ms)?;
+            draw_panel(panel, &area, self.span_ms, &self.fault_names)?;
         }
         Ok(())
     }
@@ -97,6 +123,7 @@ fn draw_panel<DB: DrawingBackend>(
     panel: &Panel,
     area: &DrawingArea<DB, Shift>,
     span_ms: f64,
+    fault_names: &[String],
 ) -> DrawResult<DB> {
     let busy = || panel.windows.iter().filter(|w| w.orders.offered > 0);
     let max_y = busy().map(|w| value(w, 0)).fold(0.0, f64::max).max(0.001) * 1.1;
@@ -131,7 +158,7 @@ fn draw_panel<DB: DrawingBackend>(
                 )
             });
     }
-    super::faults::draw(&mut chart, &panel.faults, max_y)?;
+    super::faults::draw(&mut chart, &panel.faults, fault_names, max_y)?;
     for (line, (name, colour)) in LINES.iter().enumerate() {
         let points = busy().map(|w| (w.start_ms + w.window_ms / 2.0, value(w, line)));
         chart
@@ -142,4 +169,43 @@ fn draw_panel<DB: DrawingBackend>(
             });
     }
     super::draw_legend(&mut chart, SeriesLabelPosition::UpperRight)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn timeline(peak: Option<(f64, f64)>, fault_names: &[&str]) -> Timeline<'static> {
+        Timeline {
+            panels: vec![Panel {
+                label: "memory-atomic".into(),
+                windows: &[],
+                peak,
+                faults: Vec::new(),
+            }],
+            span_ms: 1.0,
+            fault_names: fault_names.iter().map(|n| n.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn the_caption_names_only_the_bands_drawn() {
+        let flat = timeline(None, &[]).caption();
+        assert!(
+            !flat.contains("yellow") && !flat.contains("fault"),
+            "{flat}"
+        );
+        let peaked = timeline(Some((0.0, 100.0)), &[]).caption();
+        assert!(
+            peaked.contains("yellow band is the peak window"),
+            "{peaked}"
+        );
+        assert!(!peaked.contains("fault"), "{peaked}");
+        let faulted = timeline(None, &["slow"]).caption();
+        assert!(!faulted.contains("yellow"), "{faulted}");
+        assert!(
+            faulted.contains("one colour per fault in every panel"),
+            "{faulted}"
+        );
+    }
 }
