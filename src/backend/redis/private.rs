@@ -11,6 +11,9 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Mutex;
 use std::time::Duration;
 
+/// A private server's directory is `<temp>/atpsim-redis-<pid of atpsim>-<random>`.
+const DIR_PREFIX: &str = "atpsim-redis-";
+
 /// How long a (re)started server may take to answer PING, AOF loaded.
 const READY_WITHIN: Duration = Duration::from_secs(30);
 
@@ -23,8 +26,9 @@ pub struct PrivateServer {
 impl PrivateServer {
     /// Start `redis-server` and wait until it answers.
     pub async fn start(persistence: Persistence) -> Result<Self, String> {
+        sweep_stale(&std::env::temp_dir());
         let dir = tempfile::Builder::new()
-            .prefix("atpsim-redis-")
+            .prefix(&format!("{DIR_PREFIX}{}-", std::process::id()))
             .tempdir()
             .map_err(|e| format!("cannot create a directory for a private redis-server: {e}"))?;
         let server = PrivateServer {
@@ -134,5 +138,55 @@ impl PrivateServer {
 impl Drop for PrivateServer {
     fn drop(&mut self) {
         self.kill();
+    }
+}
+
+/// Remove the directories of private servers whose atpsim is gone: one
+/// killed outright (`kill -9`) cannot remove its own, though its server
+/// dies with it. Best effort; a directory whose process id is alive, maybe
+/// reused by another process, is left alone.
+fn sweep_stale(temp: &std::path::Path) {
+    let Ok(entries) = std::fs::read_dir(temp) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = owner_pid(&name.to_string_lossy()) else {
+            continue;
+        };
+        let alive = std::path::Path::new(&format!("/proc/{pid}")).exists();
+        if !alive && entry.file_type().is_ok_and(|t| t.is_dir()) {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+}
+
+/// The atpsim process id in a private server's directory name.
+fn owner_pid(name: &str) -> Option<u32> {
+    let rest = name.strip_prefix(DIR_PREFIX)?;
+    let (pid, _random) = rest.split_once('-')?;
+    pid.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_directories_of_dead_owners_are_swept() {
+        let temp = tempfile::tempdir().unwrap();
+        // Above the kernel's largest pid (2^22), so surely not running.
+        let dead = temp.path().join(format!("{DIR_PREFIX}4194305-abc"));
+        let alive = temp
+            .path()
+            .join(format!("{DIR_PREFIX}{}-abc", std::process::id()));
+        let other = temp.path().join("atpsim-redis-notapid");
+        for dir in [&dead, &alive, &other] {
+            std::fs::create_dir(dir).unwrap();
+        }
+        std::fs::write(dead.join("appendonly.aof"), "x").unwrap();
+        sweep_stale(temp.path());
+        assert!(!dead.exists());
+        assert!(alive.exists() && other.exists());
     }
 }
