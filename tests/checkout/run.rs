@@ -57,8 +57,10 @@ kind = "correction"
 sku = "B"
 units = 5
 
+# Late enough that ten sales are surely confirmed on a loaded machine (at
+# 900 ms, once, only nine were), early enough to race the last payments.
 [[event]]
-at = "900ms"
+at = "1200ms"
 kind = "refund"
 orders = 10
 
