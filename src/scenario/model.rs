@@ -18,6 +18,10 @@ pub const MAX_ORDERS: u64 = 1_000_000_000;
 /// Upper bound on the SKUs of a catalogue: the memory of a run grows with
 /// its SKUs, and any scenario the validator accepts must run within 256 MB.
 pub const MAX_SKUS: usize = 1_000_000;
+/// Upper bound on the SKUs of a checkout run (`[checkout]` or `[[event]]`):
+/// its books of holds, sales and lapses per SKU take about 500 bytes each,
+/// so a million SKUs would need some 550 MB.
+pub const MAX_CHECKOUT_SKUS: usize = 250_000;
 /// Upper bound on the units one order asks for, so granted units (orders ×
 /// quantity ≤ 10^9 × 10^6) never overflow a u64, even when a naive backend
 /// oversells.

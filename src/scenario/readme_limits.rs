@@ -4,7 +4,7 @@
 //!
 //! Invariant: changing a limit without its documentation fails here.
 
-use super::model::{MAX_ORDERS, MAX_SKUS};
+use super::model::{MAX_CHECKOUT_SKUS, MAX_ORDERS, MAX_SKUS};
 use crate::metrics::windows::MAX_WINDOWS;
 
 /// The cell after `| {name} |` in the first table row of the section that
@@ -38,10 +38,18 @@ fn the_readme_states_the_limits_the_code_enforces() {
     assert_eq!(limit(readme, "\n## Limits\n", "orders"), MAX_ORDERS);
     assert_eq!(limit(readme, "\n## Limits\n", "SKUs"), MAX_SKUS as u64);
     assert_eq!(
+        limit(readme, "\n## Limits\n", "SKUs of a checkout run"),
+        MAX_CHECKOUT_SKUS as u64
+    );
+    assert_eq!(
         limit(readme, "\n## Limits\n", "windows"),
         MAX_WINDOWS as u64
     );
     let reference = include_str!("../../scenarios/README.md");
     assert_eq!(limit(reference, "\n## Limits\n", "orders"), MAX_ORDERS);
     assert_eq!(limit(reference, "\n## Limits\n", "SKUs"), MAX_SKUS as u64);
+    assert_eq!(
+        limit(reference, "\n## Limits\n", "SKUs of a checkout run"),
+        MAX_CHECKOUT_SKUS as u64
+    );
 }

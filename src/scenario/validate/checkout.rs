@@ -6,7 +6,7 @@
 //! (a `[checkout]` table or any `[[event]]`) names only backends whose kind
 //! `supports_checkout`.
 
-use super::text::{leaf, quoted_list};
+use super::text::{leaf, quoted_list, thousands};
 use super::{Result, Validator};
 use crate::scenario::checkout::*;
 use crate::scenario::error::line_column;
@@ -42,6 +42,24 @@ impl Validator<'_> {
             (None, Some(e)) => ("the `[[event]]`", e.span().start),
             (None, None) => unreachable!("returned above"),
         };
+        if skus.len() > MAX_CHECKOUT_SKUS {
+            let key = if raw.checkout.is_some() {
+                "checkout"
+            } else {
+                "event[0]"
+            };
+            return Err(self.loc.at(
+                at,
+                key,
+                format!(
+                    "{what} makes this a checkout run, which takes at most {} SKUs (its books \
+                     per SKU keep it within 256 MB), and the catalogue has {}; lower \
+                     `catalogue.long_tail.count` or the `[[sku]]` tables, or drop the checkout",
+                    thousands(MAX_CHECKOUT_SKUS as u64),
+                    thousands(skus.len() as u64)
+                ),
+            ));
+        }
         self.backends_run_checkout(raw.backend.as_deref(), backends, what, at)?;
         Ok(Some(checkout))
     }

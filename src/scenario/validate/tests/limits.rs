@@ -174,3 +174,36 @@ fn nanoseconds_are_refused_by_name_wherever_a_duration_goes() {
         &["nanoseconds", "`us`"],
     );
 }
+
+/// A checkout run keeps books per SKU (holds, sales, lapses), so it takes
+/// fewer SKUs than a plain run: refused at the table that makes it one.
+#[test]
+fn a_checkout_run_takes_at_most_its_own_sku_limit() {
+    let tail = |count: usize| format!("{TAIL_HEAD}long_tail = {{ count = {count}, stock = 1 }}\n");
+    let checkout = format!("{BACKEND}\n[checkout]\nhold_ttl = \"1s\"\n");
+    assert!(parse(
+        &doc(&tail(MAX_CHECKOUT_SKUS), PHASE, &checkout),
+        Path::new("s.toml")
+    )
+    .is_ok());
+    assert_err(
+        &doc(&tail(MAX_CHECKOUT_SKUS + 1), PHASE, &checkout),
+        "[checkout]",
+        "checkout",
+        &[
+            "at most 250,000 SKUs",
+            "has 250,001",
+            "256 MB",
+            "long_tail.count",
+        ],
+    );
+    let event = format!(
+        "{BACKEND}\n[[event]]\nat = \"1ms\"\nkind = \"restock\"\nsku = \"SKU-000001\"\nunits = 1\n"
+    );
+    assert_err(
+        &doc(&tail(MAX_CHECKOUT_SKUS + 1), PHASE, &event),
+        "[[event]]",
+        "event[0]",
+        &["the `[[event]]` makes this a checkout run"],
+    );
+}
