@@ -205,10 +205,11 @@ fn an_interrupt_during_a_stall_rolls_it_back_and_keeps_the_audit() {
     if common::server_url(Server::Postgres).is_none() {
         return;
     }
-    // The row held from 500 ms for 20 s; Ctrl-C a second into the run.
+    // The row held from 500 ms for 20 s, and a timeout longer than that, so
+    // only ending the stall lets the drain end; Ctrl-C a second into the run.
     let text = scenario(
         "kind = \"postgres-atomic\"",
-        "2s",
+        "25s",
         "[[fault]]\nkind = \"stall_row\"\nat = \"500ms\"\nduration = \"20s\"\n",
     )
     .replace("duration = \"2s\"", "duration = \"30s\"");
@@ -216,6 +217,7 @@ fn an_interrupt_during_a_stall_rolls_it_back_and_keeps_the_audit() {
     let file = dir.path().join("stall.toml");
     std::fs::write(&file, text).unwrap();
     let results = dir.path().join("results");
+    let started = std::time::Instant::now();
     let code = interrupt::interrupt_once_started(
         std::process::Command::new(assert_cmd::cargo::cargo_bin("atpsim"))
             .arg("run")
@@ -227,11 +229,25 @@ fn an_interrupt_during_a_stall_rolls_it_back_and_keeps_the_audit() {
         std::time::Duration::from_secs(1),
     );
     assert_eq!(code, Some(130));
+    let elapsed = started.elapsed();
+    assert!(
+        elapsed < std::time::Duration::from_secs(12),
+        "one interrupt ends the stall, not its 20 s: {elapsed:?}"
+    );
     let run: Value =
         serde_json::from_str(&std::fs::read_to_string(results.join("run.json")).unwrap()).unwrap();
     assert_eq!(run["interrupted"], true);
     let b = &run["backends"][0];
     assert_eq!(b["aborted"], false, "the final state was read: {b}");
+    // Marked only as far as the run went, not for the stall's whole 20 s.
+    let window_ms = b["windows"][0]["window_ms"].as_f64().unwrap();
+    let last = *marked(b, "stall_row@500ms")
+        .last()
+        .expect("the stall is marked");
+    assert!(
+        (last as f64) * window_ms <= b["duration_ms"].as_f64().unwrap(),
+        "window {last} is past the run's end: {b}"
+    );
     for figure in ["oversold", "lost_updates", "phantom"] {
         assert_eq!(units(b, figure), 0, "units.{figure}: {b}");
     }

@@ -40,13 +40,15 @@ pub fn backend_summary(m: &Measured) -> BackendSummary {
         .faults
         .iter()
         .filter(|f| f.applies_to(&m.spec.name))
-        .map(|f| {
+        .filter_map(|f| {
             let (start_ns, end_ns) = f.span_ns();
-            FaultSpan {
+            // A fault the run never reached (it ended or was interrupted
+            // first) never happened, and one it cut short ends with it.
+            (start_ns < m.duration_ns).then(|| FaultSpan {
                 name: &f.name,
                 start_ns,
-                end_ns,
-            }
+                end_ns: end_ns.min(m.duration_ns),
+            })
         })
         .collect();
     let mut all_windows = windows::windows(grid, &rec.windows);

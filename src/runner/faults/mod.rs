@@ -237,6 +237,13 @@ async fn stage<B: Backend>(
     if let Some(knob) = &*shared.latency {
         knob.set(Duration::ZERO, Duration::ZERO);
     }
+    // Nor held up behind a stall: an interrupt ends every stall still
+    // holding its row (its transaction rolls back as its task is dropped),
+    // so the drain and the audit need not wait out its `duration`.
+    stop.reached(Stop::Drain).await;
+    for stall in stalls.lock().expect("stalls").drain(..) {
+        stall.abort();
+    }
 }
 
 #[cfg(test)]

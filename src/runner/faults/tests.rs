@@ -175,6 +175,12 @@ fn an_interrupt_stops_the_faults_with_the_clients() {
     assert!(elapsed < std::time::Duration::from_secs(2), "{elapsed:?}");
     assert!(b.orders.offered <= 11, "{}", b.orders.offered);
     assert_eq!(b.orders.unknown, 0);
+    // The fault at 5 s never came: no window says it did.
+    assert!(
+        b.windows.iter().all(|w| w.faults.is_empty()),
+        "{:?}",
+        b.windows
+    );
 }
 
 #[test]
