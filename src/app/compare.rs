@@ -14,8 +14,8 @@ use std::path::Path;
 
 pub fn compare_command(args: CompareArgs) -> Result<i32, AppError> {
     let rules = rules(&args.rules)?;
-    let base = load(&args.baseline)?;
-    let cur = load(&args.current)?;
+    let base = load(&args.baseline, "the baseline")?;
+    let cur = load(&args.current, "the current run")?;
     if let Some(why) = compare::refusal(&base, &cur).filter(|_| !args.rules.force) {
         return Err(AppError::Usage(format!(
             "cannot compare {} with {}: {why}",
@@ -48,7 +48,7 @@ pub fn baseline(
         return Ok(None);
     };
     let rules = rules(opts)?;
-    let run = load(path)?;
+    let run = load(path, "--baseline")?;
     if run.scenario.schedule_hash != schedule_hash && !opts.force {
         return Err(AppError::Usage(format!(
             "--baseline {}: it ran schedule hash {}, this scenario's is {}: the orders differ, so the figures are not comparable; use the baseline's scenario and seed, or pass --force",
@@ -101,11 +101,10 @@ fn show(c: &compare::Comparison) -> i32 {
     }
 }
 
-fn load(path: &Path) -> Result<RunSummary, AppError> {
-    let text = std::fs::read_to_string(path).map_err(|source| AppError::Output {
-        path: path.to_path_buf(),
-        source,
-    })?;
+/// Read a run.json; `what` names the argument it came from in an error.
+fn load(path: &Path, what: &str) -> Result<RunSummary, AppError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| AppError::Usage(format!("cannot read {what} {}: {e}", path.display())))?;
     let run: RunSummary = serde_json::from_str(&text).map_err(|e| {
         AppError::Usage(format!(
             "{}:{}:{}: not a run.json this version of atpsim reads: {e}",

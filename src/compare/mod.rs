@@ -63,6 +63,13 @@ pub fn compare(base: &RunSummary, cur: &RunSummary, rules: &[Rule]) -> Compariso
         warnings: environment_warnings(base, cur),
         ..Default::default()
     };
+    for (run, which) in [(base, "the baseline"), (cur, "the current run")] {
+        if run.interrupted {
+            out.warnings.push(format!(
+                "{which} was interrupted: its figures cover only the part of the scenario it ran, so rates and counts do not compare like for like"
+            ));
+        }
+    }
     let min_orders = |r: &RunSummary| r.scenario.settings().min_window_orders.unwrap_or(100);
     for b in &base.backends {
         let Some(c) = cur.backends.iter().find(|c| c.name == b.name) else {
@@ -143,11 +150,8 @@ pub fn environment_warnings(base: &RunSummary, cur: &RunSummary) -> Vec<String> 
             continue;
         };
         for (key, was) in then {
-            if key == "namespace" {
-                continue;
-            }
             let is = now.get(key).unwrap_or(&serde_json::Value::Null);
-            if is != was {
+            if is != was && !differs_every_run(key, was, is) {
                 w.push(format!(
                     "{name}: environment `{key}` differs: {was} in the baseline, {is} now"
                 ));
@@ -155,6 +159,19 @@ pub fn environment_warnings(base: &RunSummary, cur: &RunSummary) -> Vec<String> 
         }
     }
     w
+}
+
+/// Environment keys that name the run itself (its namespace, its session
+/// names, a private server's socket in its own temporary directory): they
+/// differ between any two runs and say nothing about the setup.
+fn differs_every_run(key: &str, was: &serde_json::Value, is: &serde_json::Value) -> bool {
+    let private_socket =
+        |v: &serde_json::Value| v.as_str().is_some_and(|s| s.contains("/atpsim-redis-"));
+    match key {
+        "namespace" | "run_id" | "application_name" | "client_name" => true,
+        "url" => private_socket(was) && private_socket(is),
+        _ => false,
+    }
 }
 
 #[cfg(test)]

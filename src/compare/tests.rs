@@ -101,6 +101,39 @@ fn a_missing_backend_is_a_regression_and_an_extra_one_a_warning() {
 }
 
 #[test]
+fn names_of_the_run_itself_are_not_warned_about_and_interruptions_are() {
+    let env = |app: &str, url: &str| {
+        serde_json::json!({"server_version": "15.1", "application_name": app,
+            "run_id": app, "client_name": app, "url": url})
+    };
+    let mut base = run("h", 2, vec![backend("b", 0, 1.0, 1.0)]);
+    let mut cur = run("h", 2, vec![backend("b", 0, 1.0, 1.0)]);
+    let private = |dir: &str| format!("redis+unix:///tmp/atpsim-redis-{dir}/redis.sock");
+    base.environment
+        .backends
+        .insert("b".into(), env("atpsim-aaa", &private("1-x")));
+    cur.environment
+        .backends
+        .insert("b".into(), env("atpsim-bbb", &private("2-y")));
+    assert_eq!(environment_warnings(&base, &cur), Vec::<String>::new());
+    // Another shared server is a difference worth a word.
+    cur.environment
+        .backends
+        .insert("b".into(), env("atpsim-bbb", "redis://10.0.0.9:6379/0"));
+    let w = environment_warnings(&base, &cur);
+    assert!(w.len() == 1 && w[0].contains("`url` differs"), "{w:?}");
+    cur.interrupted = true;
+    let c = compare(&base, &cur, &[]);
+    assert!(
+        c.warnings
+            .iter()
+            .any(|w| w.starts_with("the current run was interrupted")),
+        "{:?}",
+        c.warnings
+    );
+}
+
+#[test]
 fn different_schedules_are_refused_and_environments_warned_about() {
     let base = run("aaaa", 2, vec![backend("b", 0, 1.0, 1.0)]);
     let mut cur = run("bbbb", 8, vec![backend("b", 0, 1.0, 1.0)]);

@@ -107,7 +107,19 @@ fn compare_refuses_other_schedules_bad_files_and_bad_tolerances_with_exit_2() {
 
     let (code, _, stderr) = compare(&base, &dir.path().join("absent.json"), &[]);
     assert_eq!(code, Some(2));
-    assert!(stderr.contains("absent.json"), "{stderr}");
+    assert!(
+        stderr.contains("cannot read the current run") && stderr.contains("absent.json"),
+        "{stderr}"
+    );
+    // An interrupted run compares, with a word that it covers only part.
+    let mut cut = run.clone();
+    cut["interrupted"] = Value::from(true);
+    let cut = save(dir.path(), "cut.json", &cut);
+    let (_, _, stderr) = compare(&base, &cut, &[]);
+    assert!(
+        stderr.contains("warning: the current run was interrupted"),
+        "{stderr}"
+    );
     let garbage = write(dir.path(), "garbage.json", "{\"schema_version\": 1}");
     let (code, _, stderr) = compare(&base, &garbage, &[]);
     assert_eq!(code, Some(2));
