@@ -105,11 +105,7 @@ pub fn spread(repeats: &[Value]) -> String {
                 _ if v.fract() == 0.0 => format!("{v:.0}"),
                 _ => format!("{v:.1}"),
             };
-            let (lo, mid, hi) = (
-                values[0],
-                values[values.len() / 2],
-                values[values.len() - 1],
-            );
+            let (lo, mid, hi) = (values[0], median(&values), values[values.len() - 1]);
             cells.push(format!(
                 "{path} {} / {} / {}",
                 show(lo),
@@ -122,10 +118,28 @@ pub fn spread(repeats: &[Value]) -> String {
     out
 }
 
+/// The median of sorted `values` (not empty): the mean of the middle two
+/// when there is an even number of them.
+fn median(values: &[f64]) -> f64 {
+    let n = values.len();
+    if n % 2 == 1 {
+        values[n / 2]
+    } else {
+        (values[n / 2 - 1] + values[n / 2]) / 2.0
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::gate::{eval::Measured, expr};
+
+    #[test]
+    fn the_median_of_an_even_count_is_the_mean_of_the_middle_two() {
+        assert_eq!(median(&[31.0, 32.0]), 31.5);
+        assert_eq!(median(&[1.0, 2.0, 9.0]), 2.0);
+        assert_eq!(median(&[1.0, 2.0, 4.0, 9.0]), 3.0);
+    }
 
     fn verdict(text: &str, measured: f64, passed: bool, repeat: usize) -> Verdict {
         let check = expr::parse(text).unwrap();
