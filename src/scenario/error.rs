@@ -182,6 +182,14 @@ fn friendly(message: &str, key: &str) -> String {
         ("expected i64", "expected an integer"),
         ("expected f64", "expected a number"),
         ("expected a boolean", "expected `true` or `false`, without quotes"),
+        (
+            "invalid type: sequence, expected a string",
+            "expected a string, not an array",
+        ),
+        (
+            "invalid type: map, expected a string",
+            "expected a string, not a table",
+        ),
         ("expected struct RawScenario", "expected a table"),
         (
             "expected struct RawCatalogue",

@@ -295,9 +295,14 @@ impl Validator<'_> {
                     ),
                 ));
             }
-            if !out.contains(name) {
-                out.push(name.clone());
+            if out.contains(name) {
+                return Err(self.loc.span(
+                    b.span(),
+                    format!("{key}.backends[{j}]"),
+                    format!("backend {name:?} is listed twice; name each backend once"),
+                ));
             }
+            out.push(name.clone());
         }
         Ok(out)
     }
@@ -343,17 +348,24 @@ impl Validator<'_> {
                     .enumerate()
                     .find(|(_, b)| b.get_ref() == target)
             });
-            let (at, at_key) = match listed {
-                Some((j, b)) => (b.span().start, format!("{key}.backends[{j}]")),
-                None => (kind_raw.span().start, format!("{key}.kind")),
+            // Listed: drop it from the list. Not listed: the fault applies
+            // to every backend, so a list of the others is the way out.
+            let (at, at_key, fix) = match listed {
+                Some((j, b)) => (
+                    b.span().start,
+                    format!("{key}.backends[{j}]"),
+                    "take it out of `backends`",
+                ),
+                None => (
+                    kind_raw.span().start,
+                    format!("{key}.kind"),
+                    "name the backends the fault applies to in `backends = [...]`",
+                ),
             };
             return Err(self.loc.at(
                 at,
                 at_key,
-                format!(
-                    "backend {target:?} ({}) {why} — list such backends in `backends = [...]`",
-                    spec.kind.as_str()
-                ),
+                format!("backend {target:?} ({}) {why} — {fix}", spec.kind.as_str()),
             ));
         }
         Ok(())

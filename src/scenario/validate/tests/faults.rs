@@ -240,6 +240,12 @@ fn backends_must_be_named_ones_of_the_run() {
         "fault[0].backends",
         &["is empty"],
     );
+    assert_err(
+        &fault("[\"redis-lua\", \"redis-lua\"]"),
+        "backends = ",
+        "fault[0].backends[1]",
+        &["listed twice"],
+    );
     // One name without brackets: an array of strings, not of tables.
     assert_err(
         &fault("\"redis-lua\""),
