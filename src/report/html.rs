@@ -253,7 +253,7 @@ fn table_section(h: &mut String, set: &SeriesSet) {
         h.push_str("</tr>\n");
     }
     h.push_str("</table></div>\n<p class=\"meta\"><code>rejected</code> = sold out + conflict; \
-        <code>errors</code> failed without taking effect; <code>unknown</code> were sent and got no answer in time; \
+        <code>errors</code> failed without taking effect; <code>unknown</code> were sent and got no answer (a timeout, or a connection lost mid-call); \
         <code>over%</code> is oversold units over granted units; <code>lost upd</code> are granted units the backend's \
         final state does not show; <code>peak</code> columns are the window with the most orders due.</p>\n</section>\n");
 }

@@ -29,7 +29,7 @@ pub fn render(run: &RunSummary) -> String {
     for b in &run.backends {
         md.push_str(&format!("| {} |\n", row(b).cells.join(" | ")));
     }
-    md.push_str("\n`rejected` = sold out + conflict (aborted, retries spent); `errors` failed without taking effect (no connection, or the database refused the statement); `unknown` were sent and got no answer in time; `over%` is oversold units over granted units. Oversold units come from atpsim's own ledger (what it was promised against the stock); `lost upd` is that ledger checked against each backend's final state.\n");
+    md.push_str("\n`rejected` = sold out + conflict (aborted, retries spent); `errors` failed without taking effect (no connection, or the database refused the statement); `unknown` were sent and got no answer (a timeout, or a connection lost mid-call); `over%` is oversold units over granted units. Oversold units come from atpsim's own ledger (what it was promised against the stock); `lost upd` is that ledger checked against each backend's final state.\n");
     md.push_str("\n## Peak and worst windows\n\n| backend | peak window | peak offered | peak p99 | peak oversold | worst p99 window | worst p99 |\n|---|---|---|---|---|---|---|\n");
     for b in &run.backends {
         let p = &b.peak;

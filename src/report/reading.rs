@@ -195,7 +195,7 @@ fn backend_sentences(json: &serde_json::Value, i: usize, b: &BackendSummary) -> 
         w.fig(at("orders/error"), Format::Int)
             .text(" orders failed without taking effect and ")
             .fig(at("orders/unknown"), Format::Int)
-            .text(" got no answer in time.");
+            .text(" got no answer (a timeout, or a connection lost mid-call).");
         out.push(w.done());
     }
     out
