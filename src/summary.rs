@@ -94,6 +94,10 @@ pub struct BackendSummary {
     pub options: serde_json::Value,
     pub aborted: bool,
     pub abort_reason: Option<String>,
+    /// The run was interrupted while this backend ran (or as it ended): its
+    /// figures cover only the part of the scenario it got to.
+    #[serde(default)]
+    pub cut_short: bool,
     /// The first message behind an `error` or `unknown` outcome.
     pub first_error: Option<String>,
     pub orders: Orders,

@@ -307,6 +307,7 @@ kind = "memory-lock"
     let run = interrupted_run(dir.path(), long, std::time::Duration::ZERO);
     let backends = run["backends"].as_array().unwrap();
     assert_eq!(backends.len(), 1, "the second backend never started");
+    assert_eq!(backends[0]["cut_short"], true, "the one cut short says so");
     let offered = backends[0]["orders"]["offered"].as_u64().unwrap();
     assert!(offered < 12_000, "stopped early: {offered}");
     assert_eq!(backends[0]["units"]["oversold"], 0);

@@ -377,6 +377,7 @@ fn built_summary() -> atpsim::summary::RunSummary {
         options: serde_json::json!({}),
         aborted: false,
         abort_reason: None,
+        cut_short: false,
         first_error: None,
         orders: Orders {
             offered: 1000,

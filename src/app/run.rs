@@ -118,6 +118,12 @@ pub fn run(args: RunArgs) -> Result<i32, AppError> {
                     }
                 }
                 summary.interrupted = *stop.borrow() != Stop::Run;
+                if summary.interrupted {
+                    // The signal came while this backend ran: it is the one cut short.
+                    if let Some(last) = summary.backends.last_mut() {
+                        last.cut_short = true;
+                    }
+                }
                 write_while_running(&results, &mut summary, &scenario, &write_failed);
             }
             if *stop.borrow() != Stop::Run {

@@ -33,6 +33,7 @@ fn backend(name: &str, oversold: u64, offered: u64, error: u64) -> BackendSummar
         options: serde_json::json!({}),
         aborted: false,
         abort_reason: None,
+        cut_short: false,
         first_error: None,
         orders: Orders {
             offered,

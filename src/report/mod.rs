@@ -55,10 +55,10 @@ pub const COLUMNS: [&str; 15] = [
 
 pub fn row(b: &BackendSummary) -> Row {
     let o = &b.orders;
-    let name = if b.aborted {
-        format!("{} (aborted)", b.name)
-    } else {
-        b.name.clone()
+    let name = match (b.aborted, b.cut_short) {
+        (true, _) => format!("{} (aborted)", b.name),
+        (false, true) => format!("{} (interrupted)", b.name),
+        (false, false) => b.name.clone(),
     };
     Row {
         cells: vec![

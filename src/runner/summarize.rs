@@ -69,6 +69,7 @@ pub fn backend_summary(m: &Measured) -> BackendSummary {
         strategy: strategy.to_string(),
         options: m.spec.options_json(),
         aborted: m.abort_reason.is_some(),
+        cut_short: false,
         abort_reason: m.abort_reason.clone(),
         first_error: m.first_error.clone(),
         orders: Orders {
