@@ -16,6 +16,11 @@ use std::borrow::Borrow;
 /// The audit's findings for one SKU.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SkuAudit {
+    /// `C` once settled: what the harness was told, plus the unknowns whose
+    /// stored id says they took effect.
+    pub committed: u64,
+    /// `U` once settled: the units of unknowns still in doubt.
+    pub unknown: u64,
     pub oversold: u64,
     pub oversold_possible: u64,
     pub within_buffer: u64,
@@ -88,6 +93,8 @@ pub fn audit_sku(t: &SkuTotals, reserved: u64, ids: Option<&SkuResolution>) -> S
     let wrongly_refused = wrongly.iter().map(|(_, n)| n).sum();
     let wrongly_units: u64 = wrongly.iter().map(|(q, n)| q * n).sum();
     SkuAudit {
+        committed: c,
+        unknown: u,
         oversold: c.saturating_sub(limit),
         oversold_possible: (c + u).saturating_sub(limit),
         within_buffer: b.min(c.saturating_sub(s)),
@@ -125,6 +132,8 @@ pub fn audit_each<T: Borrow<SkuTotals>>(
         let t = t.borrow();
         let a = audit_sku(t, r, ids.sku(i));
         let total = &mut out.total;
+        total.committed += a.committed;
+        total.unknown += a.unknown;
         total.oversold += a.oversold;
         total.oversold_possible += a.oversold_possible;
         total.within_buffer += a.within_buffer;
@@ -137,9 +146,9 @@ pub fn audit_each<T: Borrow<SkuTotals>>(
         total.unknowns_resolved_not += a.unknowns_resolved_not;
         total.unknowns_unresolved += a.unknowns_unresolved;
         out.stock += t.stock;
-        out.granted += t.committed;
-        out.unknown += t.unknown;
-        out.committed.push(t.committed);
+        out.granted += a.committed;
+        out.unknown += a.unknown;
+        out.committed.push(a.committed);
     }
     out
 }

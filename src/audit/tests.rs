@@ -22,7 +22,13 @@ fn totals(
 #[test]
 fn exact_sale_scores_zero_everywhere() {
     let a = audit_sku(&totals(100, 0, 100, 0, &[(1, 900)]), 100, None);
-    assert_eq!(a, SkuAudit::default());
+    assert_eq!(
+        a,
+        SkuAudit {
+            committed: 100,
+            ..SkuAudit::default()
+        }
+    );
 }
 
 #[test]
@@ -79,10 +85,13 @@ fn stored_ids_that_add_up_to_r_settle_every_unknown_exactly() {
     );
     assert_eq!((took.oversold, took.oversold_possible), (1, 1));
     assert_eq!((took.lost_updates, took.phantom), (0, 0));
+    // Settled, its units join C and leave U.
+    assert_eq!((took.committed, took.unknown), (101, 0));
     // Not stored: it took nothing, and nothing is oversold, even at most.
     let not = audit_sku(&t, 98, Some(&stored(98, 0, 0)));
     assert_eq!((not.unknowns_resolved_not, not.unknowns_unresolved), (1, 0));
     assert_eq!((not.oversold, not.oversold_possible), (0, 0));
+    assert_eq!((not.committed, not.unknown), (98, 0));
     // Stored, but the stock row does not show it: a lost update, exactly.
     let lost = audit_sku(&t, 98, Some(&stored(101, 1, 3)));
     assert_eq!(
@@ -90,6 +99,11 @@ fn stored_ids_that_add_up_to_r_settle_every_unknown_exactly() {
         "ids that disagree with R settle nothing"
     );
     assert_eq!(lost.oversold_possible, 1, "the bound stands");
+    assert_eq!(
+        (lost.committed, lost.unknown),
+        (98, 3),
+        "as the harness was told"
+    );
 }
 
 #[test]

@@ -155,6 +155,9 @@ fn stored_ids_settle_each_unknown_the_way_it_went() {
     assert_eq!(b.unknowns.resolved_not, 10);
     assert_eq!(b.unknowns.unresolved, 0);
     assert_eq!((b.units.lost_updates, b.units.phantom), (0, 0));
+    // C counts the ten that took effect beside the ten answered; U is empty.
+    assert_eq!((b.units.granted, b.units.unknown), (20, 0));
+    assert_eq!(b.skus[0].granted, 20);
 }
 
 #[test]
@@ -173,6 +176,7 @@ fn settled_unknowns_turn_the_oversell_bounds_into_one_figure() {
     assert_eq!(bounds.unknowns.order_ids, "not_stored");
     assert_eq!(bounds.unknowns.unresolved, 20);
     assert_eq!(bounds.units.oversold_possible, 10);
+    assert_eq!((bounds.units.granted, bounds.units.unknown), (10, 20));
 }
 
 #[test]
