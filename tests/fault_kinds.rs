@@ -199,22 +199,14 @@ fn a_private_redis_restarted_without_persistence_reports_its_data_lost() {
     assert!(after > 300, "{after} errors after the restart");
 }
 
-#[test]
-fn an_interrupt_during_a_stall_rolls_it_back_and_keeps_the_audit() {
-    let _one = common::one_at_a_time();
-    if common::server_url(Server::Postgres).is_none() {
-        return;
-    }
-    // The row held from 500 ms for 20 s, and a timeout longer than that, so
-    // only ending the stall lets the drain end; Ctrl-C a second into the run.
-    let text = scenario(
-        "kind = \"postgres-atomic\"",
-        "25s",
-        "[[fault]]\nkind = \"stall_row\"\nat = \"500ms\"\nduration = \"20s\"\n",
-    )
-    .replace("duration = \"2s\"", "duration = \"30s\"");
+/// Run `backend` for 30 s with `fault` (named `name`, holding its server
+/// for 20 s from 500 ms) and a timeout longer than that, so only ending the
+/// fault lets the drain end; Ctrl-C a second in. The run must end within
+/// seconds, keep an exact audit, and mark the fault only as far as it went.
+fn assert_an_interrupt_ends(backend: &str, fault: &str, name: &str) {
+    let text = scenario(backend, "25s", fault).replace("duration = \"2s\"", "duration = \"30s\"");
     let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("stall.toml");
+    let file = dir.path().join("fault.toml");
     std::fs::write(&file, text).unwrap();
     let results = dir.path().join("results");
     let started = std::time::Instant::now();
@@ -225,30 +217,54 @@ fn an_interrupt_during_a_stall_rolls_it_back_and_keeps_the_audit() {
             .arg("--out")
             .arg(&results)
             .arg("--no-charts"),
-        "running postgres-atomic",
+        "running ",
         std::time::Duration::from_secs(1),
     );
     assert_eq!(code, Some(130));
     let elapsed = started.elapsed();
     assert!(
         elapsed < std::time::Duration::from_secs(12),
-        "one interrupt ends the stall, not its 20 s: {elapsed:?}"
+        "one interrupt ends {name}, not its 20 s: {elapsed:?}"
     );
     let run: Value =
         serde_json::from_str(&std::fs::read_to_string(results.join("run.json")).unwrap()).unwrap();
     assert_eq!(run["interrupted"], true);
     let b = &run["backends"][0];
     assert_eq!(b["aborted"], false, "the final state was read: {b}");
-    // Marked only as far as the run went, not for the stall's whole 20 s.
+    assert_eq!(b["cut_short"], true);
+    for figure in ["oversold", "lost_updates", "phantom"] {
+        assert_eq!(units(b, figure), 0, "units.{figure}: {b}");
+    }
+    // Marked only as far as the run went, not for the fault's whole 20 s.
     let window_ms = b["windows"][0]["window_ms"].as_f64().unwrap();
-    let last = *marked(b, "stall_row@500ms")
-        .last()
-        .expect("the stall is marked");
+    let last = *marked(b, name).last().expect("the fault is marked");
     assert!(
         (last as f64) * window_ms <= b["duration_ms"].as_f64().unwrap(),
         "window {last} is past the run's end: {b}"
     );
-    for figure in ["oversold", "lost_updates", "phantom"] {
-        assert_eq!(units(b, figure), 0, "units.{figure}: {b}");
+}
+
+#[test]
+fn an_interrupt_during_a_stall_rolls_it_back_and_keeps_the_audit() {
+    let _one = common::one_at_a_time();
+    if common::server_url(Server::Postgres).is_none() {
+        return;
     }
+    assert_an_interrupt_ends(
+        "kind = \"postgres-atomic\"",
+        "[[fault]]\nkind = \"stall_row\"\nat = \"500ms\"\nduration = \"20s\"\n",
+        "stall_row@500ms",
+    );
+}
+
+#[test]
+fn an_interrupt_during_a_write_pause_lifts_it() {
+    if !redis_server_available() {
+        return;
+    }
+    assert_an_interrupt_ends(
+        "kind = \"redis-lua\"\nserver = \"private\"",
+        "[[fault]]\nkind = \"pause_writes\"\nat = \"500ms\"\nduration = \"20s\"\n",
+        "pause_writes@500ms",
+    );
 }

@@ -194,6 +194,12 @@ pub trait Backend: Send + Sync + 'static {
         async { Err("this backend cannot pause its server".to_string()) }
     }
 
+    /// Lift a `pause_writes` before its time (an interrupt: the drain must
+    /// not wait it out). Nothing to do where nothing can be paused.
+    fn unpause_writes(&self) -> impl Future<Output = Result<(), String>> + Send {
+        async { Ok(()) }
+    }
+
     /// Hold `sku`'s stock row locked for `hold`, in a transaction of the
     /// backend's own admin session (a `stall_row` fault), then roll it back.
     fn stall_row(

@@ -48,6 +48,7 @@ pub fn figures(
         "repeat": repeat,
         "backend": b.name,
         "aborted": b.aborted,
+        "cut_short": b.cut_short,
         "figures": figures,
     })
 }
@@ -71,8 +72,12 @@ pub fn worst(mut verdicts: Vec<Verdict>, worse: Option<Worse>) -> Option<Verdict
 /// Per backend and figure, the smallest, median and largest value over the
 /// repetitions; empty without `--repeat`.
 pub fn spread(repeats: &[Value]) -> String {
+    // A repetition an interrupt cut short covers part of the scenario: its
+    // figures would skew the spread, so it is left out.
+    let whole = |r: &&Value| r["cut_short"] != true;
     let repetitions = repeats
         .iter()
+        .filter(whole)
         .filter_map(|r| r["repeat"].as_u64())
         .max()
         .map_or(0, |m| m + 1);
@@ -80,6 +85,12 @@ pub fn spread(repeats: &[Value]) -> String {
         return String::new();
     }
     let mut out = format!("\nspread over {repetitions} repetitions (min / median / max):\n");
+    if let Some(cut) = repeats.iter().find(|r| r["cut_short"] == true) {
+        out.push_str(&format!(
+            "  (repetition {} was cut short by the interrupt and is left out)\n",
+            cut["repeat"].as_u64().unwrap_or(0) + 1
+        ));
+    }
     let mut backends: Vec<&str> = Vec::new();
     for r in repeats {
         if let Some(name) = r["backend"].as_str() {
@@ -89,7 +100,11 @@ pub fn spread(repeats: &[Value]) -> String {
         }
     }
     for name in backends {
-        let mine: Vec<&Value> = repeats.iter().filter(|r| r["backend"] == name).collect();
+        let mine: Vec<&Value> = repeats
+            .iter()
+            .filter(whole)
+            .filter(|r| r["backend"] == name)
+            .collect();
         let mut cells = Vec::new();
         for path in KEY_FIGURES {
             let mut values: Vec<f64> = mine
@@ -202,5 +217,19 @@ mod tests {
         assert!(text.contains("spread over 3 repetitions"), "{text}");
         assert!(text.contains("b: units.oversold 1 / 2 / 3"), "{text}");
         assert_eq!(spread(&repeats[..1]), "");
+    }
+
+    #[test]
+    fn a_repetition_cut_short_is_left_out_of_the_spread() {
+        let mut repeats: Vec<Value> = [3.0, 1.0, 2.0]
+            .iter()
+            .enumerate()
+            .map(|(k, v)| json!({"repeat": k, "backend": "b", "aborted": false, "cut_short": false, "figures": {"units.oversold": v}}))
+            .collect();
+        repeats.push(json!({"repeat": 3, "backend": "b", "aborted": false, "cut_short": true, "figures": {"units.oversold": 90.0}}));
+        let text = spread(&repeats);
+        assert!(text.contains("spread over 3 repetitions"), "{text}");
+        assert!(text.contains("repetition 4 was cut short"), "{text}");
+        assert!(text.contains("b: units.oversold 1 / 2 / 3"), "{text}");
     }
 }

@@ -350,6 +350,17 @@ impl Backend for Redis {
             .map_err(|e| self.scrub(&e))
     }
 
+    async fn unpause_writes(&self) -> Result<(), String> {
+        if self.private.is_none() {
+            return Ok(());
+        }
+        redis::cmd("CLIENT")
+            .arg("UNPAUSE")
+            .query_async::<()>(&mut self.admin())
+            .await
+            .map_err(|e| self.scrub(&e))
+    }
+
     async fn close(&self) {
         self.drop_clients();
         if self.keep {

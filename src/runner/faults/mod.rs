@@ -181,6 +181,7 @@ async fn stage<B: Backend>(
         let _ = failure.set(format!("fault {name} failed: {e}"));
     };
     let (mut latency, mut jitter) = (Duration::ZERO, Duration::ZERO);
+    let mut paused = false;
     for step in steps {
         let due = shared.clock.instant_at(step.at_ns);
         let stopped = tokio::select! {
@@ -222,6 +223,7 @@ async fn stage<B: Backend>(
                 stalls.lock().expect("stalls").push(stall);
             }
             Change::Pause(pause) => {
+                paused = true;
                 if let Err(e) = shared.backend.pause_writes(pause).await {
                     fail(&failure, &step.name, e);
                 }
@@ -243,6 +245,14 @@ async fn stage<B: Backend>(
     stop.reached(Stop::Drain).await;
     for stall in stalls.lock().expect("stalls").drain(..) {
         stall.abort();
+    }
+    // Nor behind a write pause still in effect.
+    if paused {
+        if let Err(e) = shared.backend.unpause_writes().await {
+            let _ = failure.set(format!(
+                "lifting the write pause at the interrupt failed: {e}"
+            ));
+        }
     }
 }
 
