@@ -333,9 +333,12 @@ impl Validator<'_> {
                     "has no stock row of atpsim's own to lock (the `atpsim_stock_<run id>` table); `stall_row` applies to the PostgreSQL and MariaDB/MySQL kinds other than sharded and custom",
                 ),
                 FaultAction::PauseWrites { .. } | FaultAction::RestartServer => {
-                    spec.options.private_redis.is_none().then_some(
-                        "is not on a private redis-server; server-wide faults run only on a server atpsim starts for the run, never on a shared one: give that backend `server = \"private\"` (Redis kinds)",
-                    )
+                    let redis = spec.kind.server() == Some(crate::scenario::Server::Redis);
+                    spec.options.private_redis.is_none().then_some(if redis {
+                        "is not on a private redis-server; server-wide faults run only on a server atpsim starts for the run, never on a shared one: give that backend `server = \"private\"`"
+                    } else {
+                        "is not a Redis backend; server-wide faults run only on a private redis-server that atpsim starts for the run (a Redis kind with `server = \"private\"`)"
+                    })
                 }
             };
             let Some(why) = why else {
@@ -362,11 +365,14 @@ impl Validator<'_> {
                     "name the backends the fault applies to in `backends = [...]`",
                 ),
             };
-            return Err(self.loc.at(
-                at,
-                at_key,
-                format!("backend {target:?} ({}) {why} — {fix}", spec.kind.as_str()),
-            ));
+            // The kind in brackets only when the name does not say it.
+            let kind = spec.kind.as_str();
+            let named = if target == kind {
+                format!("backend {target:?}")
+            } else {
+                format!("backend {target:?} ({kind})")
+            };
+            return Err(self.loc.at(at, at_key, format!("{named} {why} — {fix}")));
         }
         Ok(())
     }

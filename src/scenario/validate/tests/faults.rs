@@ -276,7 +276,7 @@ fn kill_connections_is_refused_on_in_process_stores() {
         &with("\n[[fault]]\nkind = \"kill_connections\"\nat = \"1s\"\nbackends = [\"redis-lua\", \"memory-atomic\"]\n"),
         "backends = ",
         "fault[0].backends[1]",
-        &["\"memory-atomic\" (memory-atomic) keeps its stock in process"],
+        &["backend \"memory-atomic\" keeps its stock in process"],
     );
 }
 
@@ -335,7 +335,7 @@ fn a_stall_needs_a_duration_and_a_stock_row_to_lock() {
         &with("\n[[fault]]\nkind = \"stall_row\"\nat = \"1s\"\nduration = \"1s\"\nbackends = [\"redis-lua\"]\n"),
         "backends = ",
         "fault[0].backends[0]",
-        &["(redis-lua) has no stock row of atpsim's own to lock"],
+        &["\"redis-lua\" has no stock row of atpsim's own to lock"],
     );
 }
 
@@ -352,6 +352,14 @@ fn server_wide_faults_run_only_on_a_private_redis() {
             "backends = ",
             "fault[0].backends[0]",
             &["not on a private redis-server", "never on a shared one"],
+        );
+        assert_err(
+            &with(&format!(
+                "\n[[fault]]\n{fault}\nbackends = [\"postgres-atomic\"]\n"
+            )),
+            "backends = ",
+            "fault[0].backends[0]",
+            &["is not a Redis backend", "take it out of `backends`"],
         );
     }
     let private = doc(
