@@ -154,13 +154,7 @@ fn run_runner(scenario: &Scenario, plan: &Plan, orders: u64) -> Result<RunnerSam
     let run = runtime.block_on(async {
         // The sender stays alive for the whole run: a dropped sender is not a stop.
         let (_stop_tx, stop) = watch::channel(atpsim::runner::Stop::Run);
-        let options = RunOptions {
-            progress: false,
-            hooks: Default::default(),
-            trace: None,
-            stop,
-            keep: false,
-        };
+        let options = RunOptions::quiet(stop);
         run_backend(scenario, plan, &scenario.backends[0], 0, &options).await
     });
     let wall_s = started.elapsed().as_secs_f64();

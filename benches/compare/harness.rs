@@ -77,13 +77,7 @@ pub(crate) fn run_atpsim(
     let run = runtime.block_on(async {
         // The sender stays alive for the whole run: a dropped sender is not a stop.
         let (_stop_tx, stop) = watch::channel(Stop::Run);
-        let options = RunOptions {
-            progress: false,
-            hooks: Default::default(),
-            trace: None,
-            stop,
-            keep: false,
-        };
+        let options = RunOptions::quiet(stop);
         run_backend(scenario, plan, &scenario.backends[0], 0, &options).await
     });
     let run = run.map_err(|e| Stopped::Broken(format!("atpsim could not set up: {e}")))?;

@@ -121,13 +121,7 @@ fn run_lossy(stock: u64, ids: Ids) -> BackendSummary {
     .expect("test scenario");
     let plan = Plan::measure(&s);
     let (_stop_tx, stop) = watch::channel(Stop::Run);
-    let options = RunOptions {
-        progress: false,
-        hooks: Hooks::default(),
-        trace: None,
-        stop,
-        keep: false,
-    };
+    let options = RunOptions::quiet(stop);
     let job = RunOne {
         scenario: &s,
         plan: &plan,

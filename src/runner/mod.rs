@@ -48,6 +48,20 @@ pub struct RunOptions {
     pub keep: bool,
 }
 
+impl RunOptions {
+    /// A run with nothing beside the figures: no progress line, no test
+    /// hooks, no trace, the tables dropped; `stop` as the caller drives it.
+    pub fn quiet(stop: watch::Receiver<Stop>) -> Self {
+        RunOptions {
+            progress: false,
+            hooks: Hooks::default(),
+            trace: None,
+            stop,
+            keep: false,
+        }
+    }
+}
+
 /// Clients of a run: open-loop ones (never more than orders) plus every
 /// closed-loop phase's. A server backend's pool has one connection each.
 pub fn clients(scenario: &Scenario, plan: &Plan) -> u32 {

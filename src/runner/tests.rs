@@ -24,11 +24,8 @@ async fn run_with(s: &Scenario, hooks: Hooks) -> BackendSummary {
     let plan = Plan::measure(s);
     let (_stop_tx, stop) = watch::channel(Stop::Run);
     let options = RunOptions {
-        progress: false,
         hooks,
-        trace: None,
-        stop,
-        keep: false,
+        ..RunOptions::quiet(stop)
     };
     run_backend(s, &plan, &s.backends[0], 0, &options)
         .await
@@ -318,13 +315,7 @@ fn abandoned_requests_in_flight_end_unknown() {
     let b = paused().block_on(async {
         let plan = Plan::measure(&s);
         let (stop_tx, stop) = watch::channel(Stop::Run);
-        let options = RunOptions {
-            progress: false,
-            hooks: Hooks::default(),
-            trace: None,
-            stop,
-            keep: false,
-        };
+        let options = RunOptions::quiet(stop);
         let s2 = s.clone();
         let run = tokio::spawn(async move {
             run_backend(&s2, &plan, &s2.backends[0], 0, &options)

@@ -34,22 +34,20 @@ fn limit(doc: &str, heading: &str, name: &str) -> u64 {
 
 #[test]
 fn the_readme_states_the_limits_the_code_enforces() {
+    let shared = [
+        ("orders", MAX_ORDERS),
+        ("SKUs", MAX_SKUS as u64),
+        ("SKUs of a checkout run", MAX_CHECKOUT_SKUS as u64),
+    ];
     let readme = include_str!("../../README.md");
-    assert_eq!(limit(readme, "\n## Limits\n", "orders"), MAX_ORDERS);
-    assert_eq!(limit(readme, "\n## Limits\n", "SKUs"), MAX_SKUS as u64);
-    assert_eq!(
-        limit(readme, "\n## Limits\n", "SKUs of a checkout run"),
-        MAX_CHECKOUT_SKUS as u64
-    );
+    let reference = include_str!("../../scenarios/README.md");
+    for doc in [readme, reference] {
+        for (name, value) in shared {
+            assert_eq!(limit(doc, "\n## Limits\n", name), value, "{name}");
+        }
+    }
     assert_eq!(
         limit(readme, "\n## Limits\n", "windows"),
         MAX_WINDOWS as u64
-    );
-    let reference = include_str!("../../scenarios/README.md");
-    assert_eq!(limit(reference, "\n## Limits\n", "orders"), MAX_ORDERS);
-    assert_eq!(limit(reference, "\n## Limits\n", "SKUs"), MAX_SKUS as u64);
-    assert_eq!(
-        limit(reference, "\n## Limits\n", "SKUs of a checkout run"),
-        MAX_CHECKOUT_SKUS as u64
     );
 }

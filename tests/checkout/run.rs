@@ -84,13 +84,7 @@ pub fn run(backend: &str, after_expiry: &str) -> BackendSummary {
         .build()
         .expect("runtime");
     let (_stop_tx, stop) = tokio::sync::watch::channel(Stop::Run);
-    let options = RunOptions {
-        progress: false,
-        hooks: Default::default(),
-        trace: None,
-        stop,
-        keep: false,
-    };
+    let options = RunOptions::quiet(stop);
     rt.block_on(run_backend(&s, &plan, &s.backends[0], 0, &options))
         .unwrap_or_else(|e| panic!("{e}"))
         .summary

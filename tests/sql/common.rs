@@ -72,11 +72,8 @@ pub fn run(s: &Scenario, index: usize, hooks: Hooks) -> BackendRun {
     let plan = Plan::measure(s);
     let (_stop_tx, stop) = tokio::sync::watch::channel(Stop::Run);
     let options = RunOptions {
-        progress: false,
         hooks,
-        trace: None,
-        stop,
-        keep: false,
+        ..RunOptions::quiet(stop)
     };
     runtime()
         .block_on(run_backend(s, &plan, &s.backends[index], index, &options))

@@ -2,7 +2,6 @@
 //! SQL backend family must do whatever the database.
 
 use super::common::*;
-use atpsim::backend::Hooks;
 use atpsim::runner::{run_backend, BackendRun, RunOptions, Stop};
 use atpsim::scenario::Server;
 
@@ -236,11 +235,8 @@ pub fn keep_leaves_the_tables(store: &Store) {
     let plan = atpsim::plan::Plan::measure(&s);
     let (_stop_tx, stop) = tokio::sync::watch::channel(Stop::Run);
     let options = RunOptions {
-        progress: false,
-        hooks: Hooks::default(),
-        trace: None,
-        stop,
         keep: true,
+        ..RunOptions::quiet(stop)
     };
     let rt = runtime();
     let run: BackendRun = rt

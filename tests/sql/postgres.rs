@@ -142,13 +142,7 @@ fn a_custom_backend_that_fails_to_open_leaves_nothing_behind() {
         assert_eq!(atpsim_objects(&url), before, "after the check: {e}");
         // The run's own path (open, reset, warm-up) cleans up the same way.
         let (_stop, stop) = tokio::sync::watch::channel(atpsim::runner::Stop::Run);
-        let options = atpsim::runner::RunOptions {
-            progress: false,
-            hooks: Hooks::default(),
-            trace: None,
-            stop,
-            keep: false,
-        };
+        let options = atpsim::runner::RunOptions::quiet(stop);
         let run = runtime().block_on(atpsim::runner::run_backend(
             &s,
             &plan,

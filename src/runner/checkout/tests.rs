@@ -1,6 +1,5 @@
 //! Checkout runs end to end on the memory backends.
 
-use crate::backend::Hooks;
 use crate::plan::Plan;
 use crate::runner::{run_backend, RunOptions, Stop};
 use crate::scenario::{
@@ -72,13 +71,7 @@ fn run(s: &Scenario) -> BackendSummary {
     rt.block_on(async {
         let plan = Plan::measure(s);
         let (_stop_tx, stop) = watch::channel(Stop::Run);
-        let options = RunOptions {
-            progress: false,
-            hooks: Hooks::default(),
-            trace: None,
-            stop,
-            keep: false,
-        };
+        let options = RunOptions::quiet(stop);
         run_backend(s, &plan, &s.backends[0], 0, &options)
             .await
             .expect("backend runs")

@@ -2,7 +2,6 @@
 //! delay lands where it should, a short timeout turns it into unknowns of
 //! both kinds, and the windows it was active in are marked.
 
-use crate::backend::Hooks;
 use crate::plan::Plan;
 use crate::runner::{run_backend, RunOptions, Stop};
 use crate::scenario::{parse, Scenario};
@@ -34,13 +33,7 @@ fn run(s: &Scenario) -> BackendSummary {
     runtime.block_on(async {
         let plan = Plan::measure(s);
         let (_stop_tx, stop) = watch::channel(Stop::Run);
-        let options = RunOptions {
-            progress: false,
-            hooks: Hooks::default(),
-            trace: None,
-            stop,
-            keep: false,
-        };
+        let options = RunOptions::quiet(stop);
         run_backend(s, &plan, &s.backends[0], 0, &options)
             .await
             .expect("backend runs")
@@ -152,13 +145,7 @@ fn an_interrupt_stops_the_faults_with_the_clients() {
     let (b, elapsed) = runtime.block_on(async {
         let plan = Plan::measure(&s);
         let (stop_tx, stop) = watch::channel(Stop::Run);
-        let options = RunOptions {
-            progress: false,
-            hooks: Hooks::default(),
-            trace: None,
-            stop,
-            keep: false,
-        };
+        let options = RunOptions::quiet(stop);
         let start = tokio::time::Instant::now();
         tokio::spawn(async move {
             tokio::time::sleep(std::time::Duration::from_secs(1)).await;
