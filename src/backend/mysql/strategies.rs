@@ -224,17 +224,7 @@ pub(super) async fn stored_orders(
     unknown: &[UnknownOrder],
 ) -> Result<StoredOrders, String> {
     let scrub = |e: sqlx::Error| crate::redact::message(&e.to_string(), &b.raw_url);
-    use futures_util::TryStreamExt;
-    // Row by row, as the snapshot: a million SKUs' rows at once would hold
-    // every row object.
-    let int = |row: &MySqlRow, i: usize| row.try_get::<i64, _>(i).map_err(|e| e.to_string());
-    let mut rows = sqlx::query(&b.sql.stored_units).fetch(&b.admin);
-    let mut pairs = Vec::new();
-    while let Some(row) = rows.try_next().await.map_err(scrub)? {
-        pairs.push((int(&row, 0)?, int(&row, 1)?));
-    }
-    drop(rows);
-    let units = tally(pairs.into_iter().map(Ok), b.sku_count)?;
+    let units = units_per_sku(b, &b.sql.stored_units).await?;
     let ids: Vec<u64> = unknown.iter().map(|o| o.id).collect();
     let mut found = Vec::new();
     for chunk in ids.chunks(1000) {
@@ -250,7 +240,6 @@ pub(super) async fn stored_orders(
 
 /// `R` per SKU, read on the admin connection.
 pub(super) async fn snapshot(b: &Mysql) -> Result<Vec<u64>, String> {
-    let scrub = |e: sqlx::Error| crate::redact::message(&e.to_string(), &b.raw_url);
     let statement: &str = match &b.strategy {
         Strategy::Custom => {
             let custom = b.custom.as_ref().expect("custom SQL rendered");
@@ -258,9 +247,15 @@ pub(super) async fn snapshot(b: &Mysql) -> Result<Vec<u64>, String> {
         }
         _ => &b.sql.snapshot,
     };
+    units_per_sku(b, statement).await
+}
+
+/// `(sku, units)` rows of `statement`, on the admin connection, summed per
+/// SKU. Row by row, keeping the two numbers: a million rows fetched at
+/// once would hold every row object.
+async fn units_per_sku(b: &Mysql, statement: &str) -> Result<Vec<u64>, String> {
     use futures_util::TryStreamExt;
-    // Row by row, keeping the two numbers: a million rows fetched at once
-    // would hold every row object.
+    let scrub = |e: sqlx::Error| crate::redact::message(&e.to_string(), &b.raw_url);
     let mut rows = sqlx::query(statement).fetch(&b.admin);
     let mut pairs = Vec::new();
     while let Some(row) = rows.try_next().await.map_err(scrub)? {

@@ -247,17 +247,7 @@ pub(super) async fn stored_orders(
     unknown: &[UnknownOrder],
 ) -> Result<StoredOrders, String> {
     let scrub = |e: sqlx::Error| crate::redact::message(&e.to_string(), &b.raw_url);
-    use futures_util::TryStreamExt;
-    // Row by row, as the snapshot: a million SKUs' rows at once would hold
-    // every row object.
-    let int = |row: &PgRow, i: usize| row.try_get::<i64, _>(i).map_err(|e| e.to_string());
-    let mut rows = sqlx::query(&b.sql.stored_units).fetch(&b.admin);
-    let mut pairs = Vec::new();
-    while let Some(row) = rows.try_next().await.map_err(scrub)? {
-        pairs.push((int(&row, 0)?, int(&row, 1)?));
-    }
-    drop(rows);
-    let units = tally(pairs.into_iter().map(Ok), b.sku_count)?;
+    let units = units_per_sku(b, &b.sql.stored_units).await?;
     let ids: Vec<i64> = unknown.iter().map(|o| o.id as i64).collect();
     let found: Vec<i64> = sqlx::query_scalar(&b.sql.stored_found)
         .bind(ids)
@@ -272,7 +262,6 @@ pub(super) async fn stored_orders(
 
 /// `R` per SKU, read on the admin connection.
 pub(super) async fn snapshot(b: &Postgres) -> Result<Vec<u64>, String> {
-    let scrub = |e: sqlx::Error| crate::redact::message(&e.to_string(), &b.raw_url);
     let statement: &str = match &b.strategy {
         Strategy::Sharded { .. } => &b.sql.bucket_snapshot,
         Strategy::Custom => {
@@ -281,14 +270,20 @@ pub(super) async fn snapshot(b: &Postgres) -> Result<Vec<u64>, String> {
         }
         _ => &b.sql.snapshot,
     };
+    units_per_sku(b, statement).await
+}
+
+/// `(sku, units)` rows of `statement`, on the admin connection, summed per
+/// SKU. Row by row, keeping the two numbers: a million rows fetched at
+/// once would hold every row object.
+async fn units_per_sku(b: &Postgres, statement: &str) -> Result<Vec<u64>, String> {
     use futures_util::TryStreamExt;
+    let scrub = |e: sqlx::Error| crate::redact::message(&e.to_string(), &b.raw_url);
     let int = |row: &PgRow, i: usize| {
         row.try_get::<i64, _>(i)
             .or_else(|_| row.try_get::<i32, _>(i).map(i64::from))
             .map_err(|e| e.to_string())
     };
-    // Row by row, keeping the two numbers: a million rows fetched at once
-    // would hold every row object.
     let mut rows = sqlx::query(statement).fetch(&b.admin);
     let mut pairs = Vec::new();
     while let Some(row) = rows.try_next().await.map_err(scrub)? {
