@@ -211,15 +211,8 @@ impl Backend for Mysql {
     }
 
     async fn stored_orders(&self, unknown: &[UnknownOrder]) -> Result<StoredIds, BackendError> {
-        if !self.stores_ids {
-            return Ok(StoredIds::NotStored);
-        }
-        strategies::stored_orders(self, unknown)
-            .await
-            .map(StoredIds::Stored)
-            .map_err(|e| {
-                BackendError::new(&self.name, format!("cannot read stored order ids: {e}"))
-            })
+        let read = strategies::stored_orders(self, unknown);
+        crate::backend::sql::stored_ids::stored_ids(&self.name, self.stores_ids, read).await
     }
 
     async fn kill_connections(&self) -> Result<(), String> {

@@ -13,4 +13,5 @@ pub mod order_statements;
 pub mod orders;
 pub mod session;
 pub mod stall;
+pub mod stored_ids;
 pub mod template;
