@@ -183,6 +183,15 @@ impl Validator<'_> {
                 ),
             ));
         }
+        // The driver's own reading of the options (`sslmode`, `ssl-mode`, …):
+        // a value it refuses is the scenario's fault, found before anything runs.
+        if let Some(e) = driver_refusal(server, &value) {
+            return Err(self.loc.at(
+                at,
+                format!("{key}.url"),
+                format!("{origin} {shown}: {}", crate::redact::message(&e, &value)),
+            ));
+        }
         if server == Server::Redis {
             // The path is the database number; the driver refuses anything else only at connect.
             let db = parsed.path().trim_start_matches('/');
@@ -273,4 +282,21 @@ impl Validator<'_> {
         })?;
         Ok(SourceFile { path, text })
     }
+}
+
+/// Why the SQL driver would refuse `url`'s options, if it would; `None` for
+/// Redis, whose URL is checked above.
+fn driver_refusal(server: Server, url: &str) -> Option<String> {
+    use std::str::FromStr;
+    let refused = match server {
+        Server::Postgres => sqlx::postgres::PgConnectOptions::from_str(url).err(),
+        Server::Mysql => sqlx::mysql::MySqlConnectOptions::from_str(url).err(),
+        Server::Redis => None,
+    }?;
+    // sqlx wraps its configuration errors twice in the same words.
+    let text = refused.to_string();
+    Some(text.replace(
+        "error with configuration: error with configuration: ",
+        "error with configuration: ",
+    ))
 }

@@ -8,6 +8,30 @@ fn backend(body: &str) -> String {
 }
 
 #[test]
+fn a_url_option_the_driver_refuses_is_bad_input_without_its_password() {
+    for (kind, url) in [
+        (
+            "postgres-atomic",
+            "postgres://app:hunter2@db/shop?sslmode=bogus",
+        ),
+        ("mysql-atomic", "mysql://app:hunter2@db/shop?ssl-mode=bogus"),
+    ] {
+        let e = assert_err(
+            &backend(&format!("kind = \"{kind}\"\nurl = \"{url}\"")),
+            "url =",
+            "backend[0].url",
+            &["bogus", "app:redacted@db"],
+        );
+        assert!(!e.message.contains("hunter2"), "{e}");
+        assert_eq!(
+            e.message.matches("error with configuration").count(),
+            1,
+            "{e}"
+        );
+    }
+}
+
+#[test]
 fn a_url_of_the_wrong_scheme_is_refused_without_its_password() {
     let e = assert_err(
         &backend("kind = \"postgres-atomic\"\nurl = \"mysql://app:hunter2@db/shop\""),
